@@ -1,0 +1,290 @@
+//! Storage on SQLite (embedded) or PostgreSQL, chosen by the URL's scheme.
+//!
+//! Every query is written once, in `queries.rs`, against the `Store` trait, and compiled for
+//! each backend's connection type (see the `sqlite` and `postgres` modules below). Code above this layer is
+//! generic over `Store` and reaches a connection through [`with_store!`].
+
+mod backend;
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::DatabaseKind;
+use crate::domain::{
+    BankTransaction, IncomingTransfer, Order, OrderCode, OrderStatus, TransactionStatus,
+};
+pub use models::{DeliveryRow, RejectedRow};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+// `include!` rather than `#[path]`: an inline module's path would point into a folder named
+// after it. rustfmt does not follow `include!`, so CI formats queries.rs on its own.
+mod sqlite {
+    type Conn = diesel::SqliteConnection;
+    include!("queries.rs");
+}
+
+mod postgres {
+    type Conn = diesel::PgConnection;
+    include!("queries.rs");
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+/// A page of a listing, newest first; the cursor is the internal id of the last row.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<i64>,
+}
+
+/// Counts of one webhook delivery, as answered to the provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryCounts {
+    pub accepted: i32,
+    pub duplicates: i32,
+    pub rejected: i32,
+}
+
+/// The queries paymatch needs, the same on every backend.
+pub trait Store {
+    /// Runs `f` in a write transaction that holds its rows until commit (SQLite `BEGIN
+    /// IMMEDIATE`; PostgreSQL rows are locked with `FOR UPDATE` where it matters). Retried when
+    /// the database reports a deadlock or serialisation failure, so `f` may run more than once.
+    /// Any error rolls everything back.
+    fn write<T, F>(&mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnMut(&mut Self) -> Result<T, StoreError>;
+
+    fn ping(&mut self) -> Result<(), StoreError>;
+
+    fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores `value` unless the key has one already; returns what is stored (first writer wins,
+    /// also between processes).
+    fn setting_or_insert(&mut self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    /// `false` when the name is taken.
+    fn insert_admin_user(
+        &mut self,
+        name: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// `false` when there is no such user.
+    fn set_admin_password(
+        &mut self,
+        name: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// `false` when the code is taken.
+    fn insert_order(&mut self, order: &Order) -> Result<bool, StoreError>;
+    fn order(&mut self, code: &OrderCode) -> Result<Option<Order>, StoreError>;
+    /// The orders with these codes, locked until the write transaction ends.
+    fn orders_for_update(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
+    /// Saves status, amount received and times of an existing order.
+    fn update_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    fn list_orders(
+        &mut self,
+        status: Option<OrderStatus>,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<Order>, StoreError>;
+
+    /// `None` when (source, external id) is already stored: the transfer is a duplicate.
+    fn insert_transaction(
+        &mut self,
+        transfer: &IncomingTransfer,
+        delivery_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError>;
+    fn record_decision(
+        &mut self,
+        id: i64,
+        status: TransactionStatus,
+        order: Option<&OrderCode>,
+        candidates: &[OrderCode],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Every transaction linked to these orders, oldest first.
+    fn transactions_of(&mut self, codes: &[OrderCode]) -> Result<Vec<BankTransaction>, StoreError>;
+    fn list_transactions(
+        &mut self,
+        status: Option<TransactionStatus>,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<BankTransaction>, StoreError>;
+
+    fn insert_delivery(
+        &mut self,
+        channel: &str,
+        body: &str,
+        outcome: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    fn finish_delivery(
+        &mut self,
+        id: i64,
+        outcome: &str,
+        counts: DeliveryCounts,
+    ) -> Result<(), StoreError>;
+    fn insert_rejected_item(
+        &mut self,
+        delivery_id: i64,
+        position: i32,
+        payload: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn recent_deliveries(&mut self, limit: i64) -> Result<Vec<DeliveryRow>, StoreError>;
+    fn rejected_items(&mut self, delivery_id: i64) -> Result<Vec<RejectedRow>, StoreError>;
+}
+
+/// A pooled connection of either backend.
+pub enum DbConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+/// Runs one expression with `$store` bound to the connection's concrete `Store`.
+#[macro_export]
+macro_rules! with_store {
+    ($conn:expr, |$store:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => {
+                let $store: &mut diesel::SqliteConnection = &mut *c;
+                $body
+            }
+            $crate::db::DbConn::Postgres(c) => {
+                let $store: &mut diesel::PgConnection = &mut *c;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Clone)]
+enum PoolKind {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// The connection pool, shared by request handlers (which reach it through `run`).
+#[derive(Clone)]
+pub struct Database {
+    pool: PoolKind,
+}
+
+/// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable before
+/// it returns (a 200 to Casso means the transfer survives a power cut).
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+const POOL_TIMEOUT: Duration = Duration::from_secs(4);
+
+impl Database {
+    /// Opens a pool for the URL: `sqlite://PATH` or `postgres://…`.
+    pub fn connect(url: &str, kind: DatabaseKind) -> Result<Database, StoreError> {
+        let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
+        let pool = match kind {
+            DatabaseKind::Sqlite => {
+                let path = url.trim_start_matches("sqlite://");
+                let manager = ConnectionManager::<SqliteConnection>::new(path);
+                PoolKind::Sqlite(
+                    Pool::builder()
+                        .max_size(8)
+                        .connection_timeout(POOL_TIMEOUT)
+                        .connection_customizer(Box::new(SqlitePragmas))
+                        .build(manager)
+                        .map_err(unavailable)?,
+                )
+            }
+            DatabaseKind::Postgres => {
+                let manager = ConnectionManager::<PgConnection>::new(url);
+                PoolKind::Postgres(
+                    Pool::builder()
+                        .max_size(10)
+                        .min_idle(Some(1))
+                        .connection_timeout(POOL_TIMEOUT)
+                        .build(manager)
+                        .map_err(unavailable)?,
+                )
+            }
+        };
+        Ok(Database { pool })
+    }
+
+    pub fn get(&self) -> Result<DbConn, StoreError> {
+        let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
+        Ok(match &self.pool {
+            PoolKind::Sqlite(p) => DbConn::Sqlite(p.get().map_err(unavailable)?),
+            PoolKind::Postgres(p) => DbConn::Postgres(p.get().map_err(unavailable)?),
+        })
+    }
+
+    /// Runs blocking database work off the async runtime.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(StoreError::Unavailable(format!("database task failed: {e}")).into())
+        })
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+            StoreError::Unavailable(format!("migration failed: {e}"))
+        };
+        Ok(match self.get()? {
+            DbConn::Sqlite(mut c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(failed)?
+                .len(),
+            DbConn::Postgres(mut c) => {
+                // Several processes may start at once on one database: one migrates at a time.
+                c.batch_execute("SELECT pg_advisory_lock(72616)")?;
+                let ran = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len());
+                c.batch_execute("SELECT pg_advisory_unlock(72616)")?;
+                ran.map_err(failed)?
+            }
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! Rows as the databases hold them, and their conversion to domain types.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{admin_users, bank_transactions, orders, rejected_items, webhook_deliveries};
+use super::StoreError;
+use crate::domain::{
+    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
+};
+
+pub fn to_db_time(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc()
+}
+
+pub fn from_db_time(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+/// Storage units of an amount that the domain already checked to fit.
+pub fn units(m: Money) -> Result<i64, StoreError> {
+    m.to_units()
+        .ok_or_else(|| StoreError::Corrupt(format!("amount {m} does not fit storage")))
+}
+
+/// PostgreSQL refuses NUL in text; a bank description must never make a delivery fail.
+pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = orders)]
+pub struct OrderRow {
+    pub id: i64,
+    pub code: String,
+    pub reference: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub amount_received: i64,
+    pub notify_url: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+impl OrderRow {
+    pub fn into_order(self) -> Result<Order, StoreError> {
+        Ok(Order {
+            code: OrderCode::parse(&self.code)
+                .map_err(|_| StoreError::Corrupt(format!("order code {:?}", self.code)))?,
+            reference: self.reference,
+            amount: Money::from_units(self.amount),
+            currency: self.currency,
+            status: OrderStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("order status {:?}", self.status)))?,
+            amount_received: Money::from_units(self.amount_received),
+            notify_url: self.notify_url,
+            created_at: from_db_time(self.created_at),
+            updated_at: from_db_time(self.updated_at),
+            paid_at: self.paid_at.map(from_db_time),
+            expires_at: self.expires_at.map(from_db_time),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrderRow<'a> {
+    pub code: &'a str,
+    pub reference: Option<&'a str>,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub status: &'a str,
+    pub amount_received: i64,
+    pub notify_url: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+impl<'a> NewOrderRow<'a> {
+    pub fn from_order(o: &'a Order) -> Result<Self, StoreError> {
+        Ok(NewOrderRow {
+            code: o.code.as_str(),
+            reference: o.reference.as_deref(),
+            amount: units(o.amount)?,
+            currency: &o.currency,
+            status: o.status.as_str(),
+            amount_received: units(o.amount_received)?,
+            notify_url: o.notify_url.as_deref(),
+            created_at: to_db_time(o.created_at),
+            updated_at: to_db_time(o.updated_at),
+            paid_at: o.paid_at.map(to_db_time),
+            expires_at: o.expires_at.map(to_db_time),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = bank_transactions)]
+pub struct TransactionRow {
+    pub id: i64,
+    pub source: String,
+    pub external_id: String,
+    pub bank_ref: Option<String>,
+    pub description: String,
+    pub amount: i64,
+    pub running_balance: Option<i64>,
+    pub occurred_at: Option<NaiveDateTime>,
+    pub account: Option<String>,
+    pub status: String,
+    pub candidates: String,
+    pub received_at: NaiveDateTime,
+}
+
+impl TransactionRow {
+    pub fn into_transaction(
+        self,
+        order_code: Option<String>,
+    ) -> Result<BankTransaction, StoreError> {
+        let code = |c: &str| {
+            OrderCode::parse(c).map_err(|_| StoreError::Corrupt(format!("order code {c:?}")))
+        };
+        Ok(BankTransaction {
+            source: self.source,
+            external_id: self.external_id,
+            bank_ref: self.bank_ref,
+            description: self.description,
+            amount: Money::from_units(self.amount),
+            running_balance: self.running_balance.map(Money::from_units),
+            when: self.occurred_at.map(from_db_time),
+            account: self.account,
+            status: TransactionStatus::parse(&self.status).ok_or_else(|| {
+                StoreError::Corrupt(format!("transaction status {:?}", self.status))
+            })?,
+            order_code: order_code.as_deref().map(code).transpose()?,
+            candidates: self
+                .candidates
+                .split_whitespace()
+                .map(code)
+                .collect::<Result<_, _>>()?,
+            received_at: from_db_time(self.received_at),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = bank_transactions)]
+pub struct NewTransactionRow<'a> {
+    pub source: &'a str,
+    pub external_id: &'a str,
+    pub bank_ref: Option<std::borrow::Cow<'a, str>>,
+    pub description: std::borrow::Cow<'a, str>,
+    pub amount: i64,
+    pub running_balance: Option<i64>,
+    pub occurred_at: Option<NaiveDateTime>,
+    pub account: Option<std::borrow::Cow<'a, str>>,
+    pub status: &'a str,
+    pub delivery_id: Option<i64>,
+    pub received_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl<'a> NewTransactionRow<'a> {
+    /// Recorded as `unmatched` until the decision, taken in the same database transaction.
+    pub fn from_incoming(
+        t: &'a IncomingTransfer,
+        delivery_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, StoreError> {
+        Ok(NewTransactionRow {
+            source: t.source.as_str(),
+            external_id: &t.external_id,
+            bank_ref: t.bank_ref.as_deref().map(storable_text),
+            description: storable_text(&t.description),
+            amount: units(t.amount)?,
+            running_balance: t.running_balance.map(units).transpose()?,
+            occurred_at: t.when.map(to_db_time),
+            account: t.account.as_deref().map(storable_text),
+            status: TransactionStatus::Unmatched.as_str(),
+            delivery_id,
+            received_at: to_db_time(now),
+            updated_at: to_db_time(now),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct NewDeliveryRow<'a> {
+    pub channel: &'a str,
+    pub received_at: NaiveDateTime,
+    pub body: std::borrow::Cow<'a, str>,
+    pub outcome: &'a str,
+}
+
+/// A delivery as kept for admins.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub channel: String,
+    pub received_at: NaiveDateTime,
+    pub body: String,
+    pub outcome: String,
+    pub accepted: i32,
+    pub duplicates: i32,
+    pub rejected: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = rejected_items)]
+pub struct NewRejectedRow<'a> {
+    pub delivery_id: i64,
+    pub position: i32,
+    pub payload: std::borrow::Cow<'a, str>,
+    pub reason: &'a str,
+    pub received_at: NaiveDateTime,
+}
+
+/// An element of a delivery that could not be taken as a transaction, kept for admins.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = rejected_items)]
+pub struct RejectedRow {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub position: i32,
+    pub payload: String,
+    pub reason: String,
+    pub received_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = admin_users)]
+pub struct NewAdminRow<'a> {
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}

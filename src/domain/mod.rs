@@ -1,0 +1,17 @@
+//! Pure domain types: no I/O here.
+
+pub mod code;
+pub mod money;
+pub mod order;
+pub mod transaction;
+
+pub use code::OrderCode;
+pub use money::Money;
+pub use order::{Order, OrderStatus};
+pub use transaction::{BankTransaction, IncomingTransfer, Source, TransactionStatus};
+
+/// The current time, to the microsecond: what both databases keep.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

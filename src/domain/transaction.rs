@@ -1,0 +1,108 @@
+//! A bank transaction as paymatch records it, whatever brought it.
+
+use chrono::{DateTime, Utc};
+
+use super::money::Money;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransactionStatus {
+    Matched,
+    Unmatched,
+    UnknownOrder,
+    Ambiguous,
+    OrderClosed,
+    Outgoing,
+    Test,
+    Ignored,
+}
+
+impl TransactionStatus {
+    pub const ALL: [TransactionStatus; 8] = [
+        TransactionStatus::Matched,
+        TransactionStatus::Unmatched,
+        TransactionStatus::UnknownOrder,
+        TransactionStatus::Ambiguous,
+        TransactionStatus::OrderClosed,
+        TransactionStatus::Outgoing,
+        TransactionStatus::Test,
+        TransactionStatus::Ignored,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransactionStatus::Matched => "matched",
+            TransactionStatus::Unmatched => "unmatched",
+            TransactionStatus::UnknownOrder => "unknown_order",
+            TransactionStatus::Ambiguous => "ambiguous",
+            TransactionStatus::OrderClosed => "order_closed",
+            TransactionStatus::Outgoing => "outgoing",
+            TransactionStatus::Test => "test",
+            TransactionStatus::Ignored => "ignored",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TransactionStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// Where a transaction came from; with the external id it is the dedupe key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Casso,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Casso => "casso",
+        }
+    }
+}
+
+/// A transfer as a provider reported it, validated, before paymatch decides anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncomingTransfer {
+    pub source: Source,
+    pub external_id: String,
+    pub bank_ref: Option<String>,
+    pub description: String,
+    pub amount: Money,
+    pub running_balance: Option<Money>,
+    pub when: Option<DateTime<Utc>>,
+    pub account: Option<String>,
+    /// Set by the provider for its own test deliveries (v2 reference `MA_GIAO_DICH_THU_NGHIEM`).
+    pub provider_test: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_strings_round_trip() {
+        for s in TransactionStatus::ALL {
+            assert_eq!(TransactionStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(TransactionStatus::parse("rejected"), None);
+    }
+}
+
+/// A transaction as recorded, with the decision taken on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankTransaction {
+    pub source: String,
+    pub external_id: String,
+    pub bank_ref: Option<String>,
+    pub description: String,
+    pub amount: Money,
+    pub running_balance: Option<Money>,
+    pub when: Option<DateTime<Utc>>,
+    pub account: Option<String>,
+    pub status: TransactionStatus,
+    /// The order it was applied to (`matched`) or that it names (`order_closed`).
+    pub order_code: Option<super::OrderCode>,
+    /// Every candidate code the matcher read in the description.
+    pub candidates: Vec<super::OrderCode>,
+    pub received_at: DateTime<Utc>,
+}

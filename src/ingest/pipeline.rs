@@ -1,0 +1,156 @@
+//! The one path in for every transaction, whatever brought it: store it once, decide, apply.
+
+use chrono::{DateTime, Utc};
+use tracing::Span;
+
+use super::casso::Element;
+use crate::config::MatchingSettings;
+use crate::db::{DeliveryCounts, Store, StoreError};
+use crate::domain::{IncomingTransfer, OrderCode};
+use crate::matching::{self, MatchDecision};
+
+/// What became of one delivery, committed before this is returned.
+#[derive(Debug, Default)]
+pub struct DeliveryReport {
+    pub counts: DeliveryCounts,
+    /// Orders whose status changed, for whoever waits on them.
+    pub changed_orders: Vec<OrderCode>,
+}
+
+/// What became of one transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferOutcome {
+    /// Already stored from an earlier delivery: nothing changed.
+    Duplicate,
+    Recorded(MatchDecision),
+}
+
+/// Stores a delivery's raw body, every element (or its rejection) and every decision, in one
+/// database transaction: when this returns `Ok`, all of it is durable.
+#[tracing::instrument(name = "delivery", skip_all, fields(channel, elements = elements.len()))]
+pub fn ingest_delivery<S: Store>(
+    store: &mut S,
+    matching: &MatchingSettings,
+    channel: &str,
+    raw_body: &str,
+    elements: &[Element],
+    now: DateTime<Utc>,
+) -> Result<DeliveryReport, StoreError> {
+    store.write(|store| {
+        let mut report = DeliveryReport::default();
+        let delivery_id = store.insert_delivery(channel, raw_body, "processing", now)?;
+        for (position, element) in elements.iter().enumerate() {
+            match element {
+                Err(rejection) => {
+                    let position = i32::try_from(position).unwrap_or(i32::MAX);
+                    store.insert_rejected_item(
+                        delivery_id,
+                        position,
+                        &rejection.payload,
+                        &rejection.reason,
+                        now,
+                    )?;
+                    tracing::warn!(position, reason = %rejection.reason, "element rejected");
+                    report.counts.rejected += 1;
+                }
+                Ok(transfer) => {
+                    match apply_transfer(
+                        store,
+                        matching,
+                        transfer,
+                        Some(delivery_id),
+                        now,
+                        &mut report.changed_orders,
+                    )? {
+                        TransferOutcome::Duplicate => report.counts.duplicates += 1,
+                        TransferOutcome::Recorded(_) => report.counts.accepted += 1,
+                    }
+                }
+            }
+        }
+        store.finish_delivery(delivery_id, "processed", report.counts)?;
+        Ok(report)
+    })
+}
+
+/// Records an envelope that could not be read at all, so an admin can see what came.
+pub fn record_unreadable_delivery<S: Store>(
+    store: &mut S,
+    channel: &str,
+    raw_body: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store.write(|store| {
+        store
+            .insert_delivery(channel, raw_body, &format!("invalid: {reason}"), now)
+            .map(|_| ())
+    })
+}
+
+/// The one place where a transaction becomes a payment. Must run inside `Store::write`.
+#[tracing::instrument(
+    name = "transfer",
+    skip_all,
+    fields(source = transfer.source.as_str(), external_id = %transfer.external_id, amount = %transfer.amount, order_code, decision)
+)]
+pub fn apply_transfer<S: Store>(
+    store: &mut S,
+    matching: &MatchingSettings,
+    transfer: &IncomingTransfer,
+    delivery_id: Option<i64>,
+    now: DateTime<Utc>,
+    changed_orders: &mut Vec<OrderCode>,
+) -> Result<TransferOutcome, StoreError> {
+    let Some(transaction_id) = store.insert_transaction(transfer, delivery_id, now)? else {
+        Span::current().record("decision", "duplicate");
+        tracing::info!("duplicate transaction ignored");
+        return Ok(TransferOutcome::Duplicate);
+    };
+    let reading = matching::read(
+        &transfer.description,
+        transfer.amount,
+        transfer.provider_test,
+        &matching.patterns,
+    );
+    let mut orders = store.orders_for_update(&reading.candidates)?;
+    for order in &mut orders {
+        if order.expire_if_due(now) {
+            store.update_order(order)?;
+            changed_orders.push(order.code.clone());
+        }
+    }
+    let mut decision = matching::decide(&reading, &orders);
+    if let MatchDecision::Matched(code) = &decision {
+        if let Some(order) = orders.iter_mut().find(|o| &o.code == code) {
+            let before = order.status;
+            match order.apply_transfer(transfer.amount, matching.amount_tolerance, now) {
+                Ok(()) => {
+                    store.update_order(order)?;
+                    if order.status != before {
+                        changed_orders.push(order.code.clone());
+                    }
+                }
+                // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
+                Err(error) => {
+                    tracing::error!(%error, "transfer not applied");
+                    decision = MatchDecision::Unmatched;
+                }
+            }
+        }
+    }
+    store.record_decision(
+        transaction_id,
+        decision.status(),
+        decision.order_code(),
+        &reading.candidates,
+        now,
+    )?;
+    let span = Span::current();
+    span.record("decision", decision.status().as_str());
+    if let Some(code) = decision.order_code() {
+        span.record("order_code", code.as_str());
+    }
+    tracing::info!("transaction recorded");
+    Ok(TransferOutcome::Recorded(decision))
+}

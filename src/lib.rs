@@ -1,0 +1,15 @@
+//! paymatch: matches bank transfers reported by Casso to shop orders.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod ingest;
+pub mod matching;
+pub mod secrets;
+pub mod startup;
+pub mod telemetry;
+pub mod web;
+
+pub use startup::Application;

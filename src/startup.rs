@@ -1,0 +1,85 @@
+//! Building the service: the same code for `main` and for the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{Database, StoreError};
+use crate::secrets::{self, Generated};
+use crate::web::state::{AppState, OrderEvents, Secrets};
+use crate::{web as routes, with_store};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub secrets: Secrets,
+    pub generated: Vec<Generated>,
+    pub db: Database,
+}
+
+impl Application {
+    /// Connects, migrates, resolves secrets and binds the listener (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = connect_and_migrate(&settings).await?;
+        let prepared = {
+            let settings = settings.clone();
+            db.run(move |conn| with_store!(conn, |s| secrets::prepare(s, &settings)))
+                .await?
+        };
+        let (secrets, generated) = prepared;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: Arc::new(settings),
+            secrets: secrets.clone(),
+            order_events: OrderEvents::new(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::default())
+                .app_data(state.clone())
+                .configure(routes::routes)
+        })
+        .listen(listener)?
+        // Long-polls hold requests up to 60 s; a stop waits for them to finish.
+        .shutdown_timeout(65)
+        .run();
+        Ok(Application {
+            port,
+            server,
+            secrets,
+            generated,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, finishing the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database> {
+    let url = settings.database_url.clone();
+    let kind = settings.database_kind;
+    tokio::task::spawn_blocking(move || {
+        let db = Database::connect(&url, kind)?;
+        let ran = db.migrate()?;
+        if ran > 0 {
+            tracing::info!(migrations = ran, "database migrated");
+        }
+        Ok::<_, StoreError>(db)
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -1,0 +1,88 @@
+//! The storefront API, `/api/v1`, behind a bearer token.
+
+pub mod orders;
+pub mod transactions;
+pub mod views;
+
+use std::future::{ready, Ready};
+
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::error::ApiError;
+use super::state::{secret_matches, AppState};
+
+/// A request that carried the storefront API key.
+pub struct ApiClient;
+
+impl FromRequest for ApiClient {
+    type Error = ApiError;
+    type Future = Ready<Result<ApiClient, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            return ready(Err(ApiError::unauthorized("no API key is configured")));
+        };
+        let presented = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        ready(match presented {
+            Some(key) if secret_matches(key, &state.secrets.api_key) => Ok(ApiClient),
+            Some(_) => Err(ApiError::unauthorized("the API key is not valid")),
+            None => Err(ApiError::unauthorized(
+                "send the API key in the header `Authorization: Bearer <key>`",
+            )),
+        })
+    }
+}
+
+/// `limit` and `cursor` of a listing.
+pub struct Paging {
+    pub limit: i64,
+    pub cursor: Option<i64>,
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+impl Paging {
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Paging, ApiError> {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid_limit",
+                        format!("`limit` must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        let cursor = cursor
+            .map(|text| {
+                text.parse::<i64>().ok().filter(|c| *c > 0).ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid_cursor",
+                        "`cursor` must be a `next_cursor` from an earlier page",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(Paging { limit, cursor })
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/orders", web::post().to(orders::create))
+            .route("/orders", web::get().to(orders::list))
+            .route("/orders/{code}", web::get().to(orders::get))
+            .route("/orders/{code}/cancel", web::post().to(orders::cancel))
+            .route("/transactions", web::get().to(transactions::list)),
+    );
+}

@@ -1,0 +1,394 @@
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::views::{ListView, OrderView};
+use super::{ApiClient, Paging};
+use crate::db::{Store, StoreError};
+use crate::domain::order::OrderError;
+use crate::domain::{self, Money, Order, OrderCode, OrderStatus};
+use crate::web::error::ApiError;
+use crate::web::state::AppState;
+use crate::with_store;
+
+/// Longest `?wait=` a client may ask for, in seconds.
+pub const MAX_WAIT_SECONDS: u64 = 60;
+/// How often a waiting request looks at the database for changes made by other processes.
+const WAIT_POLL: Duration = Duration::from_secs(1);
+const MAX_REFERENCE_LEN: usize = 255;
+const MAX_URL_LEN: usize = 2048;
+const GENERATE_ATTEMPTS: usize = 10;
+
+#[derive(Deserialize)]
+pub struct CreateOrder {
+    code: Option<String>,
+    amount: Option<Value>,
+    currency: Option<String>,
+    reference: Option<String>,
+    expires_at: Option<String>,
+    notify_url: Option<String>,
+}
+
+/// A validated request: what the new order will be, with its code if one was given.
+struct NewOrder {
+    code: Option<OrderCode>,
+    amount: Money,
+    currency: String,
+    reference: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    notify_url: Option<String>,
+}
+
+impl CreateOrder {
+    fn validate(self, now: DateTime<Utc>) -> Result<NewOrder, ApiError> {
+        let code = self
+            .code
+            .map(|c| {
+                OrderCode::parse(&c)
+                    .map_err(|e| ApiError::unprocessable("invalid_code", e.to_string()))
+            })
+            .transpose()?;
+        let amount = match &self.amount {
+            None | Some(Value::Null) => {
+                return Err(ApiError::unprocessable(
+                    "invalid_amount",
+                    "`amount` is required",
+                ))
+            }
+            Some(v) => Money::from_json(v)
+                .map_err(|e| ApiError::unprocessable("invalid_amount", format!("`amount`: {e}")))?,
+        };
+        if !amount.is_positive() {
+            return Err(ApiError::unprocessable(
+                "invalid_amount",
+                "`amount` must be more than 0",
+            ));
+        }
+        let currency = self
+            .currency
+            .unwrap_or_else(|| "VND".to_owned())
+            .to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ApiError::unprocessable(
+                "invalid_currency",
+                "`currency` is a 3-letter code such as VND",
+            ));
+        }
+        let reference = self.reference.filter(|r| !r.is_empty());
+        if reference
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REFERENCE_LEN || r.contains('\0'))
+        {
+            return Err(ApiError::unprocessable(
+                "invalid_reference",
+                format!("`reference` is at most {MAX_REFERENCE_LEN} characters"),
+            ));
+        }
+        let expires_at = self
+            .expires_at
+            .map(|text| {
+                DateTime::parse_from_rfc3339(&text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| ApiError::unprocessable("invalid_expires_at", "`expires_at` must be an RFC 3339 time such as 2026-01-31T23:59:00+07:00"))
+            })
+            .transpose()?;
+        if expires_at.is_some_and(|t| t <= now) {
+            return Err(ApiError::unprocessable(
+                "invalid_expires_at",
+                "`expires_at` is in the past",
+            ));
+        }
+        let notify_url = self.notify_url.filter(|u| !u.is_empty());
+        if let Some(url) = &notify_url {
+            let valid = url.len() <= MAX_URL_LEN
+                && reqwest::Url::parse(url)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !valid {
+                return Err(ApiError::unprocessable(
+                    "invalid_notify_url",
+                    "`notify_url` must be an http:// or https:// URL",
+                ));
+            }
+        }
+        Ok(NewOrder {
+            code,
+            amount,
+            currency,
+            reference,
+            expires_at,
+            notify_url,
+        })
+    }
+
+    fn into_order(new: &NewOrder, code: OrderCode, now: DateTime<Utc>) -> Order {
+        Order {
+            code,
+            reference: new.reference.clone(),
+            amount: new.amount,
+            currency: new.currency.clone(),
+            status: OrderStatus::Pending,
+            amount_received: Money::ZERO,
+            notify_url: new.notify_url.clone(),
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+            expires_at: new.expires_at,
+        }
+    }
+}
+
+enum Created {
+    New(Order),
+    Existing(Order),
+    AmountConflict(Order),
+    NoFreeCode,
+}
+
+/// Inserts the order; the same code again with the same amount is a replay and answers the
+/// order as it is.
+fn create_order<S: Store>(
+    store: &mut S,
+    new: &NewOrder,
+    now: DateTime<Utc>,
+) -> Result<Created, StoreError> {
+    store.write(|store| match &new.code {
+        Some(code) => {
+            let order = CreateOrder::into_order(new, code.clone(), now);
+            if store.insert_order(&order)? {
+                return Ok(Created::New(order));
+            }
+            let existing = store
+                .order(code)?
+                .ok_or_else(|| StoreError::Corrupt(format!("order {code} vanished")))?;
+            Ok(if existing.amount == new.amount {
+                Created::Existing(existing)
+            } else {
+                Created::AmountConflict(existing)
+            })
+        }
+        None => {
+            let mut rng = rand::rng();
+            for _ in 0..GENERATE_ATTEMPTS {
+                let order = CreateOrder::into_order(new, OrderCode::generate(&mut rng), now);
+                if store.insert_order(&order)? {
+                    return Ok(Created::New(order));
+                }
+            }
+            Ok(Created::NoFreeCode)
+        }
+    })
+}
+
+fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::unprocessable(
+            "invalid_body",
+            format!("the body does not describe an order: {e}"),
+        )
+    })
+}
+
+pub async fn create(
+    _: ApiClient,
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    crate::web::require_json(&req)?;
+    let body = crate::web::read_body(&req, payload, crate::web::API_BODY_LIMIT).await?;
+    let now = domain::now();
+    let new = parse_json_body(&body)?.validate(now)?;
+    let created = state
+        .db
+        .run(move |conn| with_store!(conn, |s| create_order(s, &new, now)))
+        .await?;
+    match created {
+        Created::New(order) => Ok(HttpResponse::Created().json(OrderView::new(order, &[]))),
+        Created::Existing(order) => {
+            let view = order_view(&state, order).await?;
+            Ok(HttpResponse::Ok().json(view))
+        }
+        Created::AmountConflict(existing) => Err(ApiError::conflict(
+            "order_exists",
+            format!(
+                "order {} already exists with amount {}",
+                existing.code, existing.amount
+            ),
+        )),
+        Created::NoFreeCode => Err(ApiError::conflict(
+            "code_generation_failed",
+            "no free order code was found; try again",
+        )),
+    }
+}
+
+async fn order_view(state: &AppState, order: Order) -> Result<OrderView, ApiError> {
+    let codes = vec![order.code.clone()];
+    let transactions = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.transactions_of(&codes)))
+        .await?;
+    Ok(OrderView::new(order, &transactions))
+}
+
+async fn load_order(state: &AppState, code: &OrderCode) -> Result<Order, ApiError> {
+    let wanted = code.clone();
+    state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.order(&wanted)))
+        .await?
+        .ok_or_else(|| not_found(code.as_str()))
+}
+
+fn not_found(code: &str) -> ApiError {
+    ApiError::not_found("order_not_found", format!("there is no order {code}"))
+}
+
+fn path_code(code: &str) -> Result<OrderCode, ApiError> {
+    OrderCode::parse(code).map_err(|_| not_found(code))
+}
+
+#[derive(Deserialize)]
+pub struct GetQuery {
+    wait: Option<String>,
+}
+
+pub async fn get(
+    _: ApiClient,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    query: web::Query<GetQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path_code(&code)?;
+    let wait = match query.wait.as_deref() {
+        None => 0,
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|w| *w <= MAX_WAIT_SECONDS)
+            .ok_or_else(|| {
+                ApiError::unprocessable(
+                    "invalid_wait",
+                    format!("`wait` is a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"),
+                )
+            })?,
+    };
+    // Subscribe before the first read, so a change between the two is not missed.
+    let mut events = state.order_events.subscribe();
+    let mut order = load_order(&state, &code).await?;
+    let initial = order.status;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    while order.status == initial && tokio::time::Instant::now() < deadline {
+        let poll = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + WAIT_POLL));
+        tokio::select! {
+            event = events.recv() => {
+                if matches!(&event, Ok(changed) if *changed != code) {
+                    continue;
+                }
+            }
+            _ = poll => {}
+        }
+        order = load_order(&state, &code).await?;
+    }
+    Ok(HttpResponse::Ok().json(order_view(&state, order).await?))
+}
+
+pub async fn cancel(
+    _: ApiClient,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let code = path_code(&code)?;
+    let wanted = code.clone();
+    let now = domain::now();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| s.write(|s| {
+                let Some(mut order) = s.orders_for_update(std::slice::from_ref(&wanted))?.pop()
+                else {
+                    return Ok(None);
+                };
+                let result = order.cancel(now);
+                if let Ok(true) = result {
+                    s.update_order(&order)?;
+                }
+                Ok(Some(result.map(|changed| (order, changed))))
+            }))
+        })
+        .await?;
+    match outcome {
+        None => Err(not_found(code.as_str())),
+        Some(Err(OrderError::CannotCancel(status))) => Err(ApiError::conflict(
+            "order_paid",
+            format!("order {code} is {status}: its money has arrived, so it cannot be cancelled"),
+        )),
+        Some(Err(e)) => Err(ApiError::conflict("order_conflict", e.to_string())),
+        Some(Ok((order, changed))) => {
+            if changed {
+                tracing::info!(order_code = %order.code, "order cancelled");
+                state.order_events.publish([order.code.clone()]);
+            }
+            Ok(HttpResponse::Ok().json(order_view(&state, order).await?))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    _: ApiClient,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            OrderStatus::parse(s).ok_or_else(|| {
+                let known: Vec<_> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+                ApiError::unprocessable(
+                    "invalid_status",
+                    format!("`status` must be one of {}", known.join(", ")),
+                )
+            })
+        })
+        .transpose()?;
+    let paging = Paging::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let (page, transactions) = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| {
+                let page = s.list_orders(status, paging.cursor, paging.limit)?;
+                let codes: Vec<OrderCode> = page.items.iter().map(|o| o.code.clone()).collect();
+                let transactions = s.transactions_of(&codes)?;
+                Ok::<_, StoreError>((page, transactions))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ListView {
+        data: page
+            .items
+            .into_iter()
+            .map(|o| OrderView::new(o, &transactions))
+            .collect(),
+        next_cursor: page.next_cursor.map(|c| c.to_string()),
+    }))
+}

@@ -1,0 +1,52 @@
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::views::{ListView, TransactionView};
+use super::{ApiClient, Paging};
+use crate::db::Store;
+use crate::domain::TransactionStatus;
+use crate::web::error::ApiError;
+use crate::web::state::AppState;
+use crate::with_store;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    _: ApiClient,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            TransactionStatus::parse(s).ok_or_else(|| {
+                let known: Vec<_> = TransactionStatus::ALL.iter().map(|s| s.as_str()).collect();
+                ApiError::unprocessable(
+                    "invalid_status",
+                    format!("`status` must be one of {}", known.join(", ")),
+                )
+            })
+        })
+        .transpose()?;
+    let paging = Paging::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| s.list_transactions(
+                status,
+                paging.cursor,
+                paging.limit
+            ))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(ListView {
+        data: page.items.iter().map(TransactionView::new).collect(),
+        next_cursor: page.next_cursor.map(|c| c.to_string()),
+    }))
+}

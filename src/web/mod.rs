@@ -1,0 +1,94 @@
+//! HTTP: routes, extractors and the mapping of errors to answers.
+
+pub mod api;
+pub mod error;
+pub mod pages;
+pub mod state;
+pub mod webhooks;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use error::ApiError;
+use state::AppState;
+
+use crate::with_store;
+
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// Reads a body up to `limit` bytes, refusing a larger one as soon as it is announced or seen.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("invalid_body", format!("the body could not be read: {e}"))
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The API takes JSON only; a missing content type is accepted, as curl users forget it.
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    match req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str()) {
+        None => Ok(()),
+        Some(Ok(ct))
+            if ct
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json") =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        )),
+    }
+}
+
+async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .db
+        .run(|conn| with_store!(conn, |s| crate::db::Store::ping(s)))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(
+        "not_found",
+        format!("no such endpoint: {} {}", req.method(), req.path()),
+    ))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::bad_request("invalid_query", e.to_string()).into()),
+    )
+    .route("/", web::get().to(pages::index))
+    .route("/static/{file}", web::get().to(pages::static_file))
+    .route("/healthz", web::get().to(healthz))
+    .route("/webhooks/casso", web::post().to(webhooks::casso))
+    .configure(api::routes)
+    .default_service(web::to(not_found));
+}

@@ -1,0 +1,62 @@
+//! Server-rendered pages (askama) and the static files they use, built into the binary so it
+//! runs from any directory.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::config::DatabaseKind;
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage {
+    webhook_url: String,
+    database: &'static str,
+    version: &'static str,
+}
+
+pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let info = req.connection_info();
+    let page = IndexPage {
+        webhook_url: format!("{}://{}/webhooks/casso", info.scheme(), info.host()),
+        database: match state.settings.database_kind {
+            DatabaseKind::Sqlite => "SQLite",
+            DatabaseKind::Postgres => "PostgreSQL",
+        },
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    render(&page)
+}
+
+pub fn render(page: &impl Template) -> Result<HttpResponse, ApiError> {
+    let html = page.render().map_err(|e| {
+        tracing::error!(error = %e, "template failed");
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the page could not be rendered",
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+const STATIC_FILES: &[(&str, &str, &str)] = &[(
+    "style.css",
+    "text/css; charset=utf-8",
+    include_str!("../../static/style.css"),
+)];
+
+pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let (_, content_type, body) = STATIC_FILES
+        .iter()
+        .find(|(file, _, _)| *file == name.as_str())
+        .ok_or_else(|| ApiError::not_found("not_found", "no such file"))?;
+    Ok(HttpResponse::Ok()
+        .content_type(*content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(*body))
+}

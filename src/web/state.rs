@@ -1,0 +1,62 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::broadcast;
+
+use crate::config::Settings;
+use crate::db::Database;
+use crate::domain::OrderCode;
+
+/// Secrets in force: configured, or generated once and kept in the database.
+#[derive(Clone)]
+pub struct Secrets {
+    pub casso_secure_token: SecretString,
+    pub api_key: SecretString,
+    pub notify_secret: SecretString,
+}
+
+/// Status changes of orders in this process, so long-polls answer at once. Other processes'
+/// changes are seen by polling the database.
+#[derive(Clone)]
+pub struct OrderEvents(broadcast::Sender<OrderCode>);
+
+impl OrderEvents {
+    pub fn new() -> OrderEvents {
+        OrderEvents(broadcast::channel(1024).0)
+    }
+
+    pub fn publish(&self, codes: impl IntoIterator<Item = OrderCode>) {
+        for code in codes {
+            // No receiver is not an error: nobody is waiting.
+            let _ = self.0.send(code);
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<OrderCode> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for OrderEvents {
+    fn default() -> Self {
+        OrderEvents::new()
+    }
+}
+
+pub struct AppState {
+    pub db: Database,
+    pub settings: Arc<Settings>,
+    pub secrets: Secrets,
+    pub order_events: OrderEvents,
+}
+
+/// Compares a presented secret with the expected one in constant time. Digests first, so that
+/// not even the length of the secret shows in the timing.
+pub fn secret_matches(presented: &str, expected: &SecretString) -> bool {
+    use sha2::{Digest, Sha256};
+    let presented = Sha256::digest(presented.as_bytes());
+    let expected = Sha256::digest(expected.expose_secret().as_bytes());
+    constant_time_eq::constant_time_eq(&presented, &expected)
+}
