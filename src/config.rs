@@ -481,7 +481,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let cases: &[(Option<&str>, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (None, &[("PAYMATCH_WORKER", "maybe")], "`worker`"),
             (
                 None,

@@ -1,0 +1,267 @@
+//! A running paymatch per test, on a fresh SQLite file or a fresh PostgreSQL database.
+
+use std::sync::OnceLock;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use paymatch::config::Settings;
+use paymatch::db::Database;
+use paymatch::Application;
+use serde_json::{json, Value};
+
+pub const SECURE_TOKEN: &str = "test-secure-token-0123456789";
+pub const API_KEY: &str = "test-api-key-0123456789";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server to create test databases on; each test gets its own database there.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PM_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A fresh, empty database of the backend; dropped (PostgreSQL) or deleted (SQLite) on drop.
+pub struct TestDatabase {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub fn new(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("paymatch.db").display());
+                TestDatabase {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("paymatch_test_{}", uuid_like());
+                let admin = postgres_admin_url();
+                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("PostgreSQL at {admin} is needed for these tests: {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                TestDatabase {
+                    url: format!("{base}/{name}"),
+                    pg_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| char::from(b'a' + rng.random_range(0..26)))
+        .collect()
+}
+
+pub fn settings_for(url: &str, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: Vec<(String, String)> = vec![
+        ("PAYMATCH_DATABASE_URL".into(), url.into()),
+        ("PAYMATCH_BIND".into(), "127.0.0.1:0".into()),
+        ("PAYMATCH_CASSO_SECURE_TOKEN".into(), SECURE_TOKEN.into()),
+        ("PAYMATCH_API_KEY".into(), API_KEY.into()),
+        (
+            "PAYMATCH_ADMIN_PASSWORD".into(),
+            "admin-password-for-tests".into(),
+        ),
+    ];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Settings::load(None, vars).expect("test settings")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Database,
+    _database: TestDatabase,
+}
+
+static TRACING: OnceLock<()> = OnceLock::new();
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, &[]).await
+    }
+
+    /// `extra` are `PAYMATCH_*` variables on top of the test defaults.
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        // Logs only when asked for (TEST_LOG=1), to keep test output quiet.
+        TRACING.get_or_init(|| {
+            if std::env::var_os("TEST_LOG").is_some() {
+                paymatch::telemetry::init(paymatch::config::LogFormat::Text);
+            }
+        });
+        let database = TestDatabase::new(backend);
+        let app = Application::build(settings_for(&database.url, extra))
+            .await
+            .expect("application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let db = app.db.clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Posts a raw webhook body with the given token (None: no header).
+    pub async fn post_webhook_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url("/webhooks/casso"))
+            .header("Content-Type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.header("Secure-Token", token);
+        }
+        request.send().await.expect("webhook request")
+    }
+
+    /// Posts a v1 envelope with the right token; returns status and JSON reply.
+    pub async fn post_webhook(&self, envelope: &Value) -> (u16, Value) {
+        let response = self
+            .post_webhook_raw(envelope.to_string(), Some(SECURE_TOKEN))
+            .await;
+        reply(response).await
+    }
+
+    /// One transfer in its own delivery.
+    pub async fn transfer(&self, id: u64, description: &str, amount: Value) -> (u16, Value) {
+        self.post_webhook(&envelope(vec![element(id, description, amount)]))
+            .await
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(API_KEY);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        reply(request.send().await.expect("api request")).await
+    }
+
+    pub async fn create_order(&self, body: Value) -> (u16, Value) {
+        self.api(reqwest::Method::POST, "/api/v1/orders", Some(body))
+            .await
+    }
+
+    pub async fn get_order(&self, code: &str) -> (u16, Value) {
+        self.api(
+            reqwest::Method::GET,
+            &format!("/api/v1/orders/{code}"),
+            None,
+        )
+        .await
+    }
+
+    /// Every transaction stored, newest first (follows the cursor).
+    pub async fn all_transactions(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/v1/transactions?limit=200&cursor={c}"),
+                None => "/api/v1/transactions?limit=200".to_owned(),
+            };
+            let (status, page) = self.api(reqwest::Method::GET, &path, None).await;
+            assert_eq!(status, 200, "{page}");
+            all.extend(page["data"].as_array().expect("data").iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return all,
+            }
+        }
+    }
+}
+
+pub async fn reply(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+pub fn envelope(data: Vec<Value>) -> Value {
+    json!({"error": 0, "data": data})
+}
+
+pub fn element(id: u64, description: &str, amount: Value) -> Value {
+    json!({
+        "id": id,
+        "tid": format!("TF{id}"),
+        "description": description,
+        "amount": amount,
+        "cusum_balance": 15900500,
+        "when": "2024-10-03 15:06:37",
+        "bank_sub_acc_id": "123456789",
+        "subAccId": "123456789",
+    })
+}
+
+/// Parses a JSON number literal exactly (e.g. "0.1"), as Casso would send it.
+pub fn num(text: &str) -> Value {
+    serde_json::from_str(text).expect("a JSON number")
+}
+
+/// Runs an async test body once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
