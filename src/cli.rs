@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
 
 use crate::config::{Settings, CONFIG_PATH_VAR};
+use crate::db::PoolPurpose;
 use crate::domain::{Money, OrderCode};
 use crate::startup::{connect_and_migrate, Application};
 use crate::{auth, secrets, with_store};
@@ -70,7 +71,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            connect_and_migrate(&settings).await?;
+            connect_and_migrate(&settings, PoolPurpose::Command).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -106,7 +107,7 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
     let password = read_password()?;
-    let db = connect_and_migrate(&settings).await?;
+    let db = connect_and_migrate(&settings, PoolPurpose::Command).await?;
     let (name, done) = match &command {
         AdminCommand::CreateUser { name } => (name.clone(), "created"),
         AdminCommand::SetPassword { name } => (name.clone(), "password changed"),
@@ -142,7 +143,7 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
     let token = match &settings.casso_secure_token {
         Some(token) => token.expose_secret().to_owned(),
         None => {
-            let db = connect_and_migrate(&settings).await?;
+            let db = connect_and_migrate(&settings, PoolPurpose::Command).await?;
             db.run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
                 .await?
                 .context(

@@ -38,9 +38,14 @@ impl ConfigError {
         ConfigError::Key {
             key: key.to_owned(),
             var: env_var_name(key),
-            message: message.to_string(),
+            message: one_line(&message.to_string()),
         }
     }
+}
+
+/// The CLI reports an error in one line; some parsers' messages span several.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn env_var_name(key: &str) -> String {
@@ -217,7 +222,7 @@ impl Settings {
                     "." | "" => unknown_field(e.inner()).unwrap_or(path),
                     _ => path,
                 };
-                ConfigError::key(&key, e.inner())
+                ConfigError::key(&key, e.inner().message())
             })?;
         raw.validate()
     }
@@ -238,7 +243,7 @@ fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
     text.parse::<toml::Table>()
         .map_err(|e| ConfigError::Syntax {
             path: path.to_owned(),
-            message: e.message().to_owned(),
+            message: one_line(e.message()),
         })
 }
 
@@ -541,6 +546,9 @@ mod tests {
         }
         assert!(error_of(None, &[("PAYMATCH_NO_SUCH_KEY", "1")]).contains("PAYMATCH_NO_SUCH_KEY"));
         assert!(error_of(Some("bind = "), &[]).contains("not valid TOML"));
+        for (file, env, _) in cases {
+            assert!(!error_of(*file, env).contains('\n'), "{env:?}: one line");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::db::{Database, StoreError};
+use crate::db::{Database, PoolPurpose, StoreError};
 use crate::secrets::{self, Generated};
 use crate::web::state::{AppState, OrderEvents, Secrets};
 use crate::{web as routes, with_store};
@@ -24,7 +24,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, resolves secrets and binds the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = connect_and_migrate(&settings).await?;
+        let db = connect_and_migrate(&settings, PoolPurpose::Server).await?;
         let prepared = {
             let settings = settings.clone();
             db.run(move |conn| with_store!(conn, |s| secrets::prepare(s, &settings)))
@@ -69,11 +69,14 @@ impl Application {
     }
 }
 
-pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database> {
+pub async fn connect_and_migrate(
+    settings: &Settings,
+    purpose: PoolPurpose,
+) -> anyhow::Result<Database> {
     let url = settings.database_url.clone();
     let kind = settings.database_kind;
     tokio::task::spawn_blocking(move || {
-        let db = Database::connect(&url, kind)?;
+        let db = Database::connect(&url, kind, purpose)?;
         let ran = db.migrate()?;
         if ran > 0 {
             tracing::info!(migrations = ran, "database migrated");

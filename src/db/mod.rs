@@ -18,9 +18,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseKind;
 use crate::domain::{
-    BankTransaction, IncomingTransfer, Order, OrderCode, OrderStatus, TransactionStatus,
+    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
 };
-pub use models::{DeliveryRow, RejectedRow};
+pub use models::{AuditRow, DeliveryRow, NewAuditRow, RejectedRow, SessionRow};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -51,6 +51,26 @@ pub enum StoreError {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<i64>,
+}
+
+/// Which waiting transactions an admin looks at.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// One waiting status; all of them when `None`.
+    pub reason: Option<TransactionStatus>,
+    pub received_from: Option<DateTime<Utc>>,
+    pub received_to: Option<DateTime<Utc>>,
+    pub min_amount: Option<Money>,
+    pub max_amount: Option<Money>,
+    /// Case-insensitive text in the description.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    /// A code prefix or text in the reference.
+    pub search: Option<String>,
 }
 
 /// Counts of one webhook delivery, as answered to the provider.
@@ -102,10 +122,21 @@ pub trait Store {
     fn update_order(&mut self, order: &Order) -> Result<(), StoreError>;
     fn list_orders(
         &mut self,
-        status: Option<OrderStatus>,
+        filter: &OrderFilter,
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<Order>, StoreError>;
+    /// Orders by code, without locking (suggestions).
+    fn orders_by_codes(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
+    /// Open orders of exactly this amount created in the window, newest first.
+    fn open_orders_with_amount(
+        &mut self,
+        amount: Money,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError>;
+    fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// `None` when (source, external id) is already stored: the transfer is a duplicate.
     fn insert_transaction(
@@ -130,6 +161,34 @@ pub trait Store {
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<BankTransaction>, StoreError>;
+    fn bank_transaction(&mut self, row_id: i64) -> Result<Option<BankTransaction>, StoreError>;
+    /// The transaction, locked until the write transaction ends.
+    fn bank_transaction_for_update(
+        &mut self,
+        row_id: i64,
+    ) -> Result<Option<BankTransaction>, StoreError>;
+    /// Saves an admin's decision: status, order, waiting reason and resolution fields.
+    fn save_resolution(
+        &mut self,
+        transaction: &BankTransaction,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Waiting, unresolved transactions, newest first.
+    fn queue(
+        &mut self,
+        filter: &QueueFilter,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<BankTransaction>, StoreError>;
+    /// (status, resolution, count) over all transactions.
+    fn transaction_status_counts(
+        &mut self,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
+    /// (received_at, amount) of matched transactions received since `since`.
+    fn matched_amounts_since(
+        &mut self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError>;
 
     fn insert_delivery(
         &mut self,
@@ -154,6 +213,53 @@ pub trait Store {
     ) -> Result<(), StoreError>;
     fn recent_deliveries(&mut self, limit: i64) -> Result<Vec<DeliveryRow>, StoreError>;
     fn rejected_items(&mut self, delivery_id: i64) -> Result<Vec<RejectedRow>, StoreError>;
+    /// Rejected elements, newest first; only those nobody resolved when `open_only`.
+    fn rejected_page(
+        &mut self,
+        open_only: bool,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<RejectedRow>, StoreError>;
+    fn rejected_item(&mut self, id: i64) -> Result<Option<RejectedRow>, StoreError>;
+    fn resolve_rejected_item(
+        &mut self,
+        id: i64,
+        note: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    fn admin_password_hash(&mut self, name: &str) -> Result<Option<String>, StoreError>;
+    fn insert_session(&mut self, session: &SessionRow) -> Result<(), StoreError>;
+    /// A session that has not expired.
+    fn session(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRow>, StoreError>;
+    fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError>;
+    fn record_login_failure(
+        &mut self,
+        user: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Failures since `since`: (for this account, from this address).
+    fn login_failures_since(
+        &mut self,
+        user: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64), StoreError>;
+
+    fn insert_audit(&mut self, entry: &NewAuditRow) -> Result<(), StoreError>;
+    /// Audit entries, newest first; only those about `subject` when given.
+    fn audit_page(
+        &mut self,
+        subject: Option<&str>,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<AuditRow>, StoreError>;
 }
 
 /// A pooled connection of either backend.
@@ -199,8 +305,10 @@ struct SqlitePragmas;
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+            // busy_timeout first: switching to WAL takes a lock that other new connections
+            // may hold for a moment.
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -208,9 +316,32 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 
 const POOL_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// What the pool is for: the server keeps spare connections; a one-shot command opens one
+/// connection when it needs it, so that no pool thread is still opening one (and inside
+/// libpq's TLS set-up) when the process exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolPurpose {
+    Server,
+    Command,
+}
+
 impl Database {
     /// Opens a pool for the URL: `sqlite://PATH` or `postgres://…`.
-    pub fn connect(url: &str, kind: DatabaseKind) -> Result<Database, StoreError> {
+    pub fn connect(
+        url: &str,
+        kind: DatabaseKind,
+        purpose: PoolPurpose,
+    ) -> Result<Database, StoreError> {
+        let (max_size, min_idle) = match purpose {
+            PoolPurpose::Server => (
+                match kind {
+                    DatabaseKind::Sqlite => 8,
+                    DatabaseKind::Postgres => 10,
+                },
+                1,
+            ),
+            PoolPurpose::Command => (1, 0),
+        };
         let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
         let pool = match kind {
             DatabaseKind::Sqlite => {
@@ -218,7 +349,8 @@ impl Database {
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 PoolKind::Sqlite(
                     Pool::builder()
-                        .max_size(8)
+                        .max_size(max_size)
+                        .min_idle(Some(min_idle))
                         .connection_timeout(POOL_TIMEOUT)
                         .connection_customizer(Box::new(SqlitePragmas))
                         .build(manager)
@@ -229,8 +361,8 @@ impl Database {
                 let manager = ConnectionManager::<PgConnection>::new(url);
                 PoolKind::Postgres(
                     Pool::builder()
-                        .max_size(10)
-                        .min_idle(Some(1))
+                        .max_size(max_size)
+                        .min_idle(Some(min_idle))
                         .connection_timeout(POOL_TIMEOUT)
                         .build(manager)
                         .map_err(unavailable)?,

@@ -39,7 +39,7 @@ async fn migrations_go_up_and_down(backend: Backend) {
     }
     // And the service starts on the result.
     let settings = settings_for(&database.url, &[]);
-    paymatch::startup::connect_and_migrate(&settings)
+    paymatch::startup::connect_and_migrate(&settings, paymatch::db::PoolPurpose::Command)
         .await
         .unwrap();
 }
