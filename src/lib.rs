@@ -1,15 +1,18 @@
 //! paymatch: matches bank transfers reported by Casso to shop orders.
 
 pub mod auth;
+pub mod casso_api;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod ingest;
 pub mod matching;
+pub mod notify;
 pub mod secrets;
 pub mod startup;
 pub mod telemetry;
+pub mod vietqr;
 pub mod web;
 
 pub use startup::Application;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::models::OrderRow;
-use super::schema::orders;
+use super::schema::{bank_transactions, orders};
 
 pub trait Backend: Sized {
     /// A transaction that holds its write locks until it ends.
@@ -14,6 +14,9 @@ pub trait Backend: Sized {
 
     /// Orders by code, locked for the rest of the write transaction.
     fn lock_orders(&mut self, codes: &[&str]) -> QueryResult<Vec<OrderRow>>;
+
+    /// Locks a transaction row for the rest of the write transaction; `false` if there is none.
+    fn lock_transaction(&mut self, id: i64) -> QueryResult<bool>;
 
     /// Whether running the whole transaction again may succeed.
     fn is_transient(error: &DieselError) -> bool;
@@ -34,6 +37,15 @@ impl Backend for SqliteConnection {
             .filter(orders::code.eq_any(codes))
             .select(OrderRow::as_select())
             .load(self)
+    }
+
+    fn lock_transaction(&mut self, id: i64) -> QueryResult<bool> {
+        bank_transactions::table
+            .find(id)
+            .select(bank_transactions::id)
+            .first::<i64>(self)
+            .optional()
+            .map(|found| found.is_some())
     }
 
     /// busy_timeout already waited for the lock; waiting longer would pass Casso's 5 s.
@@ -59,6 +71,16 @@ impl Backend for PgConnection {
             .select(OrderRow::as_select())
             .for_update()
             .load(self)
+    }
+
+    fn lock_transaction(&mut self, id: i64) -> QueryResult<bool> {
+        bank_transactions::table
+            .find(id)
+            .select(bank_transactions::id)
+            .for_update()
+            .first::<i64>(self)
+            .optional()
+            .map(|found| found.is_some())
     }
 
     fn is_transient(error: &DieselError) -> bool {

@@ -3,10 +3,14 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{admin_users, bank_transactions, orders, rejected_items, webhook_deliveries};
+use super::schema::{
+    admin_sessions, admin_users, audit_log, bank_transactions, orders, rejected_items,
+    webhook_deliveries,
+};
 use super::StoreError;
 use crate::domain::{
-    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
+    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, Resolution,
+    TransactionStatus,
 };
 
 pub fn to_db_time(t: DateTime<Utc>) -> NaiveDateTime {
@@ -118,6 +122,11 @@ pub struct TransactionRow {
     pub status: String,
     pub candidates: String,
     pub received_at: NaiveDateTime,
+    pub waiting_reason: Option<String>,
+    pub resolution: Option<String>,
+    pub resolution_note: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<NaiveDateTime>,
 }
 
 impl TransactionRow {
@@ -128,7 +137,12 @@ impl TransactionRow {
         let code = |c: &str| {
             OrderCode::parse(c).map_err(|_| StoreError::Corrupt(format!("order code {c:?}")))
         };
+        let status = |s: &str| {
+            TransactionStatus::parse(s)
+                .ok_or_else(|| StoreError::Corrupt(format!("transaction status {s:?}")))
+        };
         Ok(BankTransaction {
+            row_id: self.id,
             source: self.source,
             external_id: self.external_id,
             bank_ref: self.bank_ref,
@@ -147,6 +161,18 @@ impl TransactionRow {
                 .map(code)
                 .collect::<Result<_, _>>()?,
             received_at: from_db_time(self.received_at),
+            waiting_reason: self.waiting_reason.as_deref().map(status).transpose()?,
+            resolution: self
+                .resolution
+                .as_deref()
+                .map(|r| {
+                    Resolution::parse(r)
+                        .ok_or_else(|| StoreError::Corrupt(format!("resolution {r:?}")))
+                })
+                .transpose()?,
+            resolution_note: self.resolution_note,
+            resolved_by: self.resolved_by,
+            resolved_at: self.resolved_at.map(from_db_time),
         })
     }
 }
@@ -235,6 +261,9 @@ pub struct RejectedRow {
     pub payload: String,
     pub reason: String,
     pub received_at: NaiveDateTime,
+    pub resolution_note: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -244,4 +273,40 @@ pub struct NewAdminRow<'a> {
     pub password_hash: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = admin_sessions)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub user_name: String,
+    pub csrf_token: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditRow<'a> {
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub before_state: Option<&'a str>,
+    pub after_state: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+/// One admin action, as the audit log shows it.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
 }

@@ -6,14 +6,27 @@ use diesel::prelude::*;
 use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{
-    admin_users, bank_transactions, orders, rejected_items, settings, webhook_deliveries,
+    admin_sessions, admin_users, audit_log, bank_transactions, login_failures, orders,
+    rejected_items, settings, webhook_deliveries,
 };
-use crate::db::{DeliveryCounts, Page, Store, StoreError};
+use crate::db::{
+    AuditRow, DeliveryCounts, NewAuditRow, OrderFilter, Page, QueueFilter, SessionRow, Store,
+    StoreError,
+};
 use crate::domain::{
-    BankTransaction, IncomingTransfer, Order, OrderCode, OrderStatus, TransactionStatus,
+    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
 };
 
 const WRITE_ATTEMPTS: usize = 3;
+
+diesel::define_sql_function!(fn upper(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Escapes LIKE's wildcards so a search for `50%` means those characters.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
 
 fn page<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(0);
@@ -157,7 +170,7 @@ impl Store for Conn {
 
     fn list_orders(
         &mut self,
-        status: Option<OrderStatus>,
+        filter: &OrderFilter,
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<Order>, StoreError> {
@@ -166,8 +179,18 @@ impl Store for Conn {
             .order(orders::id.desc())
             .limit(limit + 1)
             .into_boxed();
-        if let Some(status) = status {
+        if let Some(status) = filter.status {
             query = query.filter(orders::status.eq(status.as_str()));
+        }
+        if let Some(search) = &filter.search {
+            let code_prefix = format!("{}%", like_escape(&search.to_ascii_uppercase()));
+            let anywhere = format!("%{}%", like_escape(search));
+            query = query.filter(
+                orders::code
+                    .like(code_prefix)
+                    .escape('\\')
+                    .or(orders::reference.like(anywhere).escape('\\')),
+            );
         }
         if let Some(cursor) = cursor {
             query = query.filter(orders::id.lt(cursor));
@@ -178,6 +201,50 @@ impl Store for Conn {
             .map(|row| Ok((row.id, row.into_order()?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(page(rows, limit))
+    }
+
+    fn orders_by_codes(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
+        orders::table
+            .filter(orders::code.eq_any(codes))
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn open_orders_with_amount(
+        &mut self,
+        amount: Money,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        orders::table
+            .filter(orders::amount.eq(units(amount)?))
+            .filter(orders::status.eq_any([
+                OrderStatus::Pending.as_str(),
+                OrderStatus::PartiallyPaid.as_str(),
+            ]))
+            .filter(orders::created_at.between(to_db_time(from), to_db_time(to)))
+            .order(orders::id.desc())
+            .limit(limit)
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(orders::table
+            .group_by(orders::status)
+            .select((orders::status, diesel::dsl::count_star()))
+            .load(self)?)
     }
 
     fn insert_transaction(
@@ -274,6 +341,135 @@ impl Store for Conn {
         Ok(page(rows, limit))
     }
 
+    fn bank_transaction(&mut self, row_id: i64) -> Result<Option<BankTransaction>, StoreError> {
+        bank_transactions::table
+            .left_join(orders::table)
+            .filter(bank_transactions::id.eq(row_id))
+            .select((TransactionRow::as_select(), orders::code.nullable()))
+            .first::<(TransactionRow, Option<String>)>(self)
+            .optional()?
+            .map(|(row, code)| row.into_transaction(code))
+            .transpose()
+    }
+
+    fn bank_transaction_for_update(
+        &mut self,
+        row_id: i64,
+    ) -> Result<Option<BankTransaction>, StoreError> {
+        if !self.lock_transaction(row_id)? {
+            return Ok(None);
+        }
+        self.bank_transaction(row_id)
+    }
+
+    fn save_resolution(
+        &mut self,
+        transaction: &BankTransaction,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let order_id = match &transaction.order_code {
+            Some(code) => Some(
+                orders::table
+                    .filter(orders::code.eq(code.as_str()))
+                    .select(orders::id)
+                    .first::<i64>(self)?,
+            ),
+            None => None,
+        };
+        diesel::update(bank_transactions::table.find(transaction.row_id))
+            .set((
+                bank_transactions::status.eq(transaction.status.as_str()),
+                bank_transactions::order_id.eq(order_id),
+                bank_transactions::waiting_reason
+                    .eq(transaction.waiting_reason.map(|r| r.as_str())),
+                bank_transactions::resolution.eq(transaction.resolution.map(|r| r.as_str())),
+                bank_transactions::resolution_note.eq(transaction.resolution_note.as_deref()),
+                bank_transactions::resolved_by.eq(transaction.resolved_by.as_deref()),
+                bank_transactions::resolved_at.eq(transaction.resolved_at.map(to_db_time)),
+                bank_transactions::updated_at.eq(to_db_time(now)),
+            ))
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn queue(
+        &mut self,
+        filter: &QueueFilter,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<BankTransaction>, StoreError> {
+        let statuses: Vec<&str> = match filter.reason {
+            Some(reason) => vec![reason.as_str()],
+            None => TransactionStatus::WAITING
+                .iter()
+                .map(|s| s.as_str())
+                .collect(),
+        };
+        let mut query = bank_transactions::table
+            .left_join(orders::table)
+            .filter(bank_transactions::status.eq_any(statuses))
+            .select((TransactionRow::as_select(), orders::code.nullable()))
+            .order(bank_transactions::id.desc())
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(from) = filter.received_from {
+            query = query.filter(bank_transactions::received_at.ge(to_db_time(from)));
+        }
+        if let Some(to) = filter.received_to {
+            query = query.filter(bank_transactions::received_at.lt(to_db_time(to)));
+        }
+        if let Some(min) = filter.min_amount {
+            query = query.filter(bank_transactions::amount.ge(units(min)?));
+        }
+        if let Some(max) = filter.max_amount {
+            query = query.filter(bank_transactions::amount.le(units(max)?));
+        }
+        if let Some(search) = &filter.search {
+            let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
+            query = query.filter(
+                upper(bank_transactions::description)
+                    .like(pattern)
+                    .escape('\\'),
+            );
+        }
+        if let Some(cursor) = cursor {
+            query = query.filter(bank_transactions::id.lt(cursor));
+        }
+        let rows = query
+            .load::<(TransactionRow, Option<String>)>(self)?
+            .into_iter()
+            .map(|(row, code)| Ok((row.id, row.into_transaction(code)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(page(rows, limit))
+    }
+
+    fn transaction_status_counts(
+        &mut self,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+        Ok(bank_transactions::table
+            .group_by((bank_transactions::status, bank_transactions::resolution))
+            .select((
+                bank_transactions::status,
+                bank_transactions::resolution,
+                diesel::dsl::count_star(),
+            ))
+            .load(self)?)
+    }
+
+    fn matched_amounts_since(
+        &mut self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError> {
+        Ok(bank_transactions::table
+            .filter(bank_transactions::status.eq(TransactionStatus::Matched.as_str()))
+            .filter(bank_transactions::received_at.ge(to_db_time(since)))
+            .select((bank_transactions::received_at, bank_transactions::amount))
+            .load::<(chrono::NaiveDateTime, i64)>(self)?
+            .into_iter()
+            .map(|(at, amount)| (from_db_time(at), Money::from_units(amount)))
+            .collect())
+    }
+
     fn insert_delivery(
         &mut self,
         channel: &str,
@@ -343,5 +539,152 @@ impl Store for Conn {
             .order(rejected_items::position.asc())
             .select(RejectedRow::as_select())
             .load(self)?)
+    }
+
+    fn rejected_page(
+        &mut self,
+        open_only: bool,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<RejectedRow>, StoreError> {
+        let mut query = rejected_items::table
+            .select(RejectedRow::as_select())
+            .order(rejected_items::id.desc())
+            .limit(limit + 1)
+            .into_boxed();
+        if open_only {
+            query = query.filter(rejected_items::resolved_at.is_null());
+        }
+        if let Some(cursor) = cursor {
+            query = query.filter(rejected_items::id.lt(cursor));
+        }
+        let rows = query.load(self)?.into_iter().map(|r| (r.id, r)).collect();
+        Ok(page(rows, limit))
+    }
+
+    fn rejected_item(&mut self, id: i64) -> Result<Option<RejectedRow>, StoreError> {
+        Ok(rejected_items::table
+            .find(id)
+            .select(RejectedRow::as_select())
+            .first(self)
+            .optional()?)
+    }
+
+    fn resolve_rejected_item(
+        &mut self,
+        id: i64,
+        note: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = diesel::update(
+            rejected_items::table
+                .find(id)
+                .filter(rejected_items::resolved_at.is_null()),
+        )
+        .set((
+            rejected_items::resolution_note.eq(note),
+            rejected_items::resolved_by.eq(by),
+            rejected_items::resolved_at.eq(to_db_time(now)),
+        ))
+        .execute(self)?;
+        Ok(updated == 1)
+    }
+
+    fn admin_password_hash(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(admin_users::table
+            .filter(admin_users::name.eq(name))
+            .select(admin_users::password_hash)
+            .first(self)
+            .optional()?)
+    }
+
+    fn insert_session(&mut self, session: &SessionRow) -> Result<(), StoreError> {
+        diesel::insert_into(admin_sessions::table)
+            .values(session.clone())
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn session(
+        &mut self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        Ok(admin_sessions::table
+            .find(token_hash)
+            .filter(admin_sessions::expires_at.gt(to_db_time(now)))
+            .select(SessionRow::as_select())
+            .first(self)
+            .optional()?)
+    }
+
+    fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
+        diesel::delete(admin_sessions::table.find(token_hash)).execute(self)?;
+        Ok(())
+    }
+
+    fn record_login_failure(
+        &mut self,
+        user: &str,
+        address: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        diesel::insert_into(login_failures::table)
+            .values((
+                login_failures::user_name.eq(user),
+                login_failures::address.eq(address),
+                login_failures::failed_at.eq(to_db_time(now)),
+            ))
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn login_failures_since(
+        &mut self,
+        user: &str,
+        address: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64), StoreError> {
+        let recent = login_failures::failed_at.ge(to_db_time(since));
+        let for_user = login_failures::table
+            .filter(login_failures::user_name.eq(user))
+            .filter(recent)
+            .count()
+            .get_result(self)?;
+        let from_address = login_failures::table
+            .filter(login_failures::address.eq(address))
+            .filter(recent)
+            .count()
+            .get_result(self)?;
+        Ok((for_user, from_address))
+    }
+
+    fn insert_audit(&mut self, entry: &NewAuditRow) -> Result<(), StoreError> {
+        diesel::insert_into(audit_log::table)
+            .values(entry)
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn audit_page(
+        &mut self,
+        subject: Option<&str>,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<AuditRow>, StoreError> {
+        let mut query = audit_log::table
+            .select(AuditRow::as_select())
+            .order(audit_log::id.desc())
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(subject) = subject {
+            query = query.filter(audit_log::subject.eq(subject));
+        }
+        if let Some(cursor) = cursor {
+            query = query.filter(audit_log::id.lt(cursor));
+        }
+        let rows = query.load(self)?.into_iter().map(|r| (r.id, r)).collect();
+        Ok(page(rows, limit))
     }
 }

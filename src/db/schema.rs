@@ -47,6 +47,11 @@ diesel::table! {
         delivery_id -> Nullable<BigInt>,
         received_at -> Timestamp,
         updated_at -> Timestamp,
+        waiting_reason -> Nullable<Text>,
+        resolution -> Nullable<Text>,
+        resolution_note -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
     }
 }
 
@@ -58,6 +63,9 @@ diesel::table! {
         payload -> Text,
         reason -> Text,
         received_at -> Timestamp,
+        resolution_note -> Nullable<Text>,
+        resolved_by -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
     }
 }
 
@@ -78,6 +86,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admin_sessions (token_hash) {
+        token_hash -> Text,
+        user_name -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        user_name -> Text,
+        address -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bank_transactions -> orders (order_id));
 diesel::joinable!(bank_transactions -> webhook_deliveries (delivery_id));
 diesel::joinable!(rejected_items -> webhook_deliveries (delivery_id));
@@ -89,4 +129,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rejected_items,
     settings,
     admin_users,
+    admin_sessions,
+    login_failures,
+    audit_log,
 );

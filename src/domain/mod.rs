@@ -8,7 +8,7 @@ pub mod transaction;
 pub use code::OrderCode;
 pub use money::Money;
 pub use order::{Order, OrderStatus};
-pub use transaction::{BankTransaction, IncomingTransfer, Source, TransactionStatus};
+pub use transaction::{BankTransaction, IncomingTransfer, Resolution, Source, TransactionStatus};
 
 /// The current time, to the microsecond: what both databases keep.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

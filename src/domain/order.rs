@@ -102,17 +102,14 @@ impl Order {
         false
     }
 
-    /// Adds a transfer to an order that is not closed. The caller decides that it may.
+    /// Adds a transfer. The matcher applies none to a closed order; an admin may, and the
+    /// status then follows the amounts.
     pub fn apply_transfer(
         &mut self,
         amount: Money,
         tolerance: Money,
         now: DateTime<Utc>,
     ) -> Result<(), OrderError> {
-        debug_assert!(
-            !self.status.is_closed(),
-            "transfer applied to a closed order"
-        );
         self.amount_received = self
             .amount_received
             .checked_add(amount)
@@ -123,6 +120,22 @@ impl Order {
         }
         self.updated_at = now;
         Ok(())
+    }
+
+    /// Takes back a transfer an admin had linked by mistake. The status follows the amounts
+    /// again, except that an order cancelled or past its expiry stays closed.
+    pub fn reverse_transfer(&mut self, amount: Money, tolerance: Money, now: DateTime<Utc>) {
+        self.amount_received = self.amount_received.saturating_sub_to_zero(amount);
+        let by_amounts = OrderStatus::from_amounts(self.amount, self.amount_received, tolerance);
+        self.status = match self.status {
+            OrderStatus::Cancelled if !by_amounts.is_paid() => OrderStatus::Cancelled,
+            _ => by_amounts,
+        };
+        if !self.status.is_paid() {
+            self.paid_at = None;
+        }
+        self.updated_at = now;
+        self.expire_if_due(now);
     }
 
     /// Cancelling twice is harmless; a paid order is never cancelled (its money is in).
@@ -258,6 +271,43 @@ mod tests {
         let mut future = order("10");
         future.expires_at = Some(now + chrono::Duration::seconds(60));
         assert!(!future.expire_if_due(now));
+    }
+
+    #[test]
+    fn reversing_a_transfer_restores_the_status() {
+        let now = Utc::now();
+        let mut o = order("10");
+        o.apply_transfer(m("4"), Money::ZERO, now).unwrap();
+        o.apply_transfer(m("7"), Money::ZERO, now).unwrap();
+        assert_eq!(o.status, OrderStatus::Overpaid);
+        o.reverse_transfer(m("7"), Money::ZERO, now);
+        assert_eq!(
+            (o.status, o.amount_received),
+            (OrderStatus::PartiallyPaid, m("4"))
+        );
+        assert_eq!(o.paid_at, None);
+        o.reverse_transfer(m("4"), Money::ZERO, now);
+        assert_eq!(
+            (o.status, o.amount_received),
+            (OrderStatus::Pending, Money::ZERO)
+        );
+
+        let mut late = order("10");
+        late.expires_at = Some(now - chrono::Duration::seconds(5));
+        late.apply_transfer(m("10"), Money::ZERO, now).unwrap();
+        late.reverse_transfer(m("10"), Money::ZERO, now);
+        assert_eq!(late.status, OrderStatus::Expired);
+
+        let mut cancelled = order("10");
+        cancelled.cancel(now).unwrap();
+        cancelled.apply_transfer(m("3"), Money::ZERO, now).unwrap();
+        assert_eq!(
+            cancelled.status,
+            OrderStatus::PartiallyPaid,
+            "an admin's link reopens it"
+        );
+        cancelled.reverse_transfer(m("3"), Money::ZERO, now);
+        assert_eq!(cancelled.status, OrderStatus::Pending);
     }
 
     #[test]

@@ -46,6 +46,51 @@ impl TransactionStatus {
     }
 }
 
+impl TransactionStatus {
+    /// Statuses of transactions that wait for an admin.
+    pub const WAITING: [TransactionStatus; 4] = [
+        TransactionStatus::Unmatched,
+        TransactionStatus::UnknownOrder,
+        TransactionStatus::Ambiguous,
+        TransactionStatus::OrderClosed,
+    ];
+
+    pub fn is_waiting(self) -> bool {
+        Self::WAITING.contains(&self)
+    }
+}
+
+/// What an admin decided about a transaction that waited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    /// Applied to an order chosen by an admin.
+    Linked,
+    /// Not a payment for any order.
+    Ignored,
+    /// The money was sent back to the customer.
+    Refunded,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Linked => "linked",
+            Resolution::Ignored => "ignored",
+            Resolution::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Resolution> {
+        [
+            Resolution::Linked,
+            Resolution::Ignored,
+            Resolution::Refunded,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+    }
+}
+
 /// Where a transaction came from; with the external id it is the dedupe key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -91,6 +136,8 @@ mod tests {
 /// A transaction as recorded, with the decision taken on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BankTransaction {
+    /// The database's id: for admin pages, not for the API (which names `source:external_id`).
+    pub row_id: i64,
     pub source: String,
     pub external_id: String,
     pub bank_ref: Option<String>,
@@ -105,4 +152,10 @@ pub struct BankTransaction {
     /// Every candidate code the matcher read in the description.
     pub candidates: Vec<super::OrderCode>,
     pub received_at: DateTime<Utc>,
+    /// Why it waited, once an admin resolved it.
+    pub waiting_reason: Option<TransactionStatus>,
+    pub resolution: Option<Resolution>,
+    pub resolution_note: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
 }

@@ -1,6 +1,8 @@
 //! Ingestion: provider payloads in, recorded and matched transactions out.
 
 pub mod casso;
+pub mod casso_v2;
 pub mod pipeline;
+pub mod resolve;
 
 pub use pipeline::{apply_transfer, ingest_delivery, DeliveryReport, TransferOutcome};

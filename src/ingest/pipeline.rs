@@ -6,7 +6,8 @@ use tracing::Span;
 use super::casso::Element;
 use crate::config::MatchingSettings;
 use crate::db::{DeliveryCounts, Store, StoreError};
-use crate::domain::{IncomingTransfer, OrderCode};
+use crate::domain::order::OrderError;
+use crate::domain::{IncomingTransfer, Money, Order, OrderCode};
 use crate::matching::{self, MatchDecision};
 
 /// What became of one delivery, committed before this is returned.
@@ -88,6 +89,27 @@ pub fn record_unreadable_delivery<S: Store>(
     })
 }
 
+/// The one place where money changes an order's total, for automatic matches and admin links
+/// alike. The order must be locked (`orders_for_update`) in the current write transaction.
+pub fn credit_order<S: Store>(
+    store: &mut S,
+    order: &mut Order,
+    amount: Money,
+    matching: &MatchingSettings,
+    now: DateTime<Utc>,
+    changed_orders: &mut Vec<OrderCode>,
+) -> Result<Result<(), OrderError>, StoreError> {
+    let before = order.status;
+    if let Err(error) = order.apply_transfer(amount, matching.amount_tolerance, now) {
+        return Ok(Err(error));
+    }
+    store.update_order(order)?;
+    if order.status != before {
+        changed_orders.push(order.code.clone());
+    }
+    Ok(Ok(()))
+}
+
 /// The one place where a transaction becomes a payment. Must run inside `Store::write`.
 #[tracing::instrument(
     name = "transfer",
@@ -123,19 +145,12 @@ pub fn apply_transfer<S: Store>(
     let mut decision = matching::decide(&reading, &orders);
     if let MatchDecision::Matched(code) = &decision {
         if let Some(order) = orders.iter_mut().find(|o| &o.code == code) {
-            let before = order.status;
-            match order.apply_transfer(transfer.amount, matching.amount_tolerance, now) {
-                Ok(()) => {
-                    store.update_order(order)?;
-                    if order.status != before {
-                        changed_orders.push(order.code.clone());
-                    }
-                }
+            if let Err(error) =
+                credit_order(store, order, transfer.amount, matching, now, changed_orders)?
+            {
                 // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
-                Err(error) => {
-                    tracing::error!(%error, "transfer not applied");
-                    decision = MatchDecision::Unmatched;
-                }
+                tracing::error!(%error, "transfer not applied");
+                decision = MatchDecision::Unmatched;
             }
         }
     }

@@ -1,8 +1,11 @@
 //! HTTP: routes, extractors and the mapping of errors to answers.
 
+pub mod admin;
 pub mod api;
 pub mod error;
+pub mod i18n;
 pub mod pages;
+pub mod pay;
 pub mod state;
 pub mod webhooks;
 
@@ -89,6 +92,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/static/{file}", web::get().to(pages::static_file))
     .route("/healthz", web::get().to(healthz))
     .route("/webhooks/casso", web::post().to(webhooks::casso))
+    .route("/pay/{code}", web::get().to(pay::page))
+    .route("/pay/{code}/qr.svg", web::get().to(pay::qr_svg))
+    .route("/pay/{code}/status", web::get().to(pay::status))
+    .route("/lang/{lang}", web::get().to(pay::switch_language))
     .configure(api::routes)
+    .configure(admin::routes)
     .default_service(web::to(not_found));
 }

@@ -44,11 +44,23 @@ pub fn render(page: &impl Template) -> Result<HttpResponse, ApiError> {
         .body(html))
 }
 
-const STATIC_FILES: &[(&str, &str, &str)] = &[(
-    "style.css",
-    "text/css; charset=utf-8",
-    include_str!("../../static/style.css"),
-)];
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/style.css"),
+    ),
+    (
+        "pay.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/pay.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../../static/favicon.svg"),
+    ),
+];
 
 pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (_, content_type, body) = STATIC_FILES

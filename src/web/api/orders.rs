@@ -7,9 +7,10 @@ use serde_json::Value;
 
 use super::views::{ListView, OrderView};
 use super::{ApiClient, Paging};
-use crate::db::{Store, StoreError};
+use crate::db::{OrderFilter, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Money, Order, OrderCode, OrderStatus};
+use crate::ingest::resolve;
 use crate::web::error::ApiError;
 use crate::web::state::AppState;
 use crate::with_store;
@@ -271,8 +272,19 @@ pub async fn get(
     code: web::Path<String>,
     query: web::Query<GetQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let code = path_code(&code)?;
-    let wait = match query.wait.as_deref() {
+    let order = load_order(&state, &path_code(&code)?).await?;
+    let order = wait_for_change(&state, order, query.wait.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(order_view(&state, order).await?))
+}
+
+/// `?wait=S`: holds the answer until the order's status differs from `order`'s or S seconds
+/// (at most 60) pass. Changes in this process wake it at once; others are seen by polling.
+pub async fn wait_for_change(
+    state: &AppState,
+    mut order: Order,
+    wait: Option<&str>,
+) -> Result<Order, ApiError> {
+    let wait = match wait {
         None => 0,
         Some(text) => text
             .parse::<u64>()
@@ -285,10 +297,14 @@ pub async fn get(
                 )
             })?,
     };
-    // Subscribe before the first read, so a change between the two is not missed.
+    if wait == 0 {
+        return Ok(order);
+    }
     let mut events = state.order_events.subscribe();
-    let mut order = load_order(&state, &code).await?;
+    // Read again after subscribing, so a change between the caller's read and now is seen.
+    let code = order.code.clone();
     let initial = order.status;
+    order = load_order(state, &code).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     while order.status == initial && tokio::time::Instant::now() < deadline {
         let poll = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + WAIT_POLL));
@@ -300,9 +316,9 @@ pub async fn get(
             }
             _ = poll => {}
         }
-        order = load_order(&state, &code).await?;
+        order = load_order(state, &code).await?;
     }
-    Ok(HttpResponse::Ok().json(order_view(&state, order).await?))
+    Ok(order)
 }
 
 pub async fn cancel(
@@ -315,19 +331,7 @@ pub async fn cancel(
     let now = domain::now();
     let outcome = state
         .db
-        .run(move |conn| {
-            with_store!(conn, |s| s.write(|s| {
-                let Some(mut order) = s.orders_for_update(std::slice::from_ref(&wanted))?.pop()
-                else {
-                    return Ok(None);
-                };
-                let result = order.cancel(now);
-                if let Ok(true) = result {
-                    s.update_order(&order)?;
-                }
-                Ok(Some(result.map(|changed| (order, changed))))
-            }))
-        })
+        .run(move |conn| with_store!(conn, |s| resolve::cancel_order(s, &wanted, None, now)))
         .await?;
     match outcome {
         None => Err(not_found(code.as_str())),
@@ -376,7 +380,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             with_store!(conn, |s| {
-                let page = s.list_orders(status, paging.cursor, paging.limit)?;
+                let filter = OrderFilter {
+                    status,
+                    search: None,
+                };
+                let page = s.list_orders(&filter, paging.cursor, paging.limit)?;
                 let codes: Vec<OrderCode> = page.items.iter().map(|o| o.code.clone()).collect();
                 let transactions = s.transactions_of(&codes)?;
                 Ok::<_, StoreError>((page, transactions))

@@ -1,0 +1,14 @@
+DROP INDEX orders_paid_at;
+DROP INDEX orders_reference;
+ALTER TABLE rejected_items DROP COLUMN resolved_at;
+ALTER TABLE rejected_items DROP COLUMN resolved_by;
+ALTER TABLE rejected_items DROP COLUMN resolution_note;
+DROP INDEX bank_transactions_received;
+ALTER TABLE bank_transactions DROP COLUMN resolved_at;
+ALTER TABLE bank_transactions DROP COLUMN resolved_by;
+ALTER TABLE bank_transactions DROP COLUMN resolution_note;
+ALTER TABLE bank_transactions DROP COLUMN resolution;
+ALTER TABLE bank_transactions DROP COLUMN waiting_reason;
+DROP TABLE audit_log;
+DROP TABLE login_failures;
+DROP TABLE admin_sessions;

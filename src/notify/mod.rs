@@ -1,0 +1,5 @@
+//! Shop notifications: what paymatch sends to storefronts when an order changes.
+
+pub mod signing;
+
+pub use signing::{NotifySecretError, NotifySigner};

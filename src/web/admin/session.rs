@@ -1,0 +1,291 @@
+//! Admin sessions: a random token in an HttpOnly cookie, its SHA-256 in the database, a CSRF
+//! token per session for every form, and login attempts limited per account and per address.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use chrono::Duration;
+use rand::distr::{Alphanumeric, SampleString};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::{SessionRow, Store, StoreError};
+use crate::web::state::AppState;
+use crate::{auth, domain, with_store};
+
+pub const SESSION_COOKIE: &str = "paymatch_session";
+/// Double-submit token of the login form, which has no session yet.
+pub const LOGIN_CSRF_COOKIE: &str = "paymatch_login_csrf";
+const SESSION_HOURS: i64 = 12;
+const FAILURE_WINDOW_MINUTES: i64 = 15;
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
+pub fn random_token() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 43)
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Secure cookies when the request came over HTTPS (directly or through a proxy that says so).
+fn is_https(req: &HttpRequest) -> bool {
+    req.connection_info().scheme() == "https"
+}
+
+pub fn cookie<'c>(req: &HttpRequest, name: &'c str, value: String) -> Cookie<'c> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(is_https(req))
+        .finish()
+}
+
+fn removal(req: &HttpRequest, name: &'static str) -> Cookie<'static> {
+    let mut c = cookie(req, name, String::new());
+    c.make_removal();
+    c
+}
+
+/// A logged-in admin.
+#[derive(Clone, Debug)]
+pub struct AdminSession {
+    pub user: String,
+    pub csrf_token: String,
+    token_hash: String,
+}
+
+/// Not logged in: go to the login page, and come back afterwards.
+#[derive(Debug)]
+pub struct LoginRequired {
+    next: String,
+}
+
+impl std::fmt::Display for LoginRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("login required")
+    }
+}
+
+impl ResponseError for LoginRequired {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::SEE_OTHER
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let next: String = url_encode(&self.next);
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/admin/login?next={next}")))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish()
+    }
+}
+
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl FromRequest for AdminSession {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        // Only a page (GET) is worth coming back to after the login.
+        let next = if req.method() == actix_web::http::Method::GET {
+            req.uri()
+                .path_and_query()
+                .map_or("/admin", |p| p.as_str())
+                .to_owned()
+        } else {
+            "/admin".to_owned()
+        };
+        Box::pin(async move {
+            let (Some(state), Some(token)) = (state, token) else {
+                return Err(LoginRequired { next }.into());
+            };
+            let hash = token_hash(&token);
+            let now = domain::now();
+            let lookup = hash.clone();
+            let row = state
+                .db
+                .run(move |conn| with_store!(conn, |s| s.session(&lookup, now)))
+                .await
+                .map_err(crate::web::error::ApiError::from)?;
+            match row {
+                Some(row) => Ok(AdminSession {
+                    user: row.user_name,
+                    csrf_token: row.csrf_token,
+                    token_hash: hash,
+                }),
+                None => Err(LoginRequired { next }.into()),
+            }
+        })
+    }
+}
+
+impl AdminSession {
+    /// Every form carries the session's CSRF token; a post without it changes nothing.
+    pub fn check_csrf(&self, presented: &str) -> Result<(), CsrfRefused> {
+        if constant_time_eq::constant_time_eq(presented.as_bytes(), self.csrf_token.as_bytes()) {
+            Ok(())
+        } else {
+            Err(CsrfRefused)
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CsrfRefused;
+
+impl std::fmt::Display for CsrfRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("The form has expired. Reload the page and try again.")
+    }
+}
+
+impl ResponseError for CsrfRefused {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::FORBIDDEN
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginOutcome {
+    LoggedIn { token: String },
+    WrongCredentials,
+    TooManyAttempts,
+}
+
+/// Checks the password (unless this account or address failed too often lately) and opens a
+/// session with a fresh token.
+pub fn log_in<S: Store>(
+    store: &mut S,
+    user: &str,
+    password: &str,
+    address: &str,
+) -> Result<LoginOutcome, StoreError> {
+    let now = domain::now();
+    let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let (for_user, from_address) = store.login_failures_since(user, address, since)?;
+    if for_user >= MAX_FAILURES_PER_ACCOUNT || from_address >= MAX_FAILURES_PER_ADDRESS {
+        tracing::warn!(user, address, "login refused: too many failures");
+        return Ok(LoginOutcome::TooManyAttempts);
+    }
+    // Hash something even for an unknown user, so timing does not tell which names exist.
+    let hash = store.admin_password_hash(user)?;
+    let valid = match &hash {
+        Some(hash) => auth::verify_password(password, hash),
+        None => {
+            auth::verify_password(password, DUMMY_HASH);
+            false
+        }
+    };
+    if !valid {
+        store.record_login_failure(user, address, now)?;
+        tracing::warn!(user, address, "login failed");
+        return Ok(LoginOutcome::WrongCredentials);
+    }
+    let token = random_token();
+    store.insert_session(&SessionRow {
+        token_hash: token_hash(&token),
+        user_name: user.to_owned(),
+        csrf_token: random_token(),
+        created_at: crate::db::models::to_db_time(now),
+        expires_at: crate::db::models::to_db_time(now + Duration::hours(SESSION_HOURS)),
+    })?;
+    tracing::info!(user, "admin logged in");
+    Ok(LoginOutcome::LoggedIn { token })
+}
+
+/// An Argon2id hash of a random string, to spend the same time on unknown users.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0aLnCn9yQfl9rbKqBnL2GVTsWnUs2eC7wAqKFhcTz3A";
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    pub user: String,
+    pub password: String,
+    pub csrf: String,
+    pub next: Option<String>,
+}
+
+/// Only paths inside the admin area are followed after a login.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_owned()
+        }
+        _ => "/admin".to_owned(),
+    }
+}
+
+pub fn login_cookies(req: &HttpRequest, token: String) -> (Cookie<'static>, Cookie<'static>) {
+    (
+        cookie(req, SESSION_COOKIE, token),
+        removal(req, LOGIN_CSRF_COOKIE),
+    )
+}
+
+pub async fn log_out(state: &AppState, session: &AdminSession) -> Result<(), StoreError> {
+    let hash = session.token_hash.clone();
+    state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.delete_session(&hash)))
+        .await
+}
+
+pub fn logout_cookie(req: &HttpRequest) -> Cookie<'static> {
+    removal(req, SESSION_COOKIE)
+}
+
+/// The peer's address, for counting failed logins.
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_inside_the_admin_area() {
+        assert_eq!(safe_next(Some("/admin/queue?x=1")), "/admin/queue?x=1");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/pay/x",
+            "/admin\\..\\x",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/admin", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/admin");
+    }
+
+    #[test]
+    fn dummy_hash_is_a_valid_hash() {
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

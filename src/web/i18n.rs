@@ -1,0 +1,255 @@
+//! Vietnamese and English for pages. The English text is the key; a text without a Vietnamese
+//! entry shows in English (a test checks that every text the templates use has one).
+
+use actix_web::HttpRequest;
+
+pub const LANG_COOKIE: &str = "paymatch_lang";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "vi" => Some(Lang::Vi),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The switch cookie first, then the browser's `Accept-Language` order; English otherwise.
+    pub fn of(req: &HttpRequest) -> Lang {
+        if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return lang;
+        }
+        let accepted = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        accepted
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .map(|tag| tag.trim().to_ascii_lowercase())
+            .find_map(|tag| Lang::parse(tag.split('-').next().unwrap_or("")))
+            .unwrap_or(Lang::En)
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+
+    pub fn t(self, english: &'static str) -> &'static str {
+        match self {
+            Lang::En => english,
+            Lang::Vi => VIETNAMESE
+                .iter()
+                .find(|(en, _)| *en == english)
+                .map_or(english, |(_, vi)| vi),
+        }
+    }
+}
+
+pub const VIETNAMESE: &[(&str, &str)] = &[
+    ("Dashboard", "Tổng quan"),
+    ("Queue", "Chờ xử lý"),
+    ("Rejected", "Bị từ chối"),
+    ("Orders", "Đơn hàng"),
+    ("Audit log", "Nhật ký"),
+    ("Settings", "Cài đặt"),
+    ("Log out", "Đăng xuất"),
+    ("Log in", "Đăng nhập"),
+    ("User name", "Tên đăng nhập"),
+    ("Password", "Mật khẩu"),
+    (
+        "Wrong user name or password.",
+        "Sai tên đăng nhập hoặc mật khẩu.",
+    ),
+    (
+        "Too many failed attempts. Try again in 15 minutes.",
+        "Quá nhiều lần thử sai. Vui lòng thử lại sau 15 phút.",
+    ),
+    (
+        "The form has expired. Reload the page and try again.",
+        "Biểu mẫu đã hết hạn. Hãy tải lại trang và thử lại.",
+    ),
+    ("Orders by status", "Đơn hàng theo trạng thái"),
+    ("Transactions by status", "Giao dịch theo trạng thái"),
+    ("Automatic match rate", "Tỉ lệ khớp tự động"),
+    (
+        "Money received per day (last 30 days)",
+        "Tiền nhận theo ngày (30 ngày qua)",
+    ),
+    (
+        "Transfers waiting for a decision",
+        "Giao dịch chờ quyết định",
+    ),
+    ("Reason", "Lý do"),
+    ("All", "Tất cả"),
+    ("From", "Từ"),
+    ("To", "Đến"),
+    ("Min amount", "Số tiền tối thiểu"),
+    ("Max amount", "Số tiền tối đa"),
+    ("Search", "Tìm kiếm"),
+    ("Filter", "Lọc"),
+    ("Received", "Nhận lúc"),
+    ("Amount", "Số tiền"),
+    ("Description", "Nội dung"),
+    ("Status", "Trạng thái"),
+    ("Next page", "Trang sau"),
+    ("Nothing here.", "Không có gì ở đây."),
+    ("Transaction", "Giao dịch"),
+    ("Order", "Đơn hàng"),
+    ("Codes read", "Mã đọc được"),
+    ("Bank reference", "Mã tham chiếu"),
+    ("Account", "Tài khoản"),
+    ("Link to an order", "Gán vào đơn hàng"),
+    ("Order code", "Mã đơn hàng"),
+    ("Preview", "Xem trước"),
+    ("Suggestions", "Gợi ý"),
+    ("Codes one edit away", "Mã gần giống"),
+    (
+        "Same amount, around that time",
+        "Cùng số tiền, cùng thời điểm",
+    ),
+    ("Set aside", "Gác lại"),
+    (
+        "Not a payment for an order",
+        "Không phải thanh toán đơn hàng",
+    ),
+    ("Refunded to the customer", "Đã hoàn tiền cho khách"),
+    ("Note", "Ghi chú"),
+    ("Save", "Lưu"),
+    ("Undo", "Hoàn tác"),
+    ("Confirm link", "Xác nhận gán"),
+    ("Before", "Trước"),
+    ("After", "Sau"),
+    ("Received so far", "Đã nhận"),
+    ("Still due", "Còn thiếu"),
+    ("Cancel order", "Hủy đơn"),
+    ("Reference", "Tham chiếu"),
+    ("Created", "Tạo lúc"),
+    ("Paid at", "Thanh toán lúc"),
+    ("Expires", "Hết hạn"),
+    ("Transfers", "Các khoản chuyển"),
+    ("History", "Lịch sử"),
+    ("When", "Thời điểm"),
+    ("Who", "Người thực hiện"),
+    ("Action", "Thao tác"),
+    ("Subject", "Đối tượng"),
+    (
+        "Webhook URL to give Casso",
+        "URL webhook khai báo với Casso",
+    ),
+    ("Secure token", "Secure token"),
+    ("Reveal", "Hiện"),
+    ("Pattern tester", "Thử mẫu mã đơn"),
+    ("Paste a bank description", "Dán nội dung chuyển khoản"),
+    ("Test", "Thử"),
+    ("Normalised", "Đã chuẩn hóa"),
+    ("Codes found", "Mã tìm thấy"),
+    ("Configured patterns", "Các mẫu đang dùng"),
+    ("Element", "Phần tử"),
+    ("Dismiss", "Bỏ qua"),
+    ("Pay by bank transfer", "Thanh toán bằng chuyển khoản"),
+    ("Amount to transfer", "Số tiền cần chuyển"),
+    ("Bank", "Ngân hàng"),
+    ("Account number", "Số tài khoản"),
+    ("Account name", "Chủ tài khoản"),
+    ("Transfer content", "Nội dung chuyển khoản"),
+    (
+        "Type this content exactly, so that your payment is found.",
+        "Hãy nhập đúng nội dung này để hệ thống nhận ra khoản thanh toán.",
+    ),
+    ("Scan with your banking app", "Quét bằng ứng dụng ngân hàng"),
+    (
+        "Waiting for your transfer…",
+        "Đang chờ khoản chuyển của bạn…",
+    ),
+    ("Paid. Thank you!", "Đã thanh toán. Cảm ơn bạn!"),
+    (
+        "Partly paid: please transfer the rest.",
+        "Đã nhận một phần: vui lòng chuyển số còn lại.",
+    ),
+    ("This order was cancelled.", "Đơn hàng này đã bị hủy."),
+    ("This order has expired.", "Đơn hàng này đã hết hạn."),
+    (
+        "The shop has not set up its bank account yet.",
+        "Cửa hàng chưa cài đặt tài khoản ngân hàng.",
+    ),
+    ("Page not found.", "Không tìm thấy trang."),
+    ("Something went wrong.", "Đã có lỗi xảy ra."),
+    ("pending", "chờ thanh toán"),
+    ("partially_paid", "thanh toán một phần"),
+    ("paid", "đã thanh toán"),
+    ("overpaid", "thanh toán dư"),
+    ("expired", "hết hạn"),
+    ("cancelled", "đã hủy"),
+    ("matched", "đã khớp"),
+    ("unmatched", "không có mã"),
+    ("unknown_order", "mã không tồn tại"),
+    ("ambiguous", "nhiều đơn"),
+    ("order_closed", "đơn đã đóng"),
+    ("outgoing", "tiền ra"),
+    ("test", "thử nghiệm"),
+    ("ignored", "đã gác lại"),
+    ("linked", "gán thủ công"),
+    ("refunded", "đã hoàn tiền"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_in_the_templates_has_a_vietnamese_entry() {
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates"
+        ))];
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path)
+                } else {
+                    files.push(path)
+                }
+            }
+        }
+        assert!(files.len() > 5);
+        let marker = "t(\"";
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split(marker).skip(1) {
+                let key = piece.split('"').next().unwrap();
+                assert!(
+                    VIETNAMESE.iter().any(|(en, _)| *en == key),
+                    "{}: no Vietnamese for {key:?}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn looks_up_and_falls_back() {
+        assert_eq!(Lang::Vi.t("Log in"), "Đăng nhập");
+        assert_eq!(Lang::En.t("Log in"), "Log in");
+        assert_eq!(Lang::Vi.t("untranslated"), "untranslated");
+    }
+}
