@@ -3,9 +3,12 @@
 
 mod helpers;
 
+mod admin;
 mod amounts;
 mod api;
+mod browser;
 mod cli;
 mod crash;
 mod migrations;
+mod pay;
 mod webhooks;

@@ -71,6 +71,9 @@ pub struct TransactionView {
     pub order_code: Option<String>,
     pub candidates: Vec<String>,
     pub received_at: String,
+    /// An admin's decision on a transaction that waited: `linked`, `ignored` or `refunded`.
+    pub resolution: Option<&'static str>,
+    pub resolution_note: Option<String>,
 }
 
 impl TransactionView {
@@ -89,6 +92,8 @@ impl TransactionView {
             order_code: t.order_code.as_ref().map(ToString::to_string),
             candidates: t.candidates.iter().map(ToString::to_string).collect(),
             received_at: rfc3339(t.received_at),
+            resolution: t.resolution.map(|r| r.as_str()),
+            resolution_note: t.resolution_note.clone(),
         }
     }
 }
