@@ -11,7 +11,12 @@ use crate::config::{Settings, CONFIG_PATH_VAR};
 use crate::db::PoolPurpose;
 use crate::domain::{Money, OrderCode};
 use crate::startup::{connect_and_migrate, Application};
-use crate::{auth, secrets, with_store};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::casso_api::CassoApi;
+use crate::ingest::casso_v2;
+use crate::web::webhooks::V2_HEADER;
+use crate::{auth, reconcile, secrets, with_store};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +40,8 @@ pub enum Command {
     Migrate,
     /// Post one Casso webhook (v1), signed with the configured secure token, to a running server.
     Simulate(SimulateArgs),
+    /// Pull transactions from the Casso API and ingest every one that is missing.
+    Reconcile(ReconcileArgs),
     /// Manage admin users; passwords are read from standard input.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -57,6 +64,19 @@ pub struct SimulateArgs {
     /// Server or webhook URL (default: the configured bind address).
     #[arg(long)]
     pub url: Option<String>,
+    /// Send a webhook v2 delivery, signed with PAYMATCH_CASSO_WEBHOOK_KEY.
+    #[arg(long)]
+    pub v2: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ReconcileArgs {
+    /// First day (Vietnam time), YYYY-MM-DD (default: 7 days before --to).
+    #[arg(long)]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (Vietnam time), YYYY-MM-DD (default: today).
+    #[arg(long)]
+    pub to: Option<chrono::NaiveDate>,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +96,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Simulate(args) => simulate(settings, args).await,
+        Command::Reconcile(args) => reconcile(settings, args).await,
         Command::Admin(command) => admin(settings, command).await,
     }
 }
@@ -137,20 +158,69 @@ fn webhook_url(settings: &Settings, url: Option<&str>) -> String {
     }
 }
 
+/// The configured secure token, or the one the server generated and stored.
+async fn secure_token(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(token) = &settings.casso_secure_token {
+        return Ok(token.expose_secret().to_owned());
+    }
+    let db = connect_and_migrate(settings, PoolPurpose::Command).await?;
+    db.run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
+        .await?
+        .context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
+}
+
+async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()> {
+    let key = settings
+        .casso_api_key
+        .clone()
+        .context("reconciliation needs PAYMATCH_CASSO_API_KEY")?;
+    let to = args.to.unwrap_or_else(reconcile::today);
+    let from = args.from.unwrap_or(to - chrono::Duration::days(7));
+    let db = connect_and_migrate(&settings, PoolPurpose::Command).await?;
+    let api = CassoApi::new(
+        &settings.casso_api_url,
+        key,
+        std::time::Duration::from_secs(30),
+    )?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} pages {pos}/{len} {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |done: u32, total: Option<u32>| {
+        if let Some(bar) = &bar {
+            bar.set_length(u64::from(total.unwrap_or(done).max(done)));
+            bar.set_position(u64::from(done));
+        }
+    };
+    let mut changed = Vec::new();
+    let result = reconcile::run(
+        &db,
+        &settings.matching,
+        &api,
+        (from, to),
+        "cli",
+        &mut progress,
+        &mut changed,
+    )
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let totals = result?;
+    println!(
+        "reconciled {from} to {to}: {} pages, {} records, {} new, {} already known, {} matched, {} rejected",
+        totals.pages, totals.records, totals.new_transactions, totals.already_known, totals.matched, totals.rejected
+    );
+    Ok(())
+}
+
 async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> {
     let code = OrderCode::parse(&args.code).map_err(|e| anyhow::anyhow!("--code: {e}"))?;
     let amount = Money::parse(&args.amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
-    let token = match &settings.casso_secure_token {
-        Some(token) => token.expose_secret().to_owned(),
-        None => {
-            let db = connect_and_migrate(&settings, PoolPurpose::Command).await?;
-            db.run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
-                .await?
-                .context(
-                    "no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once",
-                )?
-        }
-    };
     let id = args.id.unwrap_or_else(|| {
         u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default()
     });
@@ -163,24 +233,47 @@ async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> 
         .to_string();
     // The amount goes out as a JSON number with exactly the digits given.
     let amount_json: serde_json::Value = serde_json::from_str(&amount.to_string())?;
-    let body = serde_json::json!({
-        "error": 0,
-        "data": [{
-            "id": id,
-            "tid": format!("SIM{id}"),
-            "description": description,
-            "amount": amount_json,
-            "cusum_balance": 0,
-            "when": when,
-            "bank_sub_acc_id": "SIMULATED",
-            "subAccId": "SIMULATED",
-        }]
-    });
     let url = webhook_url(&settings, args.url.as_deref());
-    let reply = reqwest::Client::new()
-        .post(&url)
-        .header("Secure-Token", token)
-        .json(&body)
+    let request = reqwest::Client::new().post(&url);
+    let request = if args.v2 {
+        let key = settings
+            .casso_webhook_key
+            .as_ref()
+            .context("--v2 needs PAYMATCH_CASSO_WEBHOOK_KEY")?;
+        let body = serde_json::json!({
+            "error": 0,
+            "data": {
+                "id": id,
+                "reference": format!("SIM{id}"),
+                "description": description,
+                "amount": amount_json,
+                "runningBalance": 0,
+                "transactionDateTime": when,
+                "accountNumber": "SIMULATED",
+            }
+        });
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let signature = casso_v2::signature_header(&body, key.expose_secret().as_bytes(), now_ms)?;
+        request.header(V2_HEADER, signature).json(&body)
+    } else {
+        let body = serde_json::json!({
+            "error": 0,
+            "data": [{
+                "id": id,
+                "tid": format!("SIM{id}"),
+                "description": description,
+                "amount": amount_json,
+                "cusum_balance": 0,
+                "when": when,
+                "bank_sub_acc_id": "SIMULATED",
+                "subAccId": "SIMULATED",
+            }]
+        });
+        request
+            .header("Secure-Token", secure_token(&settings).await?)
+            .json(&body)
+    };
+    let reply = request
         .timeout(std::time::Duration::from_secs(30))
         .send()
         .await

@@ -11,11 +11,12 @@ use crate::config::Settings;
 use crate::db::{Database, PoolPurpose, StoreError};
 use crate::secrets::{self, Generated};
 use crate::web::state::{AppState, OrderEvents, Secrets};
-use crate::{web as routes, with_store};
+use crate::{jobs, web as routes, with_store};
 
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
     pub secrets: Secrets,
     pub generated: Vec<Generated>,
     pub db: Database,
@@ -40,10 +41,11 @@ impl Application {
             secrets: secrets.clone(),
             order_events: OrderEvents::new(),
         });
+        let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::default())
-                .app_data(state.clone())
+                .app_data(app_state.clone())
                 .configure(routes::routes)
         })
         .listen(listener)?
@@ -53,6 +55,7 @@ impl Application {
         Ok(Application {
             port,
             server,
+            state,
             secrets,
             generated,
             db,
@@ -63,9 +66,22 @@ impl Application {
         self.port
     }
 
-    /// Serves until SIGINT or SIGTERM, finishing the requests in flight.
+    /// Serves until SIGINT or SIGTERM, finishing the requests in flight; then lets the
+    /// worker finish the job in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = self.state.settings.worker.then(|| {
+            jobs::spawn(
+                self.state.db.clone(),
+                self.state.settings.clone(),
+                &self.state.secrets,
+                self.state.order_events.clone(),
+            )
+        });
+        let served = self.server.await;
+        if let Some(worker) = worker {
+            worker.stop().await;
+        }
+        served
     }
 }
 

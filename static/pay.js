@@ -17,9 +17,9 @@
     status.className = "status " + order.status;
     root.setAttribute("data-status", order.status);
     var received = document.getElementById("received");
-    if (received) received.textContent = order.amount_received;
+    if (received) received.textContent = order.display.amount_received;
     var due = document.getElementById("due");
-    if (due) due.firstChild.nodeValue = order.amount_due + " ";
+    if (due) due.textContent = order.display.amount_due;
     if (done[order.status]) {
       var qr = document.getElementById("qr");
       if (qr) qr.remove();
@@ -32,14 +32,7 @@
     fetch("/pay/" + encodeURIComponent(code) + "/status?wait=25", { cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (order) {
-        if (order.status !== root.getAttribute("data-status")) {
-          if (order.status === "partially_paid" || status === "partially_paid") {
-            // Amounts change on a partial payment: the page shows them formatted.
-            window.location.reload();
-            return;
-          }
-          show(order);
-        }
+        if (order.status !== root.getAttribute("data-status")) show(order);
         poll();
       })
       .catch(function () { setTimeout(poll, 3000); });

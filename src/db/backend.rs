@@ -4,7 +4,9 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::models::OrderRow;
-use super::schema::{bank_transactions, orders};
+use chrono::NaiveDateTime;
+
+use super::schema::{bank_transactions, jobs, orders};
 
 pub trait Backend: Sized {
     /// A transaction that holds its write locks until it ends.
@@ -15,11 +17,46 @@ pub trait Backend: Sized {
     /// Orders by code, locked for the rest of the write transaction.
     fn lock_orders(&mut self, codes: &[&str]) -> QueryResult<Vec<OrderRow>>;
 
+    /// The id of the next claimable job, locked for the rest of the write transaction.
+    fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>>;
+
+    /// Ids of open orders past their expiry, locked (skipping rows others hold, where possible).
+    fn overdue_orders(&mut self, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>>;
+
     /// Locks a transaction row for the rest of the write transaction; `false` if there is none.
     fn lock_transaction(&mut self, id: i64) -> QueryResult<bool>;
 
     /// Whether running the whole transaction again may succeed.
     fn is_transient(error: &DieselError) -> bool;
+}
+
+/// Queued jobs that are due, and running jobs whose worker's lease ran out (it died).
+#[diesel::dsl::auto_type]
+fn claimable_jobs(now: NaiveDateTime) -> _ {
+    let queued: &'static str = "queued";
+    let running: &'static str = "running";
+    jobs::table
+        .filter(
+            jobs::run_at.le(now).and(
+                jobs::status
+                    .eq(queued)
+                    .or(jobs::status.eq(running).and(jobs::locked_until.lt(now))),
+            ),
+        )
+        .order((jobs::run_at.asc(), jobs::id.asc()))
+        .select(jobs::id)
+        .limit(1_i64)
+}
+
+#[diesel::dsl::auto_type]
+fn overdue(now: NaiveDateTime, limit: i64) -> _ {
+    let open: [&'static str; 2] = ["pending", "partially_paid"];
+    orders::table
+        .filter(orders::status.eq_any(open))
+        .filter(orders::expires_at.le(now))
+        .order(orders::id.asc())
+        .select(orders::id)
+        .limit(limit)
 }
 
 impl Backend for SqliteConnection {
@@ -37,6 +74,14 @@ impl Backend for SqliteConnection {
             .filter(orders::code.eq_any(codes))
             .select(OrderRow::as_select())
             .load(self)
+    }
+
+    fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>> {
+        claimable_jobs(now).first(self).optional()
+    }
+
+    fn overdue_orders(&mut self, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+        overdue(now, limit).load(self)
     }
 
     fn lock_transaction(&mut self, id: i64) -> QueryResult<bool> {
@@ -71,6 +116,19 @@ impl Backend for PgConnection {
             .select(OrderRow::as_select())
             .for_update()
             .load(self)
+    }
+
+    /// `SKIP LOCKED`: two workers claiming at once take different jobs instead of waiting.
+    fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>> {
+        claimable_jobs(now)
+            .for_update()
+            .skip_locked()
+            .first(self)
+            .optional()
+    }
+
+    fn overdue_orders(&mut self, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
+        overdue(now, limit).for_update().skip_locked().load(self)
     }
 
     fn lock_transaction(&mut self, id: i64) -> QueryResult<bool> {

@@ -20,7 +20,9 @@ use crate::config::DatabaseKind;
 use crate::domain::{
     BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
 };
-pub use models::{AuditRow, DeliveryRow, NewAuditRow, RejectedRow, SessionRow};
+pub use models::{
+    AuditRow, DeliveryRow, JobRow, NewAuditRow, NewJobRow, ReconcileRunRow, RejectedRow, SessionRow,
+};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -71,6 +73,80 @@ pub struct OrderFilter {
     pub status: Option<OrderStatus>,
     /// A code prefix or text in the reference.
     pub search: Option<String>,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    /// Finished without anything to do (a notification with no URL to send it to).
+    Skipped,
+    /// Out of attempts: waits for an admin's replay.
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Skipped => "skipped",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
+/// How a claimed job ends: finished (`Done`, `Skipped`, `Failed`) or `Queued` again at
+/// `run_at`; a recurring job is re-armed with its attempts reset.
+#[derive(Debug, Clone)]
+pub struct Settlement {
+    pub status: JobStatus,
+    pub run_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+    pub reset_attempts: bool,
+}
+
+impl Settlement {
+    pub fn finished(status: JobStatus, error: Option<String>) -> Self {
+        Settlement {
+            status,
+            run_at: None,
+            error,
+            reset_attempts: false,
+        }
+    }
+
+    pub fn retry(at: DateTime<Utc>, error: String) -> Self {
+        Settlement {
+            status: JobStatus::Queued,
+            run_at: Some(at),
+            error: Some(error),
+            reset_attempts: false,
+        }
+    }
+
+    pub fn rearm(at: DateTime<Utc>, error: Option<String>) -> Self {
+        Settlement {
+            status: JobStatus::Queued,
+            run_at: Some(at),
+            error,
+            reset_attempts: true,
+        }
+    }
+}
+
+/// The totals of one reconciliation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReconcileTotals {
+    pub pages: i32,
+    pub records: i32,
+    pub new_transactions: i32,
+    pub already_known: i32,
+    pub matched: i32,
+    pub rejected: i32,
 }
 
 /// Counts of one webhook delivery, as answered to the provider.
@@ -251,6 +327,63 @@ pub trait Store {
         address: &str,
         since: DateTime<Utc>,
     ) -> Result<(i64, i64), StoreError>;
+
+    /// `false` when a job with the same unique key exists already.
+    fn enqueue_job(&mut self, job: &NewJobRow) -> Result<bool, StoreError>;
+    /// Takes the next due job (or one whose worker's lease ran out) for `lease`, counting an
+    /// attempt. Several workers never get the same job.
+    fn claim_job(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Option<JobRow>, StoreError>;
+    /// Ends a claimed job (only while `worker` still holds it): `Done`, `Skipped` or `Failed`,
+    /// or `Queued` again at `run_at`. `reset_attempts` re-arms a recurring job.
+    fn settle_job(
+        &mut self,
+        id: i64,
+        worker: &str,
+        settlement: &Settlement,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    fn jobs_page(
+        &mut self,
+        kind: &str,
+        status: Option<JobStatus>,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<JobRow>, StoreError>;
+    /// A failed job runs again from its first attempt.
+    fn replay_job(&mut self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    fn job(&mut self, id: i64) -> Result<Option<JobRow>, StoreError>;
+
+    /// Open orders past their `expires_at`, locked (PostgreSQL skips rows another worker holds).
+    fn overdue_orders_for_update(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError>;
+
+    fn insert_reconcile_run(
+        &mut self,
+        trigger: &str,
+        from: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    fn finish_reconcile_run(
+        &mut self,
+        id: i64,
+        totals: &ReconcileTotals,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    fn reconcile_runs_page(
+        &mut self,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<ReconcileRunRow>, StoreError>;
 
     fn insert_audit(&mut self, entry: &NewAuditRow) -> Result<(), StoreError>;
     /// Audit entries, newest first; only those about `subject` when given.

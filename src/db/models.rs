@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{
-    admin_sessions, admin_users, audit_log, bank_transactions, orders, rejected_items,
-    webhook_deliveries,
+    admin_sessions, admin_users, audit_log, bank_transactions, jobs, orders, reconcile_runs,
+    rejected_items, webhook_deliveries,
 };
 use super::StoreError;
 use crate::domain::{
@@ -309,4 +309,57 @@ pub struct AuditRow {
     pub after_state: Option<String>,
     pub note: Option<String>,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJobRow<'a> {
+    pub kind: &'a str,
+    pub unique_key: Option<&'a str>,
+    pub payload: &'a str,
+    pub status: &'a str,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A background job as stored.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = jobs)]
+pub struct JobRow {
+    pub id: i64,
+    pub kind: String,
+    pub unique_key: Option<String>,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub locked_by: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// One reconciliation, as admins see it.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = reconcile_runs)]
+pub struct ReconcileRunRow {
+    pub id: i64,
+    pub trigger_source: String,
+    pub from_date: String,
+    pub to_date: String,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub pages: i32,
+    pub records: i32,
+    pub new_transactions: i32,
+    pub already_known: i32,
+    pub matched: i32,
+    pub rejected: i32,
+    pub error: Option<String>,
 }

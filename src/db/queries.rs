@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{
-    admin_sessions, admin_users, audit_log, bank_transactions, login_failures, orders,
-    rejected_items, settings, webhook_deliveries,
+    admin_sessions, admin_users, audit_log, bank_transactions, jobs, login_failures, orders,
+    reconcile_runs, rejected_items, settings, webhook_deliveries,
 };
 use crate::db::{
-    AuditRow, DeliveryCounts, NewAuditRow, OrderFilter, Page, QueueFilter, SessionRow, Store,
-    StoreError,
+    AuditRow, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter, Page,
+    QueueFilter, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
 };
 use crate::domain::{
     BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
@@ -683,6 +683,198 @@ impl Store for Conn {
         }
         if let Some(cursor) = cursor {
             query = query.filter(audit_log::id.lt(cursor));
+        }
+        let rows = query.load(self)?.into_iter().map(|r| (r.id, r)).collect();
+        Ok(page(rows, limit))
+    }
+
+    fn enqueue_job(&mut self, job: &NewJobRow) -> Result<bool, StoreError> {
+        let inserted = diesel::insert_into(jobs::table)
+            .values(job)
+            .on_conflict_do_nothing()
+            .execute(self)?;
+        Ok(inserted == 1)
+    }
+
+    fn claim_job(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<Option<JobRow>, StoreError> {
+        self.write(|c| {
+            let Some(id) = c.next_job(to_db_time(now))? else {
+                return Ok(None);
+            };
+            diesel::update(jobs::table.find(id))
+                .set((
+                    jobs::status.eq(JobStatus::Running.as_str()),
+                    jobs::attempts.eq(jobs::attempts + 1),
+                    jobs::locked_until.eq(to_db_time(now + lease)),
+                    jobs::locked_by.eq(worker),
+                    jobs::updated_at.eq(to_db_time(now)),
+                ))
+                .execute(c)?;
+            Ok(Some(
+                jobs::table.find(id).select(JobRow::as_select()).first(c)?,
+            ))
+        })
+    }
+
+    fn settle_job(
+        &mut self,
+        id: i64,
+        worker: &str,
+        settlement: &Settlement,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let finished = !matches!(settlement.status, JobStatus::Queued | JobStatus::Running);
+        let target = jobs::table
+            .find(id)
+            .filter(jobs::locked_by.eq(worker))
+            .filter(jobs::status.eq(JobStatus::Running.as_str()));
+        let run_at = to_db_time(settlement.run_at.unwrap_or(now));
+        let common = (
+            jobs::status.eq(settlement.status.as_str()),
+            jobs::run_at.eq(run_at),
+            jobs::last_error.eq(settlement.error.as_deref()),
+            jobs::locked_until.eq(None::<chrono::NaiveDateTime>),
+            jobs::locked_by.eq(None::<String>),
+            jobs::updated_at.eq(to_db_time(now)),
+        );
+        let updated = if settlement.reset_attempts {
+            diesel::update(target)
+                .set((common, jobs::attempts.eq(0)))
+                .execute(self)?
+        } else {
+            diesel::update(target)
+                .set((
+                    common,
+                    jobs::finished_at.eq(finished.then(|| to_db_time(now))),
+                ))
+                .execute(self)?
+        };
+        Ok(updated == 1)
+    }
+
+    fn jobs_page(
+        &mut self,
+        kind: &str,
+        status: Option<JobStatus>,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<JobRow>, StoreError> {
+        let mut query = jobs::table
+            .filter(jobs::kind.eq(kind))
+            .select(JobRow::as_select())
+            .order(jobs::id.desc())
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(status) = status {
+            query = query.filter(jobs::status.eq(status.as_str()));
+        }
+        if let Some(cursor) = cursor {
+            query = query.filter(jobs::id.lt(cursor));
+        }
+        let rows = query.load(self)?.into_iter().map(|r| (r.id, r)).collect();
+        Ok(page(rows, limit))
+    }
+
+    fn replay_job(&mut self, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let updated = diesel::update(
+            jobs::table
+                .find(id)
+                .filter(jobs::status.eq(JobStatus::Failed.as_str())),
+        )
+        .set((
+            jobs::status.eq(JobStatus::Queued.as_str()),
+            jobs::attempts.eq(0),
+            jobs::run_at.eq(to_db_time(now)),
+            jobs::finished_at.eq(None::<chrono::NaiveDateTime>),
+            jobs::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(self)?;
+        Ok(updated == 1)
+    }
+
+    fn job(&mut self, id: i64) -> Result<Option<JobRow>, StoreError> {
+        Ok(jobs::table
+            .find(id)
+            .select(JobRow::as_select())
+            .first(self)
+            .optional()?)
+    }
+
+    fn overdue_orders_for_update(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        let ids = self.overdue_orders(to_db_time(now), limit)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        orders::table
+            .filter(orders::id.eq_any(ids))
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn insert_reconcile_run(
+        &mut self,
+        trigger: &str,
+        from: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(diesel::insert_into(reconcile_runs::table)
+            .values((
+                reconcile_runs::trigger_source.eq(trigger),
+                reconcile_runs::from_date.eq(from),
+                reconcile_runs::to_date.eq(to),
+                reconcile_runs::started_at.eq(to_db_time(now)),
+            ))
+            .returning(reconcile_runs::id)
+            .get_result(self)?)
+    }
+
+    fn finish_reconcile_run(
+        &mut self,
+        id: i64,
+        totals: &ReconcileTotals,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        diesel::update(reconcile_runs::table.find(id))
+            .set((
+                reconcile_runs::finished_at.eq(to_db_time(now)),
+                reconcile_runs::pages.eq(totals.pages),
+                reconcile_runs::records.eq(totals.records),
+                reconcile_runs::new_transactions.eq(totals.new_transactions),
+                reconcile_runs::already_known.eq(totals.already_known),
+                reconcile_runs::matched.eq(totals.matched),
+                reconcile_runs::rejected.eq(totals.rejected),
+                reconcile_runs::error.eq(error),
+            ))
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn reconcile_runs_page(
+        &mut self,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<ReconcileRunRow>, StoreError> {
+        let mut query = reconcile_runs::table
+            .select(ReconcileRunRow::as_select())
+            .order(reconcile_runs::id.desc())
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(cursor) = cursor {
+            query = query.filter(reconcile_runs::id.lt(cursor));
         }
         let rows = query.load(self)?.into_iter().map(|r| (r.id, r)).collect();
         Ok(page(rows, limit))

@@ -118,6 +118,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> BigInt,
+        kind -> Text,
+        unique_key -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reconcile_runs (id) {
+        id -> BigInt,
+        trigger_source -> Text,
+        from_date -> Text,
+        to_date -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        pages -> Integer,
+        records -> Integer,
+        new_transactions -> Integer,
+        already_known -> Integer,
+        matched -> Integer,
+        rejected -> Integer,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(bank_transactions -> orders (order_id));
 diesel::joinable!(bank_transactions -> webhook_deliveries (delivery_id));
 diesel::joinable!(rejected_items -> webhook_deliveries (delivery_id));
@@ -132,4 +169,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_sessions,
     login_failures,
     audit_log,
+    jobs,
+    reconcile_runs,
 );

@@ -14,6 +14,8 @@ use crate::matching::{self, MatchDecision};
 #[derive(Debug, Default)]
 pub struct DeliveryReport {
     pub counts: DeliveryCounts,
+    /// How many of the accepted transfers were applied to an order.
+    pub matched: i32,
     /// Orders whose status changed, for whoever waits on them.
     pub changed_orders: Vec<OrderCode>,
 }
@@ -64,11 +66,17 @@ pub fn ingest_delivery<S: Store>(
                         &mut report.changed_orders,
                     )? {
                         TransferOutcome::Duplicate => report.counts.duplicates += 1,
-                        TransferOutcome::Recorded(_) => report.counts.accepted += 1,
+                        TransferOutcome::Recorded(decision) => {
+                            report.counts.accepted += 1;
+                            if matches!(decision, MatchDecision::Matched(_)) {
+                                report.matched += 1;
+                            }
+                        }
                     }
                 }
             }
         }
+        crate::notify::outbox::record_changes(store, &report.changed_orders, now)?;
         store.finish_delivery(delivery_id, "processed", report.counts)?;
         Ok(report)
     })

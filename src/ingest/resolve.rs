@@ -163,6 +163,7 @@ pub fn link<S: Store>(
             },
             now,
         )?;
+        crate::notify::outbox::record_changes(store, &changed, now)?;
         Ok(Ok(changed))
     })
 }
@@ -284,6 +285,7 @@ pub fn undo<S: Store>(
             },
             now,
         )?;
+        crate::notify::outbox::record_changes(store, &changed, now)?;
         Ok(Ok(changed))
     })
 }
@@ -292,11 +294,12 @@ pub fn undo<S: Store>(
 /// changed, or why it cannot be cancelled.
 pub type Cancelled = Option<Result<(Order, bool), OrderError>>;
 
-/// Cancels an order (the storefront API's and an admin's way alike); an admin's is audited.
+/// Cancels an order (the storefront API's and an admin's way alike), audited with the actor
+/// (`api` for the storefront).
 pub fn cancel_order<S: Store>(
     store: &mut S,
     code: &OrderCode,
-    actor: Option<&str>,
+    actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Cancelled, StoreError> {
     store.write(|store| {
@@ -307,20 +310,19 @@ pub fn cancel_order<S: Store>(
         let result = order.cancel(now);
         if let Ok(true) = result {
             store.update_order(&order)?;
-            if let Some(actor) = actor {
-                audit(
-                    store,
-                    &Audit {
-                        actor,
-                        action: "order.cancel",
-                        subject: &order_subject(code),
-                        before: Some(&before),
-                        after: Some(&order_state(&order)),
-                        note: None,
-                    },
-                    now,
-                )?;
-            }
+            crate::notify::outbox::record_changes(store, std::slice::from_ref(code), now)?;
+            audit(
+                store,
+                &Audit {
+                    actor,
+                    action: "order.cancel",
+                    subject: &order_subject(code),
+                    before: Some(&before),
+                    after: Some(&order_state(&order)),
+                    note: None,
+                },
+                now,
+            )?;
         }
         Ok(Some(result.map(|changed| (order, changed))))
     })

@@ -1,5 +1,7 @@
 //! Shop notifications: what paymatch sends to storefronts when an order changes.
 
+pub mod deliver;
+pub mod outbox;
 pub mod signing;
 
 pub use signing::{NotifySecretError, NotifySigner};

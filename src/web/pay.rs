@@ -169,14 +169,18 @@ pub struct StatusQuery {
     wait: Option<String>,
 }
 
-/// What the page's script polls: the payment facts only.
+/// What the page's script polls: the payment facts only, with the amounts also formatted as
+/// the page shows them (in the reader's language).
 pub async fn status(
+    req: HttpRequest,
     state: web::Data<AppState>,
     code: web::Path<String>,
     query: web::Query<StatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let lang = Lang::of(&req);
     let order = load(&state, &code).await?;
     let order = wait_for_change(&state, order, query.wait.as_deref()).await?;
+    let with_currency = |m| format!("{} {}", amount(m, lang), order.currency);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
@@ -186,6 +190,10 @@ pub async fn status(
             "amount": order.amount,
             "amount_received": order.amount_received,
             "amount_due": order.amount_due(),
+            "display": {
+                "amount_received": with_currency(order.amount_received),
+                "amount_due": with_currency(order.amount_due()),
+            },
         })))
 }
 

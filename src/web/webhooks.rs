@@ -7,19 +7,27 @@ use serde_json::json;
 use super::error::ApiError;
 use super::state::{secret_matches, AppState};
 use crate::domain;
-use crate::ingest::casso;
+use secrecy::ExposeSecret;
+
 use crate::ingest::pipeline::{ingest_delivery, record_unreadable_delivery};
+use crate::ingest::{casso, casso_v2};
 use crate::with_store;
 
 /// Casso's payloads are small; anything over this is refused before it is read.
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 const CHANNEL_V1: &str = "casso_v1";
+const CHANNEL_V2: &str = "casso_v2";
+pub const V2_HEADER: &str = "X-Casso-Signature";
 
 pub async fn casso(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    if let Some(signature) = req.headers().get(V2_HEADER) {
+        let signature = signature.to_str().unwrap_or("").to_owned();
+        return casso_v2(&req, payload, &state, &signature).await;
+    }
     let token = req
         .headers()
         .get("Secure-Token")
@@ -34,10 +42,38 @@ pub async fn casso(
         None => return Err(ApiError::unauthorized("the Secure-Token header is missing")),
     }
     let body = super::read_body(&req, payload, WEBHOOK_BODY_LIMIT).await?;
-    let raw = String::from_utf8_lossy(&body).into_owned();
-    let now = domain::now();
+    ingest(&state, CHANNEL_V1, &body, casso::parse_v1(&body)).await
+}
 
-    let elements = match casso::parse_v1(&body) {
+/// Webhook v2: the signature covers the body, so the body is read (within the limit) first.
+async fn casso_v2(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    signature: &str,
+) -> Result<HttpResponse, ApiError> {
+    let Some(key) = &state.settings.casso_webhook_key else {
+        return Err(ApiError::unauthorized(
+            "webhook v2 is not configured (PAYMATCH_CASSO_WEBHOOK_KEY)",
+        ));
+    };
+    let body = super::read_body(req, payload, WEBHOOK_BODY_LIMIT).await?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    casso_v2::verify_signature(signature, &body, key.expose_secret().as_bytes(), now_ms)
+        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    ingest(state, CHANNEL_V2, &body, casso_v2::parse_v2(&body)).await
+}
+
+/// Keeps the raw body and hands the elements to the pipeline; answers only after the commit.
+async fn ingest(
+    state: &AppState,
+    channel: &'static str,
+    body: &[u8],
+    parsed: Result<Vec<casso::Element>, casso::EnvelopeError>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = String::from_utf8_lossy(body).into_owned();
+    let now = domain::now();
+    let elements = match parsed {
         Ok(elements) => elements,
         Err(error) => {
             let reason = error.to_string();
@@ -46,7 +82,7 @@ pub async fn casso(
                 .db
                 .run(move |conn| {
                     with_store!(conn, |s| record_unreadable_delivery(
-                        s, CHANNEL_V1, &raw, &reason, now
+                        s, channel, &raw, &reason, now
                     ))
                 })
                 .await?;
@@ -58,7 +94,7 @@ pub async fn casso(
         .db
         .run(move |conn| {
             with_store!(conn, |s| ingest_delivery(
-                s, &matching, CHANNEL_V1, &raw, &elements, now
+                s, &matching, channel, &raw, &elements, now
             ))
         })
         .await?;

@@ -364,7 +364,7 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
             .unwrap();
         browser.wait_path("/admin/orders/DH1023").await;
         assert_eq!(browser.text_of("#order-status").await, "paid");
-        assert_eq!(browser.text_of("#order-received").await, "150,000");
+        assert_eq!(browser.text_of("#order-received").await, "150,000 VND");
 
         browser.goto("/admin/audit").await;
         let actor = browser

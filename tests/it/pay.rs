@@ -62,8 +62,13 @@ async fn payment_page_with_qr(backend: Backend) {
         app.transfer(2, "DH42 rest", json!(100000)).await
     };
     let (status, _) = tokio::join!(waiting, paying);
-    let (code, body) = reply(status.unwrap()).await;
+    let (code, mut body) = reply(status.unwrap()).await;
     assert_eq!(code, 200);
+    assert_eq!(
+        body["display"],
+        json!({"amount_received": "150,000 VND", "amount_due": "0 VND"})
+    );
+    body.as_object_mut().unwrap().remove("display");
     assert_eq!(
         body,
         json!({"code": "DH42", "status": "paid", "paid": true, "amount": "150000", "amount_received": "150000", "amount_due": "0"})

@@ -36,6 +36,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/orders/{code}", web::get().to(pages::order))
             .route("/orders/{code}/cancel", web::post().to(pages::cancel_order))
             .route("/audit", web::get().to(pages::audit))
+            .route("/notifications", web::get().to(pages::notifications))
+            .route(
+                "/notifications/{id}/replay",
+                web::post().to(pages::replay_notification),
+            )
+            .route("/reconcile", web::get().to(pages::reconcile_runs))
             .route("/settings", web::get().to(pages::settings))
             .route("/settings/reveal", web::post().to(pages::reveal_token)),
     );

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::session::{self, AdminSession, CsrfRefused, LoginForm, LoginOutcome};
 use super::views::{self, AuditView, OrderView, RejectedView, TxView};
-use crate::db::{OrderFilter, QueueFilter, Store, StoreError};
+use crate::db::{JobStatus, OrderFilter, QueueFilter, Store, StoreError};
 use crate::domain::{self, Money, OrderCode, OrderStatus, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, Audit, ResolveError};
 use crate::matching;
@@ -906,14 +906,7 @@ pub async fn cancel_order(
     let (wanted, actor, now) = (code.clone(), session.user.clone(), domain::now());
     let outcome = state
         .db
-        .run(move |conn| {
-            with_store!(conn, |s| resolve::cancel_order(
-                s,
-                &wanted,
-                Some(&actor),
-                now
-            ))
-        })
+        .run(move |conn| with_store!(conn, |s| resolve::cancel_order(s, &wanted, &actor, now)))
         .await
         .map_err(ApiError::from)?;
     let page = format!("/admin/orders/{code}");
@@ -1076,4 +1069,186 @@ pub async fn reveal_token(
         header::HeaderValue::from_static("no-store"),
     );
     Ok(response)
+}
+
+// ---------- notifications and reconciliation ----------
+
+pub struct NotificationView {
+    pub id: i64,
+    pub created: String,
+    pub order_code: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_run: String,
+    pub last_error: String,
+    pub failed: bool,
+}
+
+impl NotificationView {
+    fn new(job: &crate::db::JobRow) -> NotificationView {
+        let notification: Option<crate::notify::outbox::Notification> =
+            serde_json::from_str(&job.payload).ok();
+        let time = |t| views::local_time(crate::db::models::from_db_time(t));
+        NotificationView {
+            id: job.id,
+            created: time(job.created_at),
+            order_code: notification
+                .as_ref()
+                .map(|n| n.order_code.clone())
+                .unwrap_or_default(),
+            event_type: notification.map(|n| n.event_type).unwrap_or_default(),
+            status: job.status.clone(),
+            attempts: job.attempts,
+            next_run: if job.status == JobStatus::Queued.as_str() {
+                time(job.run_at)
+            } else {
+                String::new()
+            },
+            last_error: job.last_error.clone().unwrap_or_default(),
+            failed: job.status == JobStatus::Failed.as_str(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/notifications.html")]
+struct NotificationsPage {
+    lang: Lang,
+    nav: Nav,
+    rows: Vec<NotificationView>,
+    next_url: Option<String>,
+    show_all: bool,
+}
+
+pub async fn notifications(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    query: web::Query<CursorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let show_all = query.all.is_some();
+    let status = (!show_all).then_some(JobStatus::Failed);
+    let cursor = query.cursor;
+    let page = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| s.jobs_page(
+                crate::notify::outbox::KIND,
+                status,
+                cursor,
+                PAGE_SIZE
+            ))
+        })
+        .await?;
+    let all = if show_all { "all=1&" } else { "" };
+    render(&NotificationsPage {
+        lang: Lang::of(&req),
+        nav: Nav::new(&req, &session, "notifications"),
+        rows: page.items.iter().map(NotificationView::new).collect(),
+        next_url: page
+            .next_cursor
+            .map(|c| format!("/admin/notifications?{all}cursor={c}")),
+        show_all,
+    })
+}
+
+/// A failed notification is sent again, from its first attempt, with the same event id.
+pub async fn replay_notification(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, actix_web::Error> {
+    session.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let (actor, now) = (session.user.clone(), domain::now());
+    state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| s.write(|s| {
+                if s.replay_job(id, now)? {
+                    let subject = format!("notification:{id}");
+                    resolve::audit(
+                        s,
+                        &Audit {
+                            actor: &actor,
+                            action: "notification.replay",
+                            subject: &subject,
+                            before: Some("failed"),
+                            after: Some("queued"),
+                            note: None,
+                        },
+                        now,
+                    )?;
+                }
+                Ok(())
+            }))
+        })
+        .await
+        .map_err(ApiError::from)?;
+    Ok(redirect("/admin/notifications?all=1"))
+}
+
+pub struct RunView {
+    pub started: String,
+    pub trigger: String,
+    pub window: String,
+    pub pages: i32,
+    pub records: i32,
+    pub new: i32,
+    pub known: i32,
+    pub matched: i32,
+    pub rejected: i32,
+    pub error: String,
+    pub finished: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/reconcile.html")]
+struct ReconcilePage {
+    lang: Lang,
+    nav: Nav,
+    rows: Vec<RunView>,
+    next_url: Option<String>,
+    configured: bool,
+}
+
+pub async fn reconcile_runs(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    query: web::Query<CursorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cursor = query.cursor;
+    let page = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.reconcile_runs_page(cursor, PAGE_SIZE)))
+        .await?;
+    let time = |t| views::local_time(crate::db::models::from_db_time(t));
+    render(&ReconcilePage {
+        lang: Lang::of(&req),
+        nav: Nav::new(&req, &session, "reconcile"),
+        rows: page
+            .items
+            .iter()
+            .map(|r| RunView {
+                started: time(r.started_at),
+                trigger: r.trigger_source.clone(),
+                window: format!("{} – {}", r.from_date, r.to_date),
+                pages: r.pages,
+                records: r.records,
+                new: r.new_transactions,
+                known: r.already_known,
+                matched: r.matched,
+                rejected: r.rejected,
+                error: r.error.clone().unwrap_or_default(),
+                finished: r.finished_at.is_some(),
+            })
+            .collect(),
+        next_url: page
+            .next_cursor
+            .map(|c| format!("/admin/reconcile?cursor={c}")),
+        configured: state.settings.casso_api_key.is_some(),
+    })
 }

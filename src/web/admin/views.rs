@@ -13,7 +13,8 @@ fn vietnam() -> FixedOffset {
 
 pub fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&vietnam())
-        .format("%Y-%m-%d %H:%M:%S")
+        // Marked, since admins may sit elsewhere than the shop's bank.
+        .format("%Y-%m-%d %H:%M:%S +07")
         .to_string()
 }
 

@@ -331,7 +331,7 @@ pub async fn cancel(
     let now = domain::now();
     let outcome = state
         .db
-        .run(move |conn| with_store!(conn, |s| resolve::cancel_order(s, &wanted, None, now)))
+        .run(move |conn| with_store!(conn, |s| resolve::cancel_order(s, &wanted, "api", now)))
         .await?;
     match outcome {
         None => Err(not_found(code.as_str())),

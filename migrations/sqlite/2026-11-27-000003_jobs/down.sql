@@ -1,0 +1,3 @@
+DROP INDEX orders_expiry;
+DROP TABLE reconcile_runs;
+DROP TABLE jobs;
