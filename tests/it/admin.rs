@@ -15,6 +15,7 @@ on_both_backends!(
     queue_filters_and_pages,
     cancel_settings_and_rejected_elements,
     pages_escape_html_and_speak_vietnamese,
+    failed_notifications_can_be_replayed,
 );
 
 const PASSWORD: &str = "admin-password-for-tests";
@@ -97,6 +98,10 @@ async fn every_admin_route_refuses_without_a_session(backend: Backend) {
         (Method::GET, "/admin/orders/DH1"),
         (Method::GET, "/admin/audit"),
         (Method::GET, "/admin/settings"),
+        (Method::GET, "/admin/notifications"),
+        (Method::GET, "/admin/notifications?all=1"),
+        (Method::GET, "/admin/reconcile"),
+        (Method::POST, "/admin/notifications/1/replay"),
         (Method::POST, "/admin/logout"),
         (Method::POST, "/admin/rejected/1/dismiss"),
         (Method::POST, "/admin/transactions/1/link"),
@@ -616,4 +621,46 @@ async fn pages_escape_html_and_speak_vietnamese(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.headers()["location"], "/");
+}
+
+async fn failed_notifications_can_be_replayed(backend: Backend) {
+    // A loopback target is refused (private addresses are not allowed here): the job fails.
+    let app = TestApp::spawn_with(
+        backend,
+        &[("PAYMATCH_NOTIFY_URL", "http://127.0.0.1:9/hook")],
+    )
+    .await;
+    app.create_order(json!({"code": "DH3", "amount": 10})).await;
+    app.transfer(1, "DH3", json!(10)).await;
+    let (client, csrf) = logged_in(&app).await;
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = get(&client, &app, "/admin/notifications").await.1;
+        if page.contains("/replay") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        page.contains("order.paid") && page.contains("private"),
+        "{page}"
+    );
+    let start = page.find("/admin/notifications/").unwrap() + "/admin/notifications/".len();
+    let id = page[start..].split('/').next().unwrap().to_owned();
+    let r = post(
+        &client,
+        &app,
+        &format!("/admin/notifications/{id}/replay"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, audit) = get(&client, &app, "/admin/audit").await;
+    assert!(audit.contains("notification.replay"));
+    let (status, runs) = get(&client, &app, "/admin/reconcile").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        runs.contains("PAYMATCH_CASSO_API_KEY"),
+        "reconciliation is off here"
+    );
 }

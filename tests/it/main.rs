@@ -11,4 +11,5 @@ mod cli;
 mod crash;
 mod migrations;
 mod pay;
+mod webhook_v2;
 mod webhooks;
