@@ -183,7 +183,9 @@ async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()
         std::time::Duration::from_secs(30),
     )?;
     // A wrong key fails here, with Casso's answer, before any run is recorded.
-    api.user_info().await.context("checking PAYMATCH_CASSO_API_KEY with Casso")?;
+    api.user_info()
+        .await
+        .context("checking PAYMATCH_CASSO_API_KEY with Casso")?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod ingest;
 pub mod jobs;
 pub mod matching;
+pub mod metrics;
 pub mod notify;
 pub mod reconcile;
 pub mod secrets;

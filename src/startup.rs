@@ -9,6 +9,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::db::{Database, PoolPurpose, StoreError};
+use crate::metrics::Metrics;
 use crate::secrets::{self, Generated};
 use crate::web::state::{AppState, OrderEvents, Secrets};
 use crate::{jobs, web as routes, with_store};
@@ -35,8 +36,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics = Metrics::new().map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let state = web::Data::new(AppState {
             db: db.clone(),
+            metrics: metrics.clone(),
             settings: Arc::new(settings),
             secrets: secrets.clone(),
             order_events: OrderEvents::new(),
@@ -44,6 +47,7 @@ impl Application {
         let app_state = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(metrics.http.clone())
                 .wrap(TracingLogger::default())
                 .app_data(app_state.clone())
                 .configure(routes::routes)
@@ -69,14 +73,7 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, finishing the requests in flight; then lets the
     /// worker finish the job in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let worker = self.state.settings.worker.then(|| {
-            jobs::spawn(
-                self.state.db.clone(),
-                self.state.settings.clone(),
-                &self.state.secrets,
-                self.state.order_events.clone(),
-            )
-        });
+        let worker = self.state.settings.worker.then(|| jobs::spawn(&self.state));
         let served = self.server.await;
         if let Some(worker) = worker {
             worker.stop().await;

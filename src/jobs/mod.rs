@@ -16,10 +16,11 @@ use crate::config::Settings;
 use crate::db::models::to_db_time;
 use crate::db::{Database, JobRow, JobStatus, NewJobRow, Settlement, Store, StoreError};
 use crate::domain::{self, OrderCode};
+use crate::metrics::Metrics;
 use crate::notify::deliver::{self, fibonacci_minutes};
 use crate::notify::outbox::{self, Notification};
 use crate::notify::NotifySigner;
-use crate::web::state::{OrderEvents, Secrets};
+use crate::web::state::{AppState, OrderEvents};
 use crate::{reconcile, with_store};
 
 pub const RECONCILE_KIND: &str = "reconcile";
@@ -46,6 +47,7 @@ struct Context {
     signer: Option<NotifySigner>,
     http: reqwest::Client,
     events: OrderEvents,
+    metrics: Metrics,
     worker_id: String,
 }
 
@@ -62,13 +64,8 @@ impl WorkerHandle {
     }
 }
 
-pub fn spawn(
-    db: Database,
-    settings: Arc<Settings>,
-    secrets: &Secrets,
-    events: OrderEvents,
-) -> WorkerHandle {
-    let signer = NotifySigner::new(secrets.notify_secret.expose_secret())
+pub fn spawn(state: &AppState) -> WorkerHandle {
+    let signer = NotifySigner::new(state.secrets.notify_secret.expose_secret())
         .map_err(|e| tracing::error!(error = %e, "notifications cannot be signed"))
         .ok();
     let http = reqwest::Client::builder()
@@ -79,11 +76,12 @@ pub fn spawn(
         .unwrap_or_default();
     let worker_id = format!("{}-{}", std::process::id(), rand::random::<u32>());
     let context = Context {
-        db,
-        settings,
+        db: state.db.clone(),
+        settings: state.settings.clone(),
         signer,
         http,
-        events,
+        events: state.order_events.clone(),
+        metrics: state.metrics.clone(),
         worker_id,
     };
     let (stop, stopped) = watch::channel(false);
@@ -211,6 +209,20 @@ async fn execute(context: &Context, job: JobRow) {
             Outcome::Retry(error) | Outcome::Fail(error) => {
                 tracing::warn!(%error, attempts = job.attempts, "job did not succeed")
             }
+        }
+        if job.kind == outbox::KIND {
+            let result = match &outcome {
+                Outcome::Done => "delivered",
+                Outcome::Skipped(_) => "skipped",
+                Outcome::Fail(_) => "failed",
+                Outcome::Retry(_) if job.attempts >= job.max_attempts => "failed",
+                Outcome::Retry(_) | Outcome::Rearm(..) => "retry",
+            };
+            context
+                .metrics
+                .notifications
+                .with_label_values(&[result])
+                .inc();
         }
         let settlement = match outcome {
             Outcome::Done => Settlement::finished(JobStatus::Done, None),

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod error;
 pub mod i18n;
+pub mod openapi;
 pub mod pages;
 pub mod pay;
 pub mod state;
@@ -91,6 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/", web::get().to(pages::index))
     .route("/static/{file}", web::get().to(pages::static_file))
     .route("/healthz", web::get().to(healthz))
+    .route("/api/openapi.json", web::get().to(openapi::document))
     .route("/webhooks/casso", web::post().to(webhooks::casso))
     .route("/pay/{code}", web::get().to(pay::page))
     .route("/pay/{code}/qr.svg", web::get().to(pay::qr_svg))

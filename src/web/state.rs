@@ -47,6 +47,7 @@ impl Default for OrderEvents {
 
 pub struct AppState {
     pub db: Database,
+    pub metrics: crate::metrics::Metrics,
     pub settings: Arc<Settings>,
     pub secrets: Secrets,
     pub order_events: OrderEvents,

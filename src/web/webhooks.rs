@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::error::ApiError;
+use super::openapi::{ErrorBody, WebhookReply};
 use super::state::{secret_matches, AppState};
 use crate::domain;
 use secrecy::ExposeSecret;
@@ -19,6 +20,21 @@ const CHANNEL_V1: &str = "casso_v1";
 const CHANNEL_V2: &str = "casso_v2";
 pub const V2_HEADER: &str = "X-Casso-Signature";
 
+#[utoipa::path(
+    post, path = "/webhooks/casso", tag = "webhooks",
+    request_body(content = serde_json::Value, description = "Casso webhook v1 `{\"error\": 0, \"data\": [...]}` (header `Secure-Token`) or v2 `{\"error\": 0, \"data\": {...}}` (header `X-Casso-Signature`)"),
+    params(
+        ("Secure-Token" = Option<String>, Header, description = "Webhook v1 secret"),
+        ("X-Casso-Signature" = Option<String>, Header, description = "Webhook v2 signature `t=<ms>,v1=<hex>`"),
+    ),
+    responses(
+        (status = 200, description = "Every element stored and processed", body = WebhookReply),
+        (status = 400, description = "Not a Casso envelope (kept for admins)", body = ErrorBody),
+        (status = 401, description = "Wrong or missing token or signature: nothing stored", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 503, description = "Storage unavailable: nothing acknowledged", body = ErrorBody),
+    )
+)]
 pub async fn casso(
     req: HttpRequest,
     payload: web::Payload,
@@ -98,6 +114,7 @@ async fn ingest(
             ))
         })
         .await?;
+    state.metrics.count_delivery(channel, &report);
     state.order_events.publish(report.changed_orders);
     Ok(HttpResponse::Ok().json(json!({
         "error": 0,

@@ -334,6 +334,41 @@ async fn health_and_unknown_routes(backend: Backend) {
         (status, body["error"]["code"].as_str()),
         (404, Some("not_found"))
     );
+    let (status, doc) = reply(
+        app.client
+            .get(app.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/orders",
+        "/api/v1/orders/{code}",
+        "/api/v1/orders/{code}/cancel",
+        "/api/v1/transactions",
+        "/webhooks/casso",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+    assert!(doc["components"]["schemas"]["OrderView"]["properties"]["amount_due"].is_object());
+    app.transfer(1, "DH1", json!(5)).await;
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"paymatch_transactions_total{channel="casso_v1",result="accepted"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("paymatch_http_requests_total"));
     let page = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("/webhooks/casso"));

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::views::{ListView, OrderView};
 use super::{ApiClient, Paging};
@@ -12,6 +13,7 @@ use crate::domain::order::OrderError;
 use crate::domain::{self, Money, Order, OrderCode, OrderStatus};
 use crate::ingest::resolve;
 use crate::web::error::ApiError;
+use crate::web::openapi::ErrorBody;
 use crate::web::state::AppState;
 use crate::with_store;
 
@@ -23,13 +25,20 @@ const MAX_REFERENCE_LEN: usize = 255;
 const MAX_URL_LEN: usize = 2048;
 const GENERATE_ATTEMPTS: usize = 10;
 
-#[derive(Deserialize)]
+/// A new order. `amount` is a JSON number or a decimal string, positive, at most 4 places.
+#[derive(Deserialize, ToSchema)]
 pub struct CreateOrder {
+    /// 1 to 32 letters and digits (upper-cased); generated (`DH` and digits) when left out.
+    #[schema(example = "DH1234")]
     code: Option<String>,
+    #[schema(value_type = String, example = "150000")]
     amount: Option<Value>,
+    /// A 3-letter label, default `VND`; never converted.
     currency: Option<String>,
     reference: Option<String>,
+    #[schema(format = DateTime)]
     expires_at: Option<String>,
+    #[schema(example = "https://shop.example/hooks/paymatch")]
     notify_url: Option<String>,
 }
 
@@ -201,6 +210,21 @@ fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
     })
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/orders", tag = "orders", request_body = CreateOrder,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = OrderView),
+        (status = 200, description = "The same code and amount again: the existing order", body = OrderView),
+        (status = 400, description = "Not JSON", body = ErrorBody),
+        (status = 401, description = "No or wrong API key", body = ErrorBody),
+        (status = 409, description = "The code exists with another amount", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid field", body = ErrorBody),
+        (status = 503, description = "Storage unavailable", body = ErrorBody),
+    )
+)]
 pub async fn create(
     _: ApiClient,
     state: web::Data<AppState>,
@@ -266,6 +290,21 @@ pub struct GetQuery {
     wait: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/orders/{code}", tag = "orders",
+    params(
+        ("code" = String, Path, description = "Order code (case-insensitive)"),
+        ("wait" = Option<u32>, Query, description = "Hold the answer until the status changes, up to this many seconds (0-60)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Bad `wait`", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
 pub async fn get(
     _: ApiClient,
     state: web::Data<AppState>,
@@ -321,6 +360,18 @@ pub async fn wait_for_change(
     Ok(order)
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/orders/{code}/cancel", tag = "orders",
+    params(("code" = String, Path, description = "Order code")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Paid or overpaid", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     _: ApiClient,
     state: web::Data<AppState>,
@@ -357,6 +408,22 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/orders", tag = "orders",
+    params(
+        ("status" = Option<String>, Query, description = "pending, partially_paid, paid, overpaid, expired or cancelled"),
+        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ListView<OrderView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
 pub async fn list(
     _: ApiClient,
     state: web::Data<AppState>,

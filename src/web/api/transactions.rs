@@ -6,6 +6,7 @@ use super::{ApiClient, Paging};
 use crate::db::Store;
 use crate::domain::TransactionStatus;
 use crate::web::error::ApiError;
+use crate::web::openapi::ErrorBody;
 use crate::web::state::AppState;
 use crate::with_store;
 
@@ -16,6 +17,22 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/transactions", tag = "transactions",
+    params(
+        ("status" = Option<String>, Query, description = "matched, unmatched, unknown_order, ambiguous, order_closed, outgoing, test or ignored"),
+        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ListView<TransactionView>),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
 pub async fn list(
     _: ApiClient,
     state: web::Data<AppState>,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{BankTransaction, Money, Order};
 
@@ -9,20 +10,29 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-#[derive(Serialize)]
+/// An order, as the contract shapes it.
+#[derive(Serialize, ToSchema)]
 pub struct OrderView {
     pub code: String,
     pub reference: Option<String>,
+    #[schema(value_type = String, example = "150000")]
     pub amount: Money,
     pub currency: String,
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub paid: bool,
+    #[schema(value_type = String, example = "150000")]
     pub amount_received: Money,
+    #[schema(value_type = String, example = "150000")]
     pub amount_due: Money,
     pub transfer_content: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+    #[schema(format = DateTime)]
     pub paid_at: Option<String>,
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     pub notify_url: Option<String>,
     pub transactions: Vec<TransactionView>,
@@ -56,22 +66,28 @@ impl OrderView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct TransactionView {
     pub id: String,
     pub source: String,
     pub external_id: String,
     pub bank_ref: Option<String>,
     pub description: String,
+    #[schema(value_type = String, example = "150000")]
     pub amount: Money,
+    #[schema(value_type = Option<String>, example = "15900500")]
     pub running_balance: Option<Money>,
+    #[schema(format = DateTime)]
     pub when: Option<String>,
     pub account: Option<String>,
+    #[schema(value_type = String)]
     pub status: &'static str,
     pub order_code: Option<String>,
     pub candidates: Vec<String>,
+    #[schema(format = DateTime)]
     pub received_at: String,
     /// An admin's decision on a transaction that waited: `linked`, `ignored` or `refunded`.
+    #[schema(value_type = Option<String>)]
     pub resolution: Option<&'static str>,
     pub resolution_note: Option<String>,
 }
@@ -99,8 +115,8 @@ impl TransactionView {
 }
 
 /// A page of a listing: newest first; pass `next_cursor` as `cursor` for the next page.
-#[derive(Serialize)]
-pub struct ListView<T> {
+#[derive(Serialize, ToSchema)]
+pub struct ListView<T: ToSchema> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
 }
