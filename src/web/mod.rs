@@ -77,6 +77,11 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
+/// Liveness without touching the database: also the no-op baseline of the load benchmark.
+async fn livez() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found(
         "not_found",
@@ -92,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/", web::get().to(pages::index))
     .route("/static/{file}", web::get().to(pages::static_file))
     .route("/healthz", web::get().to(healthz))
+    .route("/livez", web::get().to(livez))
     .route("/api/openapi.json", web::get().to(openapi::document))
     .route("/webhooks/casso", web::post().to(webhooks::casso))
     .route("/pay/{code}", web::get().to(pay::page))
