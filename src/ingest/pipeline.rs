@@ -30,7 +30,6 @@ pub enum TransferOutcome {
 
 /// Stores a delivery's raw body, every element (or its rejection) and every decision, in one
 /// database transaction: when this returns `Ok`, all of it is durable.
-#[tracing::instrument(name = "delivery", skip_all, fields(channel, elements = elements.len()))]
 pub fn ingest_delivery<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
@@ -39,47 +38,59 @@ pub fn ingest_delivery<S: Store>(
     elements: &[Element],
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
-    store.write(|store| {
-        let mut report = DeliveryReport::default();
-        let delivery_id = store.insert_delivery(channel, raw_body, "processing", now)?;
-        for (position, element) in elements.iter().enumerate() {
-            match element {
-                Err(rejection) => {
-                    let position = i32::try_from(position).unwrap_or(i32::MAX);
-                    store.insert_rejected_item(
-                        delivery_id,
-                        position,
-                        &rejection.payload,
-                        &rejection.reason,
-                        now,
-                    )?;
-                    tracing::warn!(position, reason = %rejection.reason, "element rejected");
-                    report.counts.rejected += 1;
-                }
-                Ok(transfer) => {
-                    match apply_transfer(
-                        store,
-                        matching,
-                        transfer,
-                        Some(delivery_id),
-                        now,
-                        &mut report.changed_orders,
-                    )? {
-                        TransferOutcome::Duplicate => report.counts.duplicates += 1,
-                        TransferOutcome::Recorded(decision) => {
-                            report.counts.accepted += 1;
-                            if matches!(decision, MatchDecision::Matched(_)) {
-                                report.matched += 1;
-                            }
+    store.write(|store| record_delivery(store, matching, channel, raw_body, elements, now))
+}
+
+/// The work of `ingest_delivery`, inside a write transaction the caller holds (the SQLite
+/// group-commit writer runs several in one transaction, each in its own savepoint).
+#[tracing::instrument(name = "delivery", skip_all, fields(channel, elements = elements.len()))]
+pub fn record_delivery<S: Store>(
+    store: &mut S,
+    matching: &MatchingSettings,
+    channel: &str,
+    raw_body: &str,
+    elements: &[Element],
+    now: DateTime<Utc>,
+) -> Result<DeliveryReport, StoreError> {
+    let mut report = DeliveryReport::default();
+    let delivery_id = store.insert_delivery(channel, raw_body, "processing", now)?;
+    for (position, element) in elements.iter().enumerate() {
+        match element {
+            Err(rejection) => {
+                let position = i32::try_from(position).unwrap_or(i32::MAX);
+                store.insert_rejected_item(
+                    delivery_id,
+                    position,
+                    &rejection.payload,
+                    &rejection.reason,
+                    now,
+                )?;
+                tracing::warn!(position, reason = %rejection.reason, "element rejected");
+                report.counts.rejected += 1;
+            }
+            Ok(transfer) => {
+                match apply_transfer(
+                    store,
+                    matching,
+                    transfer,
+                    Some(delivery_id),
+                    now,
+                    &mut report.changed_orders,
+                )? {
+                    TransferOutcome::Duplicate => report.counts.duplicates += 1,
+                    TransferOutcome::Recorded(decision) => {
+                        report.counts.accepted += 1;
+                        if matches!(decision, MatchDecision::Matched(_)) {
+                            report.matched += 1;
                         }
                     }
                 }
             }
         }
-        crate::notify::outbox::record_changes(store, &report.changed_orders, now)?;
-        store.finish_delivery(delivery_id, "processed", report.counts)?;
-        Ok(report)
-    })
+    }
+    crate::notify::outbox::record_changes(store, &report.changed_orders, now)?;
+    store.finish_delivery(delivery_id, "processed", report.counts)?;
+    Ok(report)
 }
 
 /// Records an envelope that could not be read at all, so an admin can see what came.

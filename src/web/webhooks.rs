@@ -105,15 +105,20 @@ async fn ingest(
             return Err(ApiError::bad_request("invalid_envelope", error.to_string()));
         }
     };
-    let matching = state.settings.matching.clone();
-    let report = state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| ingest_delivery(
-                s, &matching, channel, &raw, &elements, now
-            ))
-        })
-        .await?;
+    let report = match &state.writer {
+        Some(writer) => writer.ingest(channel, raw, elements, now).await?,
+        None => {
+            let matching = state.settings.matching.clone();
+            state
+                .db
+                .run(move |conn| {
+                    with_store!(conn, |s| ingest_delivery(
+                        s, &matching, channel, &raw, &elements, now
+                    ))
+                })
+                .await?
+        }
+    };
     state.metrics.count_delivery(channel, &report);
     state.order_events.publish(report.changed_orders);
     Ok(HttpResponse::Ok().json(json!({
