@@ -7,9 +7,9 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::config::DatabaseKind;
 use crate::config::Settings;
 use crate::db::{Database, PoolPurpose, StoreError};
-use crate::config::DatabaseKind;
 use crate::ingest::writer::DeliveryWriter;
 use crate::metrics::Metrics;
 use crate::secrets::{self, Generated};

@@ -700,12 +700,14 @@ impl Store for Conn {
         &mut self,
         worker: &str,
         now: DateTime<Utc>,
-        lease: chrono::Duration,
+        lease: fn(&str) -> chrono::Duration,
     ) -> Result<Option<JobRow>, StoreError> {
         self.write(|c| {
             let Some(id) = c.next_job(to_db_time(now))? else {
                 return Ok(None);
             };
+            let kind: String = jobs::table.find(id).select(jobs::kind).first(c)?;
+            let lease = lease(&kind);
             diesel::update(jobs::table.find(id))
                 .set((
                     jobs::status.eq(JobStatus::Running.as_str()),

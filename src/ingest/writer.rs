@@ -54,14 +54,24 @@ impl DeliveryWriter {
         let (reply, answer) = oneshot::channel();
         let gone = || StoreError::Unavailable("the database writer stopped".into());
         self.queue
-            .send(Delivery { channel, raw_body, elements, received, reply })
+            .send(Delivery {
+                channel,
+                raw_body,
+                elements,
+                received,
+                reply,
+            })
             .await
             .map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }
 
-fn write_loop(db: &Database, matching: &MatchingSettings, mut deliveries: mpsc::Receiver<Delivery>) {
+fn write_loop(
+    db: &Database,
+    matching: &MatchingSettings,
+    mut deliveries: mpsc::Receiver<Delivery>,
+) {
     while let Some(first) = deliveries.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -72,7 +82,9 @@ fn write_loop(db: &Database, matching: &MatchingSettings, mut deliveries: mpsc::
         }
         let results = match db.get() {
             Ok(DbConn::Sqlite(mut conn)) => commit_batch(&mut conn, matching, &batch),
-            Ok(DbConn::Postgres(_)) => Err(StoreError::Unavailable("the group writer is for SQLite".into())),
+            Ok(DbConn::Postgres(_)) => Err(StoreError::Unavailable(
+                "the group writer is for SQLite".into(),
+            )),
             Err(e) => Err(e),
         };
         match results {
@@ -84,7 +96,9 @@ fn write_loop(db: &Database, matching: &MatchingSettings, mut deliveries: mpsc::
             Err(error) => {
                 tracing::error!(%error, deliveries = batch.len(), "group commit failed");
                 for delivery in batch {
-                    let _ = delivery.reply.send(Err(StoreError::Unavailable(error.to_string())));
+                    let _ = delivery
+                        .reply
+                        .send(Err(StoreError::Unavailable(error.to_string())));
                 }
             }
         }
@@ -103,7 +117,14 @@ fn commit_batch(
                 .iter()
                 .map(|d| {
                     conn.transaction(|conn| {
-                        record_delivery(conn, matching, d.channel, &d.raw_body, &d.elements, d.received)
+                        record_delivery(
+                            conn,
+                            matching,
+                            d.channel,
+                            &d.raw_body,
+                            &d.elements,
+                            d.received,
+                        )
                     })
                 })
                 .collect(),

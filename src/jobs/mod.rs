@@ -169,6 +169,8 @@ async fn expire_overdue(context: &Context) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How long a worker holds a job before another may take it: past the longest a run of that
+/// kind can take (a notification's 15 s request; a reconciliation's pages).
 fn lease_for(kind: &str) -> chrono::Duration {
     match kind {
         RECONCILE_KIND => chrono::Duration::minutes(30),
@@ -181,14 +183,7 @@ async fn claim(context: &Context) -> Result<Option<JobRow>, StoreError> {
     let now = domain::now();
     context
         .db
-        .run(move |conn| {
-            // The lease of whichever job comes next: the longest, to be safe.
-            with_store!(conn, |s| s.claim_job(
-                &worker,
-                now,
-                lease_for(RECONCILE_KIND)
-            ))
-        })
+        .run(move |conn| with_store!(conn, |s| s.claim_job(&worker, now, lease_for)))
         .await
 }
 
