@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 
-use crate::ingest::casso::{parse_v1, Element, Rejection};
+use crate::ingest::casso::{parse_v1_element, Element, Rejection};
 
 /// Attempts, back-off base and the longest wait between attempts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -425,17 +425,9 @@ fn parse_records(records: &[Value]) -> Result<Vec<Element>, CassoApiError> {
             other => other.clone(),
         })
         .collect();
-    let synthetic = format!(r#"{{"error":0,"data":{}}}"#, Value::Array(as_v1));
-    let parsed = parse_v1(synthetic.as_bytes())
-        .map_err(|e| CassoApiError::Malformed(format!("`data.records`: {e}")))?;
-    if parsed.len() != records.len() {
-        return Err(CassoApiError::Malformed(
-            "`data.records` could not be read".into(),
-        ));
-    }
     Ok(records
         .iter()
-        .zip(parsed)
+        .zip(as_v1.iter().map(parse_v1_element))
         .map(|(original, element)| {
             // Admins see the record as Casso sent it.
             element.map_err(|r| Rejection {

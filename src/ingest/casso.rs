@@ -27,11 +27,12 @@ pub struct Rejection {
 
 pub type Element = Result<IncomingTransfer, Rejection>;
 
-/// Webhook v1: `{"error": 0, "data": [ … ]}`.
-pub fn parse_v1(body: &[u8]) -> Result<Vec<Element>, EnvelopeError> {
+/// Casso's envelope, v1 and v2 alike: a JSON object whose `error` (if any) is 0. Returns
+/// its `data`.
+pub fn open_envelope(body: &[u8]) -> Result<Value, EnvelopeError> {
     let envelope: Value =
         serde_json::from_slice(body).map_err(|e| EnvelopeError::NotJson(e.to_string()))?;
-    let Value::Object(envelope) = envelope else {
+    let Value::Object(mut envelope) = envelope else {
         return Err(EnvelopeError::NotEnvelope("expected a JSON object"));
     };
     match envelope.get("error") {
@@ -39,7 +40,12 @@ pub fn parse_v1(body: &[u8]) -> Result<Vec<Element>, EnvelopeError> {
         Some(Value::Number(n)) if n.as_i64() == Some(0) => {}
         Some(_) => return Err(EnvelopeError::NotEnvelope("`error` must be 0")),
     }
-    let Some(Value::Array(data)) = envelope.get("data") else {
+    Ok(envelope.remove("data").unwrap_or(Value::Null))
+}
+
+/// Webhook v1: `{"error": 0, "data": [ … ]}`.
+pub fn parse_v1(body: &[u8]) -> Result<Vec<Element>, EnvelopeError> {
+    let Value::Array(data) = open_envelope(body)? else {
         return Err(EnvelopeError::NotEnvelope(
             "`data` must be an array of transactions",
         ));
@@ -47,7 +53,8 @@ pub fn parse_v1(body: &[u8]) -> Result<Vec<Element>, EnvelopeError> {
     Ok(data.iter().map(parse_v1_element).collect())
 }
 
-fn parse_v1_element(element: &Value) -> Element {
+/// One v1-shaped transaction object; v2 and the Casso API map their fields onto it.
+pub fn parse_v1_element(element: &Value) -> Element {
     let reject = |reason: String| Rejection {
         payload: element.to_string(),
         reason,

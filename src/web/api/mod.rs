@@ -38,6 +38,39 @@ impl FromRequest for ApiClient {
     }
 }
 
+/// The query of a listing: `status`, `limit`, `cursor`.
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The status filter; `known` names the valid values in the error.
+    pub fn status<T, const N: usize>(
+        &self,
+        parse: fn(&str) -> Option<T>,
+        known: [&str; N],
+    ) -> Result<Option<T>, ApiError> {
+        self.status
+            .as_deref()
+            .map(|s| {
+                parse(s).ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "invalid_status",
+                        format!("`status` must be one of {}", known.join(", ")),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    pub fn paging(&self) -> Result<Paging, ApiError> {
+        Paging::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
+}
+
 /// `limit` and `cursor` of a listing.
 pub struct Paging {
     pub limit: i64,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::views::{ListView, OrderView};
-use super::{ApiClient, Paging};
+use super::{ApiClient, ListQuery};
 use crate::db::{OrderFilter, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Money, Order, OrderCode, OrderStatus};
@@ -401,13 +401,6 @@ pub async fn cancel(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 #[utoipa::path(
     get, path = "/api/v1/orders", tag = "orders",
     params(
@@ -429,20 +422,8 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .map(|s| {
-            OrderStatus::parse(s).ok_or_else(|| {
-                let known: Vec<_> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
-                ApiError::unprocessable(
-                    "invalid_status",
-                    format!("`status` must be one of {}", known.join(", ")),
-                )
-            })
-        })
-        .transpose()?;
-    let paging = Paging::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let status = query.status(OrderStatus::parse, OrderStatus::ALL.map(|s| s.as_str()))?;
+    let paging = query.paging()?;
     let (page, transactions) = state
         .db
         .run(move |conn| {

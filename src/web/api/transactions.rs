@@ -1,21 +1,13 @@
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 
 use super::views::{ListView, TransactionView};
-use super::{ApiClient, Paging};
+use super::{ApiClient, ListQuery};
 use crate::db::Store;
 use crate::domain::TransactionStatus;
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;
 use crate::web::state::AppState;
 use crate::with_store;
-
-#[derive(Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
-}
 
 #[utoipa::path(
     get, path = "/api/v1/transactions", tag = "transactions",
@@ -38,20 +30,11 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = query
-        .status
-        .as_deref()
-        .map(|s| {
-            TransactionStatus::parse(s).ok_or_else(|| {
-                let known: Vec<_> = TransactionStatus::ALL.iter().map(|s| s.as_str()).collect();
-                ApiError::unprocessable(
-                    "invalid_status",
-                    format!("`status` must be one of {}", known.join(", ")),
-                )
-            })
-        })
-        .transpose()?;
-    let paging = Paging::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let status = query.status(
+        TransactionStatus::parse,
+        TransactionStatus::ALL.map(|s| s.as_str()),
+    )?;
+    let paging = query.paging()?;
     let page = state
         .db
         .run(move |conn| {
