@@ -9,7 +9,7 @@ use crate::config::MatchingSettings;
 use crate::db::{Database, ReconcileTotals, Store, StoreError};
 use crate::domain::{self, OrderCode};
 use crate::ingest::pipeline::ingest_delivery;
-use crate::with_store;
+use crate::write_store;
 
 pub const PAGE_SIZE: u32 = 100;
 /// Casso retries a webhook for a day: a scheduled pass looks back further than that.
@@ -57,16 +57,12 @@ pub async fn run(
         return Err(ReconcileError::BadWindow { from, to });
     }
     let (trigger_text, from_text, to_text) = (trigger.to_owned(), from.to_string(), to.to_string());
-    let run_id = db
-        .run(move |conn| {
-            with_store!(conn, |s| s.insert_reconcile_run(
-                &trigger_text,
-                &from_text,
-                &to_text,
-                domain::now()
-            ))
-        })
-        .await?;
+    let run_id = write_store!(db, |s| s.insert_reconcile_run(
+        &trigger_text,
+        &from_text,
+        &to_text,
+        domain::now()
+    ))?;
     let mut totals = ReconcileTotals::default();
     let outcome = pull(
         db,
@@ -81,15 +77,12 @@ pub async fn run(
     .await;
     let error = outcome.as_ref().err().map(ToString::to_string);
     let recorded = totals;
-    db.run(move |conn| {
-        with_store!(conn, |s| s.finish_reconcile_run(
-            run_id,
-            &recorded,
-            error.as_deref(),
-            domain::now()
-        ))
-    })
-    .await?;
+    write_store!(db, |s| s.finish_reconcile_run(
+        run_id,
+        &recorded,
+        error.as_deref(),
+        domain::now()
+    ))?;
     tracing::info!(
         run_id,
         ?totals,
@@ -118,18 +111,14 @@ async fn pull(
         let count = elements.len();
         let matching = matching.clone();
         let note = format!("{{\"reconcile_run\":{run_id},\"page\":{page_number}}}");
-        let report = db
-            .run(move |conn| {
-                with_store!(conn, |s| ingest_delivery(
-                    s,
-                    &matching,
-                    CHANNEL,
-                    &note,
-                    &elements,
-                    domain::now()
-                ))
-            })
-            .await?;
+        let report = write_store!(db, |s| ingest_delivery(
+            s,
+            &matching,
+            CHANNEL,
+            &note,
+            &elements,
+            domain::now()
+        ))?;
         totals.pages += 1;
         totals.records += i32::try_from(count).unwrap_or(i32::MAX);
         totals.new_transactions += report.counts.accepted;

@@ -7,10 +7,8 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
-use crate::config::DatabaseKind;
 use crate::config::Settings;
 use crate::db::{Database, PoolPurpose, StoreError};
-use crate::ingest::writer::DeliveryWriter;
 use crate::metrics::Metrics;
 use crate::secrets::{self, Generated};
 use crate::web::state::{AppState, OrderEvents, Secrets};
@@ -39,11 +37,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new().map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-        let writer = (settings.database_kind == DatabaseKind::Sqlite)
-            .then(|| DeliveryWriter::start(db.clone(), settings.matching.clone()));
         let state = web::Data::new(AppState {
             db: db.clone(),
-            writer,
             metrics: metrics.clone(),
             settings: Arc::new(settings),
             secrets: secrets.clone(),

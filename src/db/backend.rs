@@ -1,5 +1,6 @@
 //! What differs between the two backends: how a write transaction takes its locks.
 
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -61,12 +62,20 @@ fn overdue(now: NaiveDateTime, limit: i64) -> _ {
 
 impl Backend for SqliteConnection {
     /// `BEGIN IMMEDIATE` takes SQLite's single write lock up front, so two writers never both
-    /// read an order's sum and then race to write it.
+    /// read an order's sum and then race to write it. Inside the group-commit writer's
+    /// transaction (which holds that lock already) it is a savepoint.
     fn write_transaction<T, F>(&mut self, f: F) -> Result<T, DieselError>
     where
         F: FnOnce(&mut Self) -> Result<T, DieselError>,
     {
-        self.immediate_transaction(f)
+        let nested = AnsiTransactionManager::transaction_manager_status_mut(self)
+            .transaction_depth()?
+            .is_some();
+        if nested {
+            self.transaction(f)
+        } else {
+            self.immediate_transaction(f)
+        }
     }
 
     fn lock_orders(&mut self, codes: &[&str]) -> QueryResult<Vec<OrderRow>> {

@@ -7,6 +7,7 @@
 mod backend;
 pub mod models;
 pub mod schema;
+mod writer;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use writer::SqliteWriter;
 
 use crate::config::DatabaseKind;
 use crate::domain::{
@@ -47,6 +49,31 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+}
+
+/// Why storage failed, as far as a client or an operator needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageTrouble {
+    /// No space left for the database (SQLite's SQLITE_FULL, PostgreSQL's disk_full).
+    Full,
+    /// Every connection was in use until the pool's timeout: overloaded, not down.
+    Busy,
+    Unavailable,
+}
+
+impl StoreError {
+    pub fn cause(&self) -> StorageTrouble {
+        let text = self.to_string();
+        if text.contains("database or disk is full") || text.contains("No space left on device") {
+            StorageTrouble::Full
+        } else if text.ends_with("timed out waiting for connection") {
+            // r2d2 appends the last connection error when connecting failed; bare, the pool
+            // was only busy.
+            StorageTrouble::Busy
+        } else {
+            StorageTrouble::Unavailable
+        }
+    }
 }
 
 /// A page of a listing, newest first; the cursor is the internal id of the last row.
@@ -401,6 +428,27 @@ pub enum DbConn {
     Postgres(PooledConnection<ConnectionManager<PgConnection>>),
 }
 
+/// Runs one expression that writes, with `$store` bound to a concrete `Store`, off the async
+/// runtime: on SQLite inside the group-commit writer's next transaction, elsewhere on a pooled
+/// connection. Evaluates to the expression's `Result<_, StoreError>` once it is committed.
+/// A multi-statement write still wraps itself in `Store::write` (a savepoint on SQLite's writer).
+#[macro_export]
+macro_rules! write_store {
+    ($db:expr, |$store:ident| $body:expr) => {
+        match $db.sqlite_writer() {
+            Some(writer) => {
+                writer
+                    .run(move |$store: &mut diesel::SqliteConnection| $body)
+                    .await
+            }
+            None => {
+                $db.run(move |conn| $crate::with_store!(conn, |$store| $body))
+                    .await
+            }
+        }
+    };
+}
+
 /// Runs one expression with `$store` bound to the connection's concrete `Store`.
 #[macro_export]
 macro_rules! with_store {
@@ -424,10 +472,14 @@ enum PoolKind {
     Postgres(Pool<ConnectionManager<PgConnection>>),
 }
 
-/// The connection pool, shared by request handlers (which reach it through `run`).
+/// The connection pool, shared by request handlers (which read through `run` and write
+/// through [`write_store!`]).
 #[derive(Clone)]
 pub struct Database {
     pool: PoolKind,
+    /// A serving process's one SQLite writer (group commit); `None` on PostgreSQL, where
+    /// transactions commit side by side, and in one-shot commands.
+    writer: Option<SqliteWriter>,
 }
 
 /// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable before
@@ -502,7 +554,17 @@ impl Database {
                 )
             }
         };
-        Ok(Database { pool })
+        let writer = match (&pool, purpose) {
+            (PoolKind::Sqlite(pool), PoolPurpose::Server) => {
+                Some(SqliteWriter::start(pool.clone()))
+            }
+            _ => None,
+        };
+        Ok(Database { pool, writer })
+    }
+
+    pub fn sqlite_writer(&self) -> Option<&SqliteWriter> {
+        self.writer.as_ref()
     }
 
     pub fn get(&self) -> Result<DbConn, StoreError> {
@@ -551,5 +613,31 @@ impl Database {
                 ran.map_err(failed)?
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StorageTrouble, StoreError};
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn storage_trouble_names_what_an_operator_should_look_at() {
+        let full = StoreError::Query(Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database or disk is full".to_owned()),
+        ));
+        assert_eq!(full.cause(), StorageTrouble::Full);
+        let pg_full = StoreError::Unavailable(
+            "could not extend file \"base/1/2\": No space left on device".into(),
+        );
+        assert_eq!(pg_full.cause(), StorageTrouble::Full);
+        let busy = StoreError::Unavailable("timed out waiting for connection".into());
+        assert_eq!(busy.cause(), StorageTrouble::Busy);
+        let down =
+            StoreError::Unavailable("timed out waiting for connection: connection refused".into());
+        assert_eq!(down.cause(), StorageTrouble::Unavailable);
+        let stopped = StoreError::Unavailable("the database writer stopped".into());
+        assert_eq!(stopped.cause(), StorageTrouble::Unavailable);
     }
 }

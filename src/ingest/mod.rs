@@ -4,6 +4,5 @@ pub mod casso;
 pub mod casso_v2;
 pub mod pipeline;
 pub mod resolve;
-pub mod writer;
 
 pub use pipeline::{apply_transfer, ingest_delivery, DeliveryReport, TransferOutcome};

@@ -41,10 +41,8 @@ pub fn ingest_delivery<S: Store>(
     store.write(|store| record_delivery(store, matching, channel, raw_body, elements, now))
 }
 
-/// The work of `ingest_delivery`, inside a write transaction the caller holds (the SQLite
-/// group-commit writer runs several in one transaction, each in its own savepoint).
 #[tracing::instrument(name = "delivery", skip_all, fields(channel, elements = elements.len()))]
-pub fn record_delivery<S: Store>(
+fn record_delivery<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
     channel: &str,

@@ -21,7 +21,7 @@ use crate::notify::deliver::{self, fibonacci_minutes};
 use crate::notify::outbox::{self, Notification};
 use crate::notify::NotifySigner;
 use crate::web::state::{AppState, OrderEvents};
-use crate::{reconcile, with_store};
+use crate::{reconcile, with_store, write_store};
 
 pub const RECONCILE_KIND: &str = "reconcile";
 const POLL: Duration = Duration::from_secs(1);
@@ -124,44 +124,34 @@ async fn schedule_reconciliation(context: &Context) -> Result<(), StoreError> {
         return Ok(());
     }
     let now = domain::now();
-    context
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| s.enqueue_job(&NewJobRow {
-                kind: RECONCILE_KIND,
-                unique_key: Some(RECONCILE_KIND),
-                payload: "{}",
-                status: JobStatus::Queued.as_str(),
-                attempts: 0,
-                max_attempts: 1,
-                run_at: to_db_time(now),
-                created_at: to_db_time(now),
-                updated_at: to_db_time(now),
-            }))
-        })
-        .await
-        .map(|_| ())
+    write_store!(context.db, |s| s.enqueue_job(&NewJobRow {
+        kind: RECONCILE_KIND,
+        unique_key: Some(RECONCILE_KIND),
+        payload: "{}",
+        status: JobStatus::Queued.as_str(),
+        attempts: 0,
+        max_attempts: 1,
+        run_at: to_db_time(now),
+        created_at: to_db_time(now),
+        updated_at: to_db_time(now),
+    }))
+    .map(|_| ())
 }
 
 /// Closes open orders past `expires_at`, with their notifications, in one transaction.
 async fn expire_overdue(context: &Context) -> Result<(), StoreError> {
     let now = domain::now();
-    let expired = context
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| s.write(|s| {
-                let mut expired: Vec<OrderCode> = Vec::new();
-                for mut order in s.overdue_orders_for_update(now, EXPIRY_BATCH)? {
-                    if order.expire_if_due(now) {
-                        s.update_order(&order)?;
-                        expired.push(order.code);
-                    }
-                }
-                outbox::record_changes(s, &expired, now)?;
-                Ok(expired)
-            }))
-        })
-        .await?;
+    let expired = write_store!(context.db, |s| s.write(|s| {
+        let mut expired: Vec<OrderCode> = Vec::new();
+        for mut order in s.overdue_orders_for_update(now, EXPIRY_BATCH)? {
+            if order.expire_if_due(now) {
+                s.update_order(&order)?;
+                expired.push(order.code);
+            }
+        }
+        outbox::record_changes(s, &expired, now)?;
+        Ok(expired)
+    }))?;
     if !expired.is_empty() {
         tracing::info!(count = expired.len(), "orders expired");
         context.events.publish(expired);
@@ -181,10 +171,7 @@ fn lease_for(kind: &str) -> chrono::Duration {
 async fn claim(context: &Context) -> Result<Option<JobRow>, StoreError> {
     let worker = context.worker_id.clone();
     let now = domain::now();
-    context
-        .db
-        .run(move |conn| with_store!(conn, |s| s.claim_job(&worker, now, lease_for)))
-        .await
+    write_store!(context.db, |s| s.claim_job(&worker, now, lease_for))
 }
 
 async fn execute(context: &Context, job: JobRow) {
@@ -233,10 +220,7 @@ async fn execute(context: &Context, job: JobRow) {
             Outcome::Rearm(at, error) => Settlement::rearm(at, error),
         };
         let (id, worker) = (job.id, context.worker_id.clone());
-        let settled = context
-            .db
-            .run(move |conn| with_store!(conn, |s| s.settle_job(id, &worker, &settlement, now)))
-            .await;
+        let settled = write_store!(context.db, |s| s.settle_job(id, &worker, &settlement, now));
         match settled {
             Ok(true) => {}
             Ok(false) => tracing::warn!("the job's lease had passed to another worker"),

@@ -47,9 +47,6 @@ impl Default for OrderEvents {
 
 pub struct AppState {
     pub db: Database,
-    /// SQLite's group-commit writer for webhook deliveries; `None` on PostgreSQL, where
-    /// concurrent transactions commit side by side.
-    pub writer: Option<crate::ingest::writer::DeliveryWriter>,
     pub metrics: crate::metrics::Metrics,
     pub settings: Arc<Settings>,
     pub secrets: Secrets,

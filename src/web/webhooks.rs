@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 
 use crate::ingest::pipeline::{ingest_delivery, record_unreadable_delivery};
 use crate::ingest::{casso, casso_v2};
-use crate::with_store;
+use crate::write_store;
 
 /// Casso's payloads are small; anything over this is refused before it is read.
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
@@ -94,31 +94,21 @@ async fn ingest(
         Err(error) => {
             let reason = error.to_string();
             tracing::warn!(%reason, "unreadable webhook delivery");
-            state
-                .db
-                .run(move |conn| {
-                    with_store!(conn, |s| record_unreadable_delivery(
-                        s, channel, &raw, &reason, now
-                    ))
-                })
-                .await?;
+            write_store!(state.db, |s| record_unreadable_delivery(
+                s, channel, &raw, &reason, now
+            ))?;
             return Err(ApiError::bad_request("invalid_envelope", error.to_string()));
         }
     };
-    let report = match &state.writer {
-        Some(writer) => writer.ingest(channel, raw, elements, now).await?,
-        None => {
-            let matching = state.settings.matching.clone();
-            state
-                .db
-                .run(move |conn| {
-                    with_store!(conn, |s| ingest_delivery(
-                        s, &matching, channel, &raw, &elements, now
-                    ))
-                })
-                .await?
-        }
-    };
+    let settings = state.settings.clone();
+    let report = write_store!(state.db, |s| ingest_delivery(
+        s,
+        &settings.matching,
+        channel,
+        &raw,
+        &elements,
+        now
+    ))?;
     state.metrics.count_delivery(channel, &report);
     state.order_events.publish(report.changed_orders);
     Ok(HttpResponse::Ok().json(json!({

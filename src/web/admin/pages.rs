@@ -18,7 +18,7 @@ use crate::web::error::ApiError;
 use crate::web::i18n::Lang;
 use crate::web::pages::render;
 use crate::web::state::AppState;
-use crate::with_store;
+use crate::{with_store, write_store};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -137,10 +137,7 @@ pub async fn login(
     }
     let address = session::client_address(&req);
     let (user, password) = (form.user.clone(), form.password);
-    let outcome = state
-        .db
-        .run(move |conn| with_store!(conn, |s| session::log_in(s, &user, &password, &address)))
-        .await?;
+    let outcome = write_store!(state.db, |s| session::log_in(s, &user, &password, &address))?;
     match outcome {
         LoginOutcome::LoggedIn { token } => {
             let (session_cookie, clear_csrf) = session::login_cookies(&req, token);
@@ -478,33 +475,28 @@ pub async fn dismiss_rejected(
     let note = note_of(&form.note).unwrap_or_default();
     let actor = session.user.clone();
     let now = domain::now();
-    let found = state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| s.write(|s| {
-                let Some(item) = s.rejected_item(id)? else {
-                    return Ok(false);
-                };
-                if s.resolve_rejected_item(id, &note, &actor, now)? {
-                    let subject = format!("rejected:{}:{}", item.delivery_id, item.position);
-                    resolve::audit(
-                        s,
-                        &Audit {
-                            actor: &actor,
-                            action: "rejected.dismiss",
-                            subject: &subject,
-                            before: Some(&item.reason),
-                            after: None,
-                            note: Some(&note),
-                        },
-                        now,
-                    )?;
-                }
-                Ok(true)
-            }))
-        })
-        .await
-        .map_err(ApiError::from)?;
+    let found = write_store!(state.db, |s| s.write(|s| {
+        let Some(item) = s.rejected_item(id)? else {
+            return Ok(false);
+        };
+        if s.resolve_rejected_item(id, &note, &actor, now)? {
+            let subject = format!("rejected:{}:{}", item.delivery_id, item.position);
+            resolve::audit(
+                s,
+                &Audit {
+                    actor: &actor,
+                    action: "rejected.dismiss",
+                    subject: &subject,
+                    before: Some(&item.reason),
+                    after: None,
+                    note: Some(&note),
+                },
+                now,
+            )?;
+        }
+        Ok(true)
+    }))
+    .map_err(ApiError::from)?;
     if !found {
         return Err(not_found().into());
     }
@@ -704,20 +696,15 @@ pub async fn link(
         state.settings.matching.clone(),
         domain::now(),
     );
-    let outcome = state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| resolve::link(
-                s,
-                &matching,
-                id,
-                &code,
-                &actor,
-                note.as_deref(),
-                now
-            ))
-        })
-        .await;
+    let outcome = write_store!(state.db, |s| resolve::link(
+        s,
+        &matching,
+        id,
+        &code,
+        &actor,
+        note.as_deref(),
+        now
+    ));
     after_resolution(&state, id, outcome).await
 }
 
@@ -742,19 +729,14 @@ pub async fn set_aside(
     };
     let note = note_of(&form.note);
     let (actor, now) = (session.user.clone(), domain::now());
-    let outcome = state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| resolve::set_aside(
-                s,
-                id,
-                resolution,
-                &actor,
-                note.as_deref(),
-                now
-            ))
-        })
-        .await;
+    let outcome = write_store!(state.db, |s| resolve::set_aside(
+        s,
+        id,
+        resolution,
+        &actor,
+        note.as_deref(),
+        now
+    ));
     after_resolution(&state, id, outcome).await
 }
 
@@ -772,19 +754,14 @@ pub async fn undo(
         state.settings.matching.clone(),
         domain::now(),
     );
-    let outcome = state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| resolve::undo(
-                s,
-                &matching,
-                id,
-                &actor,
-                note.as_deref(),
-                now
-            ))
-        })
-        .await;
+    let outcome = write_store!(state.db, |s| resolve::undo(
+        s,
+        &matching,
+        id,
+        &actor,
+        note.as_deref(),
+        now
+    ));
     after_resolution(&state, id, outcome).await
 }
 
@@ -904,10 +881,7 @@ pub async fn cancel_order(
     session.check_csrf(&form.csrf)?;
     let code = OrderCode::parse(&code).map_err(|_| not_found())?;
     let (wanted, actor, now) = (code.clone(), session.user.clone(), domain::now());
-    let outcome = state
-        .db
-        .run(move |conn| with_store!(conn, |s| resolve::cancel_order(s, &wanted, &actor, now)))
-        .await
+    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, &actor, now))
         .map_err(ApiError::from)?;
     let page = format!("/admin/orders/{code}");
     match outcome {
@@ -1044,24 +1018,19 @@ pub async fn reveal_token(
         .check_csrf(&form.csrf)
         .map_err(|e: CsrfRefused| actix_web::Error::from(e))?;
     let (actor, now) = (session.user.clone(), domain::now());
-    state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| resolve::audit(
-                s,
-                &Audit {
-                    actor: &actor,
-                    action: "settings.reveal_token",
-                    subject: "settings:casso_secure_token",
-                    before: None,
-                    after: None,
-                    note: None
-                },
-                now
-            ))
-        })
-        .await
-        .map_err(ApiError::from)?;
+    write_store!(state.db, |s| resolve::audit(
+        s,
+        &Audit {
+            actor: &actor,
+            action: "settings.reveal_token",
+            subject: "settings:casso_secure_token",
+            before: None,
+            after: None,
+            note: None
+        },
+        now
+    ))
+    .map_err(ApiError::from)?;
     let token = state.secrets.casso_secure_token.expose_secret().to_owned();
     let mut response = settings_page(&req, &state, &session, None, Some(token)).await?;
     response.headers_mut().insert(
@@ -1163,30 +1132,25 @@ pub async fn replay_notification(
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let (actor, now) = (session.user.clone(), domain::now());
-    state
-        .db
-        .run(move |conn| {
-            with_store!(conn, |s| s.write(|s| {
-                if s.replay_job(id, now)? {
-                    let subject = format!("notification:{id}");
-                    resolve::audit(
-                        s,
-                        &Audit {
-                            actor: &actor,
-                            action: "notification.replay",
-                            subject: &subject,
-                            before: Some("failed"),
-                            after: Some("queued"),
-                            note: None,
-                        },
-                        now,
-                    )?;
-                }
-                Ok(())
-            }))
-        })
-        .await
-        .map_err(ApiError::from)?;
+    write_store!(state.db, |s| s.write(|s| {
+        if s.replay_job(id, now)? {
+            let subject = format!("notification:{id}");
+            resolve::audit(
+                s,
+                &Audit {
+                    actor: &actor,
+                    action: "notification.replay",
+                    subject: &subject,
+                    before: Some("failed"),
+                    after: Some("queued"),
+                    note: None,
+                },
+                now,
+            )?;
+        }
+        Ok(())
+    }))
+    .map_err(ApiError::from)?;
     Ok(redirect("/admin/notifications?all=1"))
 }
 

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{SessionRow, Store, StoreError};
 use crate::web::state::AppState;
-use crate::{auth, domain, with_store};
+use crate::{auth, domain, with_store, write_store};
 
 pub const SESSION_COOKIE: &str = "paymatch_session";
 /// Double-submit token of the login form, which has no session yet.
@@ -250,10 +250,7 @@ pub fn login_cookies(req: &HttpRequest, token: String) -> (Cookie<'static>, Cook
 
 pub async fn log_out(state: &AppState, session: &AdminSession) -> Result<(), StoreError> {
     let hash = session.token_hash.clone();
-    state
-        .db
-        .run(move |conn| with_store!(conn, |s| s.delete_session(&hash)))
-        .await
+    write_store!(state.db, |s| s.delete_session(&hash))
 }
 
 pub fn logout_cookie(req: &HttpRequest) -> Cookie<'static> {

@@ -15,7 +15,7 @@ use crate::ingest::resolve;
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;
 use crate::web::state::AppState;
-use crate::with_store;
+use crate::{with_store, write_store};
 
 /// Longest `?wait=` a client may ask for, in seconds.
 pub const MAX_WAIT_SECONDS: u64 = 60;
@@ -235,10 +235,7 @@ pub async fn create(
     let body = crate::web::read_body(&req, payload, crate::web::API_BODY_LIMIT).await?;
     let now = domain::now();
     let new = parse_json_body(&body)?.validate(now)?;
-    let created = state
-        .db
-        .run(move |conn| with_store!(conn, |s| create_order(s, &new, now)))
-        .await?;
+    let created = write_store!(state.db, |s| create_order(s, &new, now))?;
     match created {
         Created::New(order) => Ok(HttpResponse::Created().json(OrderView::new(order, &[]))),
         Created::Existing(order) => {
@@ -380,10 +377,7 @@ pub async fn cancel(
     let code = path_code(&code)?;
     let wanted = code.clone();
     let now = domain::now();
-    let outcome = state
-        .db
-        .run(move |conn| with_store!(conn, |s| resolve::cancel_order(s, &wanted, "api", now)))
-        .await?;
+    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, "api", now))?;
     match outcome {
         None => Err(not_found(code.as_str())),
         Some(Err(OrderError::CannotCancel(status))) => Err(ApiError::conflict(

@@ -1,0 +1,104 @@
+//! Group commit for SQLite. SQLite has one writer at a time, and with `synchronous=FULL` each
+//! commit waits for the disk. So a serving process writes through one thread: the writes that
+//! arrive while it is committing are committed together, one disk flush for many, each in its
+//! own savepoint so one failing write fails alone. A caller hears back only after the commit.
+//!
+//! Every write of a serving process goes this way (webhooks, the worker's claims, the API's
+//! orders): writers inside one process never wait in SQLite's busy handler for each other.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::thread;
+
+use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::{Connection, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+
+/// Most writes in one commit: bounds the latency a batch adds.
+const MAX_BATCH: usize = 128;
+/// Writes waiting for the writer before callers wait (back-pressure).
+const QUEUE: usize = 4096;
+
+/// Tells a caller how its write ended, once the batch's commit is known (`Some` if it failed).
+type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+/// One caller's write, run inside its own savepoint; or told why it could not run.
+type Write = Box<dyn FnOnce(Result<&mut SqliteConnection, &StoreError>) -> Reply + Send>;
+
+#[derive(Clone)]
+pub struct SqliteWriter {
+    queue: mpsc::Sender<Write>,
+}
+
+impl SqliteWriter {
+    pub fn start(pool: Pool<ConnectionManager<SqliteConnection>>) -> SqliteWriter {
+        let (queue, writes) = mpsc::channel(QUEUE);
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_loop(&pool, writes))
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "writer thread not started"));
+        SqliteWriter { queue }
+    }
+
+    /// Runs `f` in a savepoint of the writer's next transaction; returns once that transaction
+    /// is committed. `Store::write` inside `f` opens a nested savepoint, not a transaction.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (sender, answer) = oneshot::channel();
+        let write: Write = Box::new(move |conn| {
+            let result = match conn {
+                Ok(conn) => conn.transaction(|conn| {
+                    catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| {
+                        Err(StoreError::Corrupt("a database write panicked".into()))
+                    })
+                }),
+                Err(error) => Err(StoreError::Unavailable(error.to_string())),
+            };
+            Box::new(move |commit_failed: Option<&StoreError>| {
+                let _ = sender.send(match commit_failed {
+                    Some(error) => Err(StoreError::Unavailable(error.to_string())),
+                    None => result,
+                });
+            })
+        });
+        let gone = || StoreError::Unavailable("the database writer stopped".into());
+        self.queue.send(write).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+fn write_loop(pool: &Pool<ConnectionManager<SqliteConnection>>, mut writes: mpsc::Receiver<Write>) {
+    while let Some(first) = writes.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match writes.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        let committed = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+            .and_then(|mut conn| {
+                conn.immediate_transaction(|conn| {
+                    replies.extend(batch.drain(..).map(|write| write(Ok(conn))));
+                    Ok::<_, StoreError>(())
+                })
+            });
+        match committed {
+            Ok(()) => replies.into_iter().for_each(|reply| reply(None)),
+            Err(error) => {
+                tracing::error!(%error, writes = replies.len() + batch.len(), "group commit failed");
+                // Writes that ran were rolled back with the batch; writes that never ran (no
+                // connection, no lock) are told why.
+                replies.extend(batch.drain(..).map(|write| write(Err(&error))));
+                replies.into_iter().for_each(|reply| reply(Some(&error)));
+            }
+        }
+    }
+}
