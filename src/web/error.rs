@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::db::StoreError;
+use crate::db::{StorageTrouble, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -75,13 +75,25 @@ impl ResponseError for ApiError {
 }
 
 /// Nothing is acknowledged when the database did not take it: the caller may retry.
+/// Every storage failure is a 503 with nothing stored (a provider retries it); the code and
+/// message say what an operator should look at.
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         tracing::error!(%error, "storage failed");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            "the database is unavailable; nothing was stored, try again",
-        )
+        let (code, message) = match error.cause() {
+            StorageTrouble::Full => (
+                "storage_full",
+                "the database's disk is full; nothing was stored, try again later",
+            ),
+            StorageTrouble::Busy => (
+                "storage_busy",
+                "the database is overloaded; nothing was stored, try again",
+            ),
+            StorageTrouble::Unavailable => (
+                "storage_unavailable",
+                "the database is unavailable; nothing was stored, try again",
+            ),
+        };
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 }
