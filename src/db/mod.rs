@@ -45,6 +45,9 @@ mod postgres {
 pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Every connection stayed in use until the pool's timeout: overloaded, not down.
+    #[error("database busy: every connection stayed in use")]
+    Busy,
     #[error("database error: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("stored data is not valid: {0}")]
@@ -66,12 +69,20 @@ impl StoreError {
         let text = self.to_string();
         if text.contains("database or disk is full") || text.contains("No space left on device") {
             StorageTrouble::Full
-        } else if text.ends_with("timed out waiting for connection") {
-            // r2d2 appends the last connection error when connecting failed; bare, the pool
-            // was only busy.
+        } else if matches!(self, StoreError::Busy) {
             StorageTrouble::Busy
         } else {
             StorageTrouble::Unavailable
+        }
+    }
+
+    /// A pool checkout that timed out: busy only if every connection was open and in use
+    /// (r2d2 reports the connection error that kept it from opening more to one caller only).
+    fn from_pool(error: diesel::r2d2::PoolError, state: diesel::r2d2::State, max: u32) -> Self {
+        if state.connections >= max && state.idle_connections == 0 {
+            StoreError::Busy
+        } else {
+            StoreError::Unavailable(error.to_string())
         }
     }
 }
@@ -501,6 +512,13 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 
 const POOL_TIMEOUT: Duration = Duration::from_secs(4);
 
+fn checkout<M: diesel::r2d2::ManageConnection>(
+    pool: &Pool<M>,
+) -> Result<PooledConnection<M>, StoreError> {
+    pool.get()
+        .map_err(|e| StoreError::from_pool(e, pool.state(), pool.max_size()))
+}
+
 /// What the pool is for: the server keeps spare connections; a one-shot command opens one
 /// connection when it needs it, so that no pool thread is still opening one (and inside
 /// libpq's TLS set-up) when the process exits.
@@ -568,10 +586,9 @@ impl Database {
     }
 
     pub fn get(&self) -> Result<DbConn, StoreError> {
-        let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
         Ok(match &self.pool {
-            PoolKind::Sqlite(p) => DbConn::Sqlite(p.get().map_err(unavailable)?),
-            PoolKind::Postgres(p) => DbConn::Postgres(p.get().map_err(unavailable)?),
+            PoolKind::Sqlite(p) => DbConn::Sqlite(checkout(p)?),
+            PoolKind::Postgres(p) => DbConn::Postgres(checkout(p)?),
         })
     }
 
@@ -632,8 +649,7 @@ mod tests {
             "could not extend file \"base/1/2\": No space left on device".into(),
         );
         assert_eq!(pg_full.cause(), StorageTrouble::Full);
-        let busy = StoreError::Unavailable("timed out waiting for connection".into());
-        assert_eq!(busy.cause(), StorageTrouble::Busy);
+        assert_eq!(StoreError::Busy.cause(), StorageTrouble::Busy);
         let down =
             StoreError::Unavailable("timed out waiting for connection: connection refused".into());
         assert_eq!(down.cause(), StorageTrouble::Unavailable);

@@ -81,15 +81,12 @@ fn write_loop(pool: &Pool<ConnectionManager<SqliteConnection>>, mut writes: mpsc
             }
         }
         let mut replies = Vec::with_capacity(batch.len());
-        let committed = pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
-            .and_then(|mut conn| {
-                conn.immediate_transaction(|conn| {
-                    replies.extend(batch.drain(..).map(|write| write(Ok(conn))));
-                    Ok::<_, StoreError>(())
-                })
-            });
+        let committed = super::checkout(pool).and_then(|mut conn| {
+            conn.immediate_transaction(|conn| {
+                replies.extend(batch.drain(..).map(|write| write(Ok(conn))));
+                Ok::<_, StoreError>(())
+            })
+        });
         match committed {
             Ok(()) => replies.into_iter().for_each(|reply| reply(None)),
             Err(error) => {

@@ -83,15 +83,15 @@ impl From<StoreError> for ApiError {
         let (code, message) = match error.cause() {
             StorageTrouble::Full => (
                 "storage_full",
-                "the database's disk is full; nothing was stored, try again later",
+                "the database's disk is full; nothing was changed, try again later",
             ),
             StorageTrouble::Busy => (
                 "storage_busy",
-                "the database is overloaded; nothing was stored, try again",
+                "the database is overloaded; nothing was changed, try again",
             ),
             StorageTrouble::Unavailable => (
                 "storage_unavailable",
-                "the database is unavailable; nothing was stored, try again",
+                "the database is unavailable; nothing was changed, try again",
             ),
         };
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
