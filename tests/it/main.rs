@@ -9,6 +9,7 @@ mod api;
 mod browser;
 mod cli;
 mod crash;
+mod faults;
 mod migrations;
 mod notifications;
 mod pay;
