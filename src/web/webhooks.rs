@@ -21,12 +21,9 @@ const CHANNEL_V2: &str = "casso_v2";
 pub const V2_HEADER: &str = "X-Casso-Signature";
 
 #[utoipa::path(
-    post, path = "/webhooks/casso", tag = "webhooks",
-    request_body(content = serde_json::Value, description = "Casso webhook v1 `{\"error\": 0, \"data\": [...]}` (header `Secure-Token`) or v2 `{\"error\": 0, \"data\": {...}}` (header `X-Casso-Signature`)"),
-    params(
-        ("Secure-Token" = Option<String>, Header, description = "Webhook v1 secret"),
-        ("X-Casso-Signature" = Option<String>, Header, description = "Webhook v2 signature `t=<ms>,v1=<hex>`"),
-    ),
+    post, path = "/webhooks/casso", tag = "webhooks", operation_id = "casso_webhook",
+    request_body(content = crate::web::openapi::CassoWebhook, description = "Casso webhook v1 `{\"error\": 0, \"data\": [...]}` (header `Secure-Token`) or v2 `{\"error\": 0, \"data\": {...}}` (header `X-Casso-Signature`)"),
+    security(("casso_secure_token" = []), ("casso_signature" = [])),
     responses(
         (status = 200, description = "Every element stored and processed", body = WebhookReply),
         (status = 400, description = "Not a Casso envelope (kept for admins)", body = ErrorBody),

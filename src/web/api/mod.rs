@@ -6,7 +6,9 @@ pub mod views;
 
 use std::future::{ready, Ready};
 
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Resource, ResponseError};
 
 use super::error::ApiError;
 use super::state::{secret_matches, AppState};
@@ -109,13 +111,39 @@ impl Paging {
     }
 }
 
+/// A known path asked with a method it does not serve: `405` with `Allow`, in the error shape.
+fn method_not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} {} is not served; use {allow}", req.method(), req.path()),
+    )
+    .error_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// A resource whose other methods are answered with `405` and `Allow: allow`.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        method_not_allowed(&req, allow)
+    }))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
-            .route("/orders", web::post().to(orders::create))
-            .route("/orders", web::get().to(orders::list))
-            .route("/orders/{code}", web::get().to(orders::get))
-            .route("/orders/{code}/cancel", web::post().to(orders::cancel))
-            .route("/transactions", web::get().to(transactions::list)),
+            .service(
+                resource("/orders", "GET, POST")
+                    .route(web::post().to(orders::create))
+                    .route(web::get().to(orders::list)),
+            )
+            .service(resource("/orders/{code}", "GET").route(web::get().to(orders::get)))
+            .service(
+                resource("/orders/{code}/cancel", "POST").route(web::post().to(orders::cancel)),
+            )
+            .service(resource("/transactions", "GET").route(web::get().to(transactions::list))),
     );
 }

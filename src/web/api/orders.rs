@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::views::{ListView, OrderView};
+use super::views::{ListView, OrderStatusName, OrderView};
 use super::{ApiClient, ListQuery};
 use crate::db::{OrderFilter, Store, StoreError};
 use crate::domain::order::OrderError;
@@ -25,20 +25,71 @@ const MAX_REFERENCE_LEN: usize = 255;
 const MAX_URL_LEN: usize = 2048;
 const GENERATE_ATTEMPTS: usize = 10;
 
+/// An amount as we receive it: a JSON number or a decimal string, more than 0, at most 4
+/// decimal places, parsed exactly.
+pub struct AmountInput;
+
+/// The largest amount: the exact decimals are kept as 64-bit counts of 1/10000.
+const MAX_AMOUNT: i64 = 922_337_203_685_477;
+/// A positive decimal string of at most 14 digits before the point and 4 after.
+const AMOUNT_INPUT_PATTERN: &str = "^(?:[1-9][0-9]{0,13}(?:\\.[0-9]{1,4})?|0?\\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$";
+
+impl utoipa::PartialSchema for AmountInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .description(Some(
+                "An exact decimal amount, more than 0, at most 4 decimal places: a JSON number \
+                 (`150000`, `79000.0`) or a string (`\"0.1\"`).",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .exclusive_minimum(Some(0))
+                    .maximum(Some(MAX_AMOUNT))
+                    .multiple_of(Some(0.0001)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(AMOUNT_INPUT_PATTERN)),
+            )
+            .examples([serde_json::json!(150000)])
+            .into()
+    }
+}
+
+impl ToSchema for AmountInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("AmountInput")
+    }
+}
+
 /// A new order. `amount` is a JSON number or a decimal string, positive, at most 4 places.
+/// Empty `reference` and `notify_url` count as left out.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateOrder {
     /// 1 to 32 letters and digits (upper-cased); generated (`DH` and digits) when left out.
-    #[schema(example = "DH1234")]
+    #[schema(example = "DH1234", pattern = "^[A-Za-z0-9]{1,32}$")]
     code: Option<String>,
-    #[schema(value_type = String, example = "150000")]
+    #[schema(value_type = AmountInput, required = true)]
     amount: Option<Value>,
-    /// A 3-letter label, default `VND`; never converted.
+    /// A 3-letter label, default `VND`; upper-cased, never converted.
+    #[schema(example = "VND", pattern = "^[A-Za-z]{3}$")]
     currency: Option<String>,
+    /// The shop's own reference, at most 255 characters.
+    #[schema(max_length = 255, pattern = "^[^\\u0000]*$")]
     reference: Option<String>,
-    #[schema(format = DateTime)]
+    /// RFC 3339, in the future; past it, an order that is not paid is `expired`.
+    #[schema(format = DateTime, example = "2099-12-31T23:59:59+07:00")]
     expires_at: Option<String>,
-    #[schema(example = "https://shop.example/hooks/paymatch")]
+    /// Where this order's notifications go (an http or https URL with a host name), instead of
+    /// `PAYMATCH_NOTIFY_URL`.
+    #[schema(
+        example = "https://shop.example/hooks/paymatch",
+        max_length = 2048,
+        pattern = "^$|^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?$"
+    )]
     notify_url: Option<String>,
 }
 
@@ -211,11 +262,18 @@ fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/orders", tag = "orders", request_body = CreateOrder,
+    post, path = "/api/v1/orders", tag = "orders", operation_id = "create_order",
+    request_body = CreateOrder,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created", body = OrderView),
-        (status = 200, description = "The same code and amount again: the existing order", body = OrderView),
+        (status = 201, description = "Created", body = OrderView, links(
+            ("get_order" = (operation_id = "get_order", parameters(("code" = "$response.body#/code")))),
+            ("cancel_order" = (operation_id = "cancel_order", parameters(("code" = "$response.body#/code")))),
+        )),
+        (status = 200, description = "The same code and amount again: the existing order", body = OrderView, links(
+            ("get_order" = (operation_id = "get_order", parameters(("code" = "$response.body#/code")))),
+            ("cancel_order" = (operation_id = "cancel_order", parameters(("code" = "$response.body#/code")))),
+        )),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 401, description = "No or wrong API key", body = ErrorBody),
         (status = 409, description = "The code exists with another amount", body = ErrorBody),
@@ -288,14 +346,15 @@ pub struct GetQuery {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/orders/{code}", tag = "orders",
+    get, path = "/api/v1/orders/{code}", tag = "orders", operation_id = "get_order",
     params(
-        ("code" = String, Path, description = "Order code (case-insensitive)"),
-        ("wait" = Option<u32>, Query, description = "Hold the answer until the status changes, up to this many seconds (0-60)"),
+        ("code" = String, Path, description = "Order code (case-insensitive); anything else is an unknown order (404)", example = "DH1234"),
+        ("wait" = Option<u32>, Query, minimum = 0, maximum = 60, description = "Hold the answer until the status changes, up to this many seconds (0-60)"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, body = OrderView),
+        (status = 400, description = "Malformed query (e.g. `wait` twice)", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 422, description = "Bad `wait`", body = ErrorBody),
@@ -358,8 +417,8 @@ pub async fn wait_for_change(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/orders/{code}/cancel", tag = "orders",
-    params(("code" = String, Path, description = "Order code")),
+    post, path = "/api/v1/orders/{code}/cancel", tag = "orders", operation_id = "cancel_order",
+    params(("code" = String, Path, description = "Order code (case-insensitive); anything else is an unknown order (404)", example = "DH1234")),
     security(("bearer" = [])),
     responses(
         (status = 200, body = OrderView),
@@ -396,11 +455,11 @@ pub async fn cancel(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/orders", tag = "orders",
+    get, path = "/api/v1/orders", tag = "orders", operation_id = "list_orders",
     params(
-        ("status" = Option<String>, Query, description = "pending, partially_paid, paid, overpaid, expired or cancelled"),
-        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("status" = Option<OrderStatusName>, Query, description = "Only orders with this status"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, pattern = "^[1-9][0-9]{0,17}$", description = "`next_cursor` of the previous page"),
     ),
     security(("bearer" = [])),
     responses(

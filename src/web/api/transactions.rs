@@ -1,6 +1,6 @@
 use actix_web::{web, HttpResponse};
 
-use super::views::{ListView, TransactionView};
+use super::views::{ListView, TransactionStatusName, TransactionView};
 use super::{ApiClient, ListQuery};
 use crate::db::Store;
 use crate::domain::TransactionStatus;
@@ -10,11 +10,11 @@ use crate::web::state::AppState;
 use crate::with_store;
 
 #[utoipa::path(
-    get, path = "/api/v1/transactions", tag = "transactions",
+    get, path = "/api/v1/transactions", tag = "transactions", operation_id = "list_transactions",
     params(
-        ("status" = Option<String>, Query, description = "matched, unmatched, unknown_order, ambiguous, order_closed, outgoing, test or ignored"),
-        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("status" = Option<TransactionStatusName>, Query, description = "Only transactions with this status"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, pattern = "^[1-9][0-9]{0,17}$", description = "`next_cursor` of the previous page"),
     ),
     security(("bearer" = [])),
     responses(

@@ -1,29 +1,133 @@
 //! The JSON shapes of the contract: Order and Transaction.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{BankTransaction, Money, Order};
+use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// A string schema with a fixed list of values, named `name` in the document.
+fn string_enum(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(values))
+        .into()
+}
+
+/// The schema of `OrderStatus`, listed from the domain so that it cannot drift.
+pub struct OrderStatusName;
+
+impl PartialSchema for OrderStatusName {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "The status of an order; `paid` and `overpaid` count as paid, `expired` and \
+             `cancelled` are closed.",
+            OrderStatus::ALL.map(OrderStatus::as_str),
+        )
+    }
+}
+
+impl ToSchema for OrderStatusName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("OrderStatus")
+    }
+}
+
+/// The schema of `TransactionStatus`, listed from the domain so that it cannot drift.
+pub struct TransactionStatusName;
+
+impl PartialSchema for TransactionStatusName {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "What became of a transaction: `matched` was applied to its order; `unmatched`, \
+             `unknown_order`, `ambiguous` and `order_closed` wait for an admin; `outgoing` is \
+             money going out; `test` is Casso's test call.",
+            TransactionStatus::ALL.map(TransactionStatus::as_str),
+        )
+    }
+}
+
+impl ToSchema for TransactionStatusName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("TransactionStatus")
+    }
+}
+
+/// An admin's decision on a transaction that waited.
+pub const RESOLUTIONS: [&str; 3] = ["linked", "ignored", "refunded"];
+
+pub struct ResolutionName;
+
+impl PartialSchema for ResolutionName {
+    fn schema() -> RefOr<Schema> {
+        string_enum(
+            "An admin's decision on a transaction that waited.",
+            RESOLUTIONS,
+        )
+    }
+}
+
+impl ToSchema for ResolutionName {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Resolution")
+    }
+}
+
+/// An amount as we send it: a decimal string, no exponent, no trailing zeros after the point,
+/// no point for whole numbers, at most 4 decimal places. Negative for money going out.
+pub struct AmountText;
+
+/// What [`AmountText`] promises.
+pub const AMOUNT_TEXT_PATTERN: &str = r"^-?(0|[1-9][0-9]*)(\.[0-9]{0,3}[1-9])?$";
+
+impl PartialSchema for AmountText {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An exact decimal amount as a string: no exponent, no trailing zeros, at most 4 \
+                 decimal places (`\"150000\"`, `\"10.5\"`).",
+            ))
+            .pattern(Some(AMOUNT_TEXT_PATTERN))
+            .examples(["150000"])
+            .into()
+    }
+}
+
+impl ToSchema for AmountText {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Amount")
+    }
+}
+
 /// An order, as the contract shapes it.
 #[derive(Serialize, ToSchema)]
 pub struct OrderView {
+    #[schema(example = "DH1234")]
     pub code: String,
     pub reference: Option<String>,
-    #[schema(value_type = String, example = "150000")]
+    #[schema(value_type = AmountText)]
     pub amount: Money,
+    #[schema(example = "VND")]
     pub currency: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = OrderStatusName)]
     pub status: &'static str,
+    /// True for `paid` and `overpaid`.
     pub paid: bool,
-    #[schema(value_type = String, example = "150000")]
+    /// The exact sum of the transfers applied to the order.
+    #[schema(value_type = AmountText)]
     pub amount_received: Money,
-    #[schema(value_type = String, example = "150000")]
+    /// `amount` − `amount_received`, or 0 when that is negative.
+    #[schema(value_type = AmountText)]
     pub amount_due: Money,
     pub transfer_content: String,
     #[schema(format = DateTime)]
@@ -73,21 +177,21 @@ pub struct TransactionView {
     pub external_id: String,
     pub bank_ref: Option<String>,
     pub description: String,
-    #[schema(value_type = String, example = "150000")]
+    #[schema(value_type = AmountText)]
     pub amount: Money,
-    #[schema(value_type = Option<String>, example = "15900500")]
+    #[schema(value_type = Option<AmountText>)]
     pub running_balance: Option<Money>,
     #[schema(format = DateTime)]
     pub when: Option<String>,
     pub account: Option<String>,
-    #[schema(value_type = String)]
+    #[schema(value_type = TransactionStatusName)]
     pub status: &'static str,
     pub order_code: Option<String>,
     pub candidates: Vec<String>,
     #[schema(format = DateTime)]
     pub received_at: String,
     /// An admin's decision on a transaction that waited: `linked`, `ignored` or `refunded`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<ResolutionName>)]
     pub resolution: Option<&'static str>,
     pub resolution_note: Option<String>,
 }
@@ -119,4 +223,31 @@ impl TransactionView {
 pub struct ListView<T: ToSchema> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Resolution;
+
+    #[test]
+    fn resolutions_are_the_domain_ones() {
+        for name in RESOLUTIONS {
+            assert_eq!(Resolution::parse(name).map(Resolution::as_str), Some(name));
+        }
+    }
+
+    #[test]
+    fn amount_pattern_matches_what_money_sends() {
+        let pattern = regex::Regex::new(AMOUNT_TEXT_PATTERN).expect("a valid pattern");
+        for text in [
+            "0", "150000", "10.5", "0.0001", "-25000", "79000.0", "1e3", "0.10",
+        ] {
+            let sent = Money::parse(text).expect("an amount").to_string();
+            assert!(pattern.is_match(&sent), "{text} is sent as {sent}");
+        }
+        for bad in ["1.50", "1e3", "01", "1.", "", "+1"] {
+            assert!(!pattern.is_match(bad), "{bad}");
+        }
+    }
 }
