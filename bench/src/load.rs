@@ -34,6 +34,16 @@ pub enum Target {
     Livez,
     /// `POST /webhooks/casso` paying a random one of the open orders.
     Webhook(Arc<Traffic>),
+    /// A read (API or admin page): a `GET` of a path made for each request, with the header
+    /// that authenticates it. Any 200 is a success.
+    Get(Read),
+}
+
+/// A `GET` whose path is made anew for each request (a random order code, a random cursor…).
+pub struct Read {
+    pub path: Box<dyn Fn() -> String + Send + Sync>,
+    /// `(header name, value)`: `Authorization: Bearer …` or `Cookie: paymatch_session=…`.
+    pub auth: (hyper::header::HeaderName, String),
 }
 
 /// The stream of webhooks of one run: ids distinct across all its phases.
@@ -104,6 +114,11 @@ fn request(target: &Target, host: &str) -> hyper::Request<Full<Bytes>> {
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header("Secure-Token", SECURE_TOKEN)
             .body(Full::new(traffic.next_body())),
+        Target::Get(read) => builder
+            .method("GET")
+            .uri((read.path)())
+            .header(read.auth.0.clone(), read.auth.1.as_str())
+            .body(Full::new(Bytes::new())),
     };
     built.expect("a request built from constant parts")
 }
@@ -114,7 +129,7 @@ fn is_success(target: &Target, status: StatusCode, body: &[u8]) -> bool {
         return false;
     }
     match target {
-        Target::Livez => true,
+        Target::Livez | Target::Get(_) => true,
         Target::Webhook(traffic) => {
             let accepted = serde_json::from_slice::<serde_json::Value>(body)
                 .ok()

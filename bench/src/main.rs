@@ -8,7 +8,9 @@
 //! time with 1,000 and with 1,000,000 open orders. Prints a table per backend and writes the
 //! figures to `results/<backend>.json`. See README.md beside this file.
 
+mod explain;
 mod load;
+mod lookups;
 mod procfs;
 mod server;
 
@@ -23,7 +25,7 @@ use serde::Serialize;
 
 use load::{Measured, Target, Traffic};
 use procfs::{CpuSnapshot, CpuUse, MemorySampler};
-use server::{BackendKind, Database, SeedStatus, Server, ServerOptions};
+use server::{BackendKind, Database, SeedStatus, Server, ServerOptions, TransactionSeed};
 
 /// Load harness for paymatch: no-op baseline, webhook throughput and latency, memory, scale.
 #[derive(Parser, Debug)]
@@ -68,6 +70,27 @@ struct Args {
     /// index entries), with few orders almost none is.
     #[arg(long, value_enum, default_value_t = SeedStatus::PartiallyPaid)]
     scale_seed_status: SeedStatus,
+    /// Share of the scale point's bank transactions (as many as orders) that wait in the
+    /// admin queue, in %.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+    scale_waiting_percent: u64,
+    /// Only the scale point (seeding, webhooks, lookups, plans): no baseline, no webhook
+    /// phases of the main run. Writes `<backend>-scale.json`.
+    #[arg(long)]
+    scale_only: bool,
+    /// Only the scale point's lookups and plans (no webhooks at all). Writes
+    /// `<backend>-scale.json`.
+    #[arg(long)]
+    lookups_only: bool,
+    /// Connections of the scale lookups' concurrent measurement.
+    #[arg(long, default_value_t = 8)]
+    lookup_connections: usize,
+    /// Seconds each scale lookup is measured, concurrently and then serially.
+    #[arg(long, default_value_t = 3.0)]
+    lookup_duration: f64,
+    /// Unmeasured seconds of each lookup before its measurement.
+    #[arg(long, default_value_t = 1.0)]
+    lookup_warmup: f64,
     /// A PostgreSQL database to connect to for `CREATE DATABASE` / `DROP DATABASE` of the
     /// run's own database.
     #[arg(
@@ -93,6 +116,10 @@ impl Args {
     }
     fn warmup(&self) -> Duration {
         Duration::from_secs(self.warmup)
+    }
+    /// Only the scale point, without the main run.
+    fn scale_alone(&self) -> bool {
+        self.scale_only || self.lookups_only
     }
 }
 
@@ -152,6 +179,39 @@ async fn run(args: &Args) -> Result<()> {
         worker: args.worker,
         log_level: "warn".into(),
     };
+    if args.scale_alone() {
+        let mut summary = Vec::new();
+        for &kind in &args.backends {
+            eprintln!("{}:", kind.name());
+            let report = ScaleReport {
+                backend: kind,
+                date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+                machine: procfs::machine_description(),
+                paymatch: commit.clone(),
+                load_average_start: procfs::load_average(),
+                scale: run_scale(args, kind, &opts, &results_dir).await?,
+                load_average_end: procfs::load_average(),
+            };
+            println!(
+                "\n== {} == scale point only; {}; paymatch {}; load average {:.2} at start, {:.2} at end",
+                kind.name(),
+                report.date,
+                report.paymatch,
+                report.load_average_start,
+                report.load_average_end
+            );
+            print_scale(&report.scale);
+            let path = results_dir.join(format!("{}-scale.json", kind.name()));
+            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+            println!("  written to {}\n", path.display());
+            summary.push((kind, report.scale));
+        }
+        println!("== summary ==");
+        for (kind, scale) in &summary {
+            print_lookup_summary(*kind, scale);
+        }
+        return Ok(());
+    }
     let mut summary = Vec::new();
     for &kind in &args.backends {
         let report = run_backend(args, kind, &opts, &commit).await?;
@@ -191,7 +251,52 @@ fn print_summary(args: &Args, reports: &[BackendReport]) {
             r.peak_rss_mib,
             r.scale
                 .as_ref()
-                .map_or("-".to_string(), |s| format!("{:.2}×", s.per_request_ratio)),
+                .and_then(|s| s.per_request_ratio)
+                .map_or("-".to_string(), |r| format!("{r:.2}×")),
+        );
+    }
+    for r in reports {
+        if let Some(scale) = &r.scale {
+            print_lookup_summary(r.backend, scale);
+        }
+    }
+}
+
+/// One line per backend: which scale lookups stay flat and which grow.
+fn print_lookup_summary(kind: BackendKind, scale: &Scale) {
+    let (flat, growing): (Vec<&lookups::Comparison>, Vec<&lookups::Comparison>) =
+        scale.lookups.iter().partition(|c| !c.grows);
+    println!(
+        "  {:<9} scale lookups {} ÷ {}: {} of {} within {}× (serial p50 and time per request at \
+         {} connections){}{}",
+        kind.name(),
+        scale.large.orders,
+        scale.small.orders,
+        flat.len(),
+        scale.lookups.len(),
+        lookups::GROWTH_LIMIT,
+        scale.lookup_settings.connections,
+        if growing.is_empty() { "" } else { "; grow: " },
+        growing
+            .iter()
+            .map(|c| format!(
+                "{} ×{:.1} (p50 {:.2} → {:.2} ms)",
+                c.query, c.serial_p50_ratio, c.small.serial_p50_ms, c.large.serial_p50_ms
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let flagged: Vec<&str> = scale
+        .lookups
+        .iter()
+        .filter(|c| c.flagged)
+        .map(|c| c.query)
+        .collect();
+    if !flagged.is_empty() {
+        println!(
+            "  {:<9} FLAG: full scan where an index was expected: {}",
+            "",
+            flagged.join(", ")
         );
     }
 }
@@ -321,12 +426,19 @@ struct ScalePoint {
     orders: u64,
     seeded_status: SeedStatus,
     seed_seconds: f64,
-    /// Full speed on `connections` connections.
-    full_speed: Phase,
+    /// The bank transactions inserted beside the orders, and how long that took.
+    transactions: TransactionSeed,
+    transactions_seed_seconds: f64,
+    /// Full speed on `connections` connections (none with `--lookups-only`).
+    full_speed: Option<Phase>,
     /// One connection, one request at a time: per-request time without queueing.
-    serial: Phase,
+    serial: Option<Phase>,
     /// 1000 ÷ webhooks per second at full speed, ms: the server's time per webhook.
-    per_request_ms: f64,
+    per_request_ms: Option<f64>,
+    /// The reads of the API and the admin queue (measured before the webhooks).
+    lookups: Vec<lookups::Run>,
+    /// The plans of their statements on this database, after the reads.
+    plans: Vec<explain::Plan>,
 }
 
 #[derive(Serialize, Debug)]
@@ -334,9 +446,26 @@ struct Scale {
     small: ScalePoint,
     large: ScalePoint,
     /// large ÷ small per-request time at full speed (target ≤ 1.5).
-    per_request_ratio: f64,
+    per_request_ratio: Option<f64>,
     /// large ÷ small mean latency of the serial phase.
-    serial_mean_ratio: f64,
+    serial_mean_ratio: Option<f64>,
+    lookup_settings: lookups::Settings,
+    /// Each read, large against small, with its plan's verdict.
+    lookups: Vec<lookups::Comparison>,
+    /// Where the plans were written.
+    explain_file: String,
+}
+
+/// What `--scale-only` and `--lookups-only` write: the scale point alone.
+#[derive(Serialize, Debug)]
+struct ScaleReport {
+    backend: BackendKind,
+    date: String,
+    machine: serde_json::Value,
+    paymatch: String,
+    load_average_start: f64,
+    load_average_end: f64,
+    scale: Scale,
 }
 
 #[derive(Serialize, Debug)]
@@ -472,7 +601,11 @@ async fn run_backend(
     drop(db);
 
     let scale = if args.scale {
-        Some(run_scale(args, kind, opts).await?)
+        let results_dir = args
+            .results_dir
+            .clone()
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("results"));
+        Some(run_scale(args, kind, opts, &results_dir).await?)
     } else {
         None
     };
@@ -545,18 +678,77 @@ fn distinct_log_lines(logs: &str) -> Vec<String> {
         .collect()
 }
 
-/// The scale point: the same webhooks with few and with many open orders, each on a fresh
-/// database whose orders are inserted with SQL.
-async fn run_scale(args: &Args, kind: BackendKind, opts: &ServerOptions) -> Result<Scale> {
+/// The scale point: the same webhooks and reads with few and with many open orders (and as
+/// many bank transactions), each on a fresh database whose rows are inserted with SQL.
+async fn run_scale(
+    args: &Args,
+    kind: BackendKind,
+    opts: &ServerOptions,
+    results_dir: &Path,
+) -> Result<Scale> {
     let small = scale_point(args, kind, opts, args.scale_small).await?;
     let large = scale_point(args, kind, opts, args.scale_large).await?;
+    let ratio = |f: fn(&ScalePoint) -> Option<f64>| Some(f(&large)? / f(&small)?);
+    let explain_file = results_dir.join(format!("explain-{}.txt", kind.name()));
+    explain::write_file(
+        &explain_file,
+        kind,
+        &format!(
+            "{}, paymatch {}",
+            chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            if args.bin.is_some() {
+                "binary given with --bin"
+            } else {
+                "built from this tree"
+            }
+        ),
+        &[
+            (large.orders, large.plans.as_slice()),
+            (small.orders, small.plans.as_slice()),
+        ],
+    )?;
+    let ctx_large = scale_context(args, &large);
     Ok(Scale {
-        per_request_ratio: large.per_request_ms / small.per_request_ms,
-        serial_mean_ratio: large.serial.measured.latency.mean_ms
-            / small.serial.measured.latency.mean_ms,
+        per_request_ratio: ratio(|p| p.per_request_ms),
+        serial_mean_ratio: ratio(|p| Some(p.serial.as_ref()?.measured.latency.mean_ms)),
+        lookup_settings: lookup_settings(args),
+        lookups: lookups::compare(
+            &small.lookups,
+            &large.lookups,
+            &ctx_large,
+            &small.plans,
+            &large.plans,
+        ),
+        explain_file: explain_file.display().to_string(),
         small,
         large,
     })
+}
+
+fn lookup_settings(args: &Args) -> lookups::Settings {
+    lookups::Settings {
+        connections: args.lookup_connections,
+        duration_s: args.lookup_duration,
+        warmup_s: args.lookup_warmup,
+    }
+}
+
+/// What the reads need to know of a seeded database.
+fn scale_context(args: &Args, point: &ScalePoint) -> lookups::Context {
+    let seed = &point.transactions;
+    lookups::Context {
+        orders: point.orders,
+        order_ids: seed.order_ids,
+        transaction_ids: seed.transaction_ids,
+        code_base: seed.code_base,
+        seed_status: match args.scale_seed_status {
+            SeedStatus::Pending => "pending",
+            SeedStatus::PartiallyPaid => "partially_paid",
+        },
+        needle: seed.needle().1,
+        amount_range_vnd: (100_000, 200_000),
+        vn_today: (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive(),
+    }
 }
 
 async fn scale_point(
@@ -565,7 +757,7 @@ async fn scale_point(
     opts: &ServerOptions,
     orders: u64,
 ) -> Result<ScalePoint> {
-    eprintln!("  scale point: {orders} open orders");
+    eprintln!("  scale point: {orders} open orders and {orders} bank transactions");
     let db = Database::create(kind, &args.postgres_url).await?;
     server::migrate(&db, opts).await?;
     let start = Instant::now();
@@ -580,8 +772,44 @@ async fn scale_point(
     .context("inserting orders")?;
     let seed_seconds = start.elapsed().as_secs_f64();
     eprintln!("    {orders} orders inserted in {seed_seconds:.1} s");
+    let mut seed = TransactionSeed {
+        count: orders,
+        waiting_percent: args.scale_waiting_percent,
+        order_ids: db.id_range("orders").await?,
+        transaction_ids: (0, 0),
+        code_base: load::CODE_BASE,
+        payment_vnd: load::PAYMENT_VND,
+        interval_s: 30,
+    };
+    let start = Instant::now();
+    db.seed_transactions(&seed)
+        .await
+        .context("inserting bank transactions")?;
+    let transactions_seed_seconds = start.elapsed().as_secs_f64();
+    seed.transaction_ids = db.id_range("bank_transactions").await?;
+    eprintln!("    {orders} bank transactions inserted in {transactions_seed_seconds:.1} s");
+    let mut point = ScalePoint {
+        orders,
+        seeded_status: args.scale_seed_status,
+        seed_seconds,
+        transactions: seed,
+        transactions_seed_seconds,
+        full_speed: None,
+        serial: None,
+        per_request_ms: None,
+        lookups: Vec::new(),
+        plans: Vec::new(),
+    };
+    let ctx = scale_context(args, &point);
     let server = Server::start(&db, opts).await?;
     let sampler = MemorySampler::start(server.pid);
+    // Reads first, on the database as seeded; then their plans; then the webhooks.
+    point.lookups = lookups::run(&server, &sampler, &ctx, lookup_settings(args)).await?;
+    eprintln!("    plans of the lookups …");
+    point.plans = explain::explain(&db, &ctx).await?;
+    if args.lookups_only {
+        return Ok(point);
+    }
     let traffic = Arc::new(Traffic::new(orders));
     let webhooks = Arc::new(Target::Webhook(traffic.clone()));
     let (addr, c) = (server.addr, args.connections);
@@ -602,15 +830,10 @@ async fn scale_point(
         load::closed_loop(addr, webhooks, 1, args.duration().div_f64(2.0)),
     )
     .await;
-    let per_request_ms = 1000.0 / full_speed.measured.rate_per_s.max(1e-9);
-    Ok(ScalePoint {
-        orders,
-        seeded_status: args.scale_seed_status,
-        seed_seconds,
-        full_speed,
-        serial,
-        per_request_ms,
-    })
+    point.per_request_ms = Some(1000.0 / full_speed.measured.rate_per_s.max(1e-9));
+    point.full_speed = Some(full_speed);
+    point.serial = Some(serial);
+    Ok(point)
 }
 
 fn targets(args: &Args, r: &BackendReport) -> Vec<TargetCheck> {
@@ -639,14 +862,18 @@ fn targets(args: &Args, r: &BackendReport) -> Vec<TargetCheck> {
         measured: format!("{:.1} MiB peak", r.peak_rss_mib),
         met: r.peak_rss_mib < 100.0,
     });
-    if let Some(s) = &r.scale {
+    if let Some((s, ratio)) = r
+        .scale
+        .as_ref()
+        .and_then(|s| Some((s, s.per_request_ratio?)))
+    {
         out.push(TargetCheck {
             target: format!(
                 "per-request time with {} open orders ≤ 1.5 × with {}",
                 s.large.orders, s.small.orders
             ),
-            measured: format!("{:.3}×", s.per_request_ratio),
-            met: s.per_request_ratio <= 1.5,
+            measured: format!("{ratio:.3}×"),
+            met: ratio <= 1.5,
         });
     }
     out.push(TargetCheck {
@@ -807,27 +1034,7 @@ fn print_report(args: &Args, r: &BackendReport) {
         println!("    {l}");
     }
     if let Some(s) = &r.scale {
-        println!("  scale point:");
-        for point in [&s.small, &s.large] {
-            let (f, se) = (&point.full_speed.measured, &point.serial.measured);
-            println!(
-                "    {:>9} open orders (inserted in {:.1} s): {:.0} webhooks/s ({:.3} ms each), \
-                 p50 {:.2} ms, p99 {:.2} ms, {} errors; 1 connection: mean {:.2} ms, p99 {:.2} ms",
-                point.orders,
-                point.seed_seconds,
-                f.rate_per_s,
-                point.per_request_ms,
-                f.latency.p50_ms,
-                f.latency.p99_ms,
-                f.error_count() + se.error_count(),
-                se.latency.mean_ms,
-                se.latency.p99_ms
-            );
-        }
-        println!(
-            "    ratio {} ÷ {}: per-request time {:.3}×, serial mean latency {:.3}×",
-            s.large.orders, s.small.orders, s.per_request_ratio, s.serial_mean_ratio
-        );
+        print_scale(s);
     }
     println!("  targets of issue 5 (stated for a 2-core machine):");
     for t in &r.targets {
@@ -836,6 +1043,97 @@ fn print_report(args: &Args, r: &BackendReport) {
             if t.met { "met" } else { "MISSED" },
             t.target,
             t.measured
+        );
+    }
+}
+
+fn print_scale(s: &Scale) {
+    println!("  scale point:");
+    for point in [&s.small, &s.large] {
+        println!(
+            "    {:>9} open orders inserted in {:.1} s, {} bank transactions ({} % waiting) in {:.1} s",
+            point.orders,
+            point.seed_seconds,
+            point.transactions.count,
+            point.transactions.waiting_percent,
+            point.transactions_seed_seconds
+        );
+        if let (Some(full), Some(serial), Some(per_request)) =
+            (&point.full_speed, &point.serial, point.per_request_ms)
+        {
+            let (f, se) = (&full.measured, &serial.measured);
+            println!(
+                "    {:>9} webhooks: {:.0}/s ({:.3} ms each), p50 {:.2} ms, p99 {:.2} ms, {} errors; \
+                 1 connection: mean {:.2} ms, p99 {:.2} ms",
+                "",
+                f.rate_per_s,
+                per_request,
+                f.latency.p50_ms,
+                f.latency.p99_ms,
+                f.error_count() + se.error_count(),
+                se.latency.mean_ms,
+                se.latency.p99_ms
+            );
+        }
+    }
+    if let (Some(per_request), Some(serial)) = (s.per_request_ratio, s.serial_mean_ratio) {
+        println!(
+            "    webhooks, ratio {} ÷ {}: per-request time {:.3}×, serial mean latency {:.3}×",
+            s.large.orders, s.small.orders, per_request, serial
+        );
+    }
+    let l = &s.lookup_settings;
+    println!(
+        "    reads ({} connections for {} s after {} s of warm-up, then 1 connection for {} s; \
+         latency in ms; ratio = {} ÷ {}):",
+        l.connections, l.duration_s, l.warmup_s, l.duration_s, s.large.orders, s.small.orders
+    );
+    println!(
+        "      {:<21} {:>11} {:>15} {:>15} {:>8} {:>17} {:>8}  plan (large)",
+        "read", "rows", "small p50/p99", "large p50/p99", "ratio", "req/s small/large", "ratio",
+    );
+    for c in &s.lookups {
+        println!(
+            "      {:<21} {:>5}/{:<5} {:>7.2}/{:<7.2} {:>7.2}/{:<7.2} {:>7.2}× {:>8.0}/{:<8.0} {:>7.2}×  {}{}{}",
+            c.query,
+            c.small.items,
+            c.large.items,
+            c.small.serial_p50_ms,
+            c.small.serial_p99_ms,
+            c.large.serial_p50_ms,
+            c.large.serial_p99_ms,
+            c.serial_p50_ratio,
+            c.small.concurrent_per_s,
+            c.large.concurrent_per_s,
+            c.concurrent_time_ratio,
+            c.access.map_or("-".to_string(), |a| format!("{a:?}")),
+            if c.flagged { " FLAG" } else { "" },
+            if c.grows { "  GROWS" } else { "" },
+        );
+        let errors = c.small.errors + c.large.errors;
+        if errors > 0 {
+            println!("        {errors} errors");
+        }
+    }
+    println!(
+        "    plans on the {}-order database (in full in {}):",
+        s.large.orders, s.explain_file
+    );
+    for p in &s.large.plans {
+        let before = s
+            .small
+            .plans
+            .iter()
+            .find(|q| q.statement == p.statement)
+            .map(|q| q.work_units)
+            .filter(|w| *w > 0);
+        println!(
+            "      {}{}",
+            explain::compact(p),
+            before.map_or(String::new(), |b| format!(
+                " (work ×{:.1} of the small database's)",
+                p.work_units as f64 / b as f64
+            ))
         );
     }
 }

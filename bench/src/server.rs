@@ -15,7 +15,9 @@ use tokio::io::AsyncWriteExt;
 
 pub const SECURE_TOKEN: &str = "bench-secure-token-0123456789abcdef";
 pub const API_KEY: &str = "bench-api-key-0123456789abcdef";
-const ADMIN_PASSWORD: &str = "bench-admin-password-0123";
+/// The admin account that `PAYMATCH_ADMIN_PASSWORD` creates (`admin`).
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "bench-admin-password-0123";
 /// `whsec_` and the base64 of 32 fixed bytes.
 const NOTIFY_SECRET: &str = "whsec_YmVuY2gtbm90aWZ5LXNlY3JldC0wMTIzNDU2Nzg5YWI=";
 
@@ -181,6 +183,104 @@ impl Database {
         self.sql(&sql).await.map(|_| ())
     }
 
+    /// The lowest and highest `id` of a table (0, 0 when it is empty).
+    pub async fn id_range(&self, table: &str) -> Result<(i64, i64)> {
+        let out = self
+            .sql(&format!(
+                "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM {table};"
+            ))
+            .await?;
+        let (low, high) = out
+            .trim()
+            .split_once('|')
+            .with_context(|| format!("unexpected answer {out:?}"))?;
+        Ok((low.trim().parse()?, high.trim().parse()?))
+    }
+
+    /// Inserts `seed.count` bank transactions straight into the table, shaped as the server
+    /// writes them (see [`TransactionSeed`]). The orders must be in already: matched
+    /// transactions point at the orders with ids `orders.0 ..= orders.1`.
+    pub async fn seed_transactions(&self, seed: &TransactionSeed) -> Result<()> {
+        let TransactionSeed {
+            count,
+            waiting_percent,
+            order_ids: (first_order, last_order),
+            code_base,
+            payment_vnd,
+            ..
+        } = *seed;
+        let orders = last_order - first_order + 1;
+        anyhow::ensure!(orders > 0, "transactions need orders to point at");
+        let now = chrono::Utc::now().naive_utc();
+        // The i-th transaction came in (count - i) × interval before now: ids follow time, as
+        // with the server, and a day holds the same number of transactions at any size.
+        let time = match self.kind() {
+            BackendKind::Sqlite => format!(
+                "strftime('%Y-%m-%d %H:%M:%S', {epoch} - ({count} - i) * {step}, 'unixepoch')",
+                epoch = now.and_utc().timestamp(),
+                step = seed.interval_s,
+            ),
+            BackendKind::Postgres => format!(
+                "TIMESTAMP '{now}' - ({count} - i) * INTERVAL '{step} seconds'",
+                now = now.format("%Y-%m-%d %H:%M:%S"),
+                step = seed.interval_s,
+            ),
+        };
+        // Amounts are BIGINT ten-thousandths. Waiting transfers are of 10,000 to 4,990,000 VND
+        // (499 values, spread evenly); matched ones pay `payment_vnd` to their order, as the
+        // webhooks of the load do.
+        let unit = 10_000;
+        let paid = payment_vnd * unit;
+        let step = 10_000 * unit;
+        let code = format!("'DH' || ({code_base} + o)");
+        let other = format!("'DH' || ({code_base} + (o + 1) % {orders})");
+        let select = format!(
+            "SELECT 'casso', CAST({ext} + i AS TEXT), 'FT' || ({bank_ref} + i),\n\
+             CASE st WHEN 'matched' THEN 'Thanh toan don hang ' || {code}\n\
+                     WHEN 'unknown_order' THEN 'Thanh toan don hang DH' || ({unknown} + i)\n\
+                     WHEN 'unmatched' THEN 'CHUYEN TIEN NGUYEN VAN A MA GD ' || ({unmatched} + i)\n\
+                     ELSE {code} || ' ' || {other} || ' chuyen tien' END,\n\
+             CASE st WHEN 'matched' THEN {paid} ELSE (1 + (i * 7919) % 499) * {step} END,\n\
+             0, t, '1', st,\n\
+             CASE st WHEN 'matched' THEN {first_order} + o END,\n\
+             CASE st WHEN 'matched' THEN {code}\n\
+                     WHEN 'unknown_order' THEN 'DH' || ({unknown} + i)\n\
+                     WHEN 'unmatched' THEN ''\n\
+                     ELSE {code} || ' ' || {other} END,\n\
+             NULL, t, t\n\
+             FROM (SELECT i, (i - 1) % {orders} AS o, {time} AS t,\n\
+                   CASE WHEN (i * {waiting_percent}) % 100 >= {waiting_percent} THEN 'matched'\n\
+                        WHEN i % 3 = 0 THEN 'unknown_order'\n\
+                        WHEN i % 3 = 1 THEN 'unmatched'\n\
+                        ELSE 'ambiguous' END AS st\n\
+                   FROM s) AS seed",
+            ext = TransactionSeed::EXTERNAL_ID_BASE,
+            bank_ref = TransactionSeed::BANK_REF_BASE,
+            unknown = TransactionSeed::UNKNOWN_CODE_BASE,
+            unmatched = TransactionSeed::UNMATCHED_REF_BASE,
+        );
+        let columns = "source, external_id, bank_ref, description, amount, running_balance, \
+                       occurred_at, account, status, order_id, candidates, delivery_id, \
+                       received_at, updated_at";
+        let sql = match self.kind() {
+            BackendKind::Sqlite => format!(
+                "BEGIN;\n\
+                 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count})\n\
+                 INSERT INTO bank_transactions ({columns})\n\
+                 {select};\n\
+                 COMMIT;\n"
+            ),
+            // `bigint` series: `i * 7919` passes 2^31 at a million.
+            BackendKind::Postgres => format!(
+                "WITH s(i) AS (SELECT generate_series(1::bigint, {count}::bigint))\n\
+                 INSERT INTO bank_transactions ({columns})\n\
+                 {select};\n\
+                 ANALYZE bank_transactions;\n"
+            ),
+        };
+        self.sql(&sql).await.map(|_| ())
+    }
+
     /// Transactions stored per status, webhook deliveries stored, and the sum of
     /// `amount_received` over all orders (in VND).
     pub async fn tally(&self) -> Result<Tally> {
@@ -274,6 +374,61 @@ async fn sqlite3(path: &Path, sql: &str) -> Result<String> {
     cmd.args(["-bail", "-batch", "-cmd", ".timeout 10000"])
         .arg(path);
     run_client(cmd, sql, "sqlite3").await
+}
+
+/// The bank transactions that the scale point inserts beside its orders.
+///
+/// Transaction `i` (1-based) is waiting for an admin when `(i × waiting_percent) mod 100 <
+/// waiting_percent`, which spreads the backlog evenly over the ids; the waiting ones take
+/// turns (by `i mod 3`) as `unknown_order` (names a code no order has), `unmatched` (names no
+/// code) and `ambiguous` (names two open orders). The others are `matched` and each points at
+/// one order, in turn. Every column is filled as the server fills it for a Casso webhook,
+/// except `delivery_id`, which stays NULL as for transactions that a reconciliation imported.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct TransactionSeed {
+    pub count: u64,
+    pub waiting_percent: u64,
+    /// Ids of the seeded orders, and the code number of the first (`DH<code_base>`).
+    pub order_ids: (i64, i64),
+    /// Ids of the inserted transactions (known once they are in).
+    pub transaction_ids: (i64, i64),
+    pub code_base: u64,
+    pub payment_vnd: u64,
+    /// Seconds between two transactions' `received_at`.
+    pub interval_s: u64,
+}
+
+impl TransactionSeed {
+    /// Casso ids of seeded transactions start above this (the load's webhooks count from 1).
+    pub const EXTERNAL_ID_BASE: u64 = 9_000_000_000;
+    pub const BANK_REF_BASE: u64 = 8_000_000_000;
+    /// `unknown_order` transactions name `DH<UNKNOWN_CODE_BASE + i>`, which no order has.
+    pub const UNKNOWN_CODE_BASE: u64 = 5_000_000_000;
+    /// `unmatched` descriptions end in `MA GD <UNMATCHED_REF_BASE + i>`, unique to each.
+    pub const UNMATCHED_REF_BASE: u64 = 7_000_000_000;
+
+    /// Whether transaction `i` waits in the queue, and as what.
+    pub fn status_of(&self, i: u64) -> &'static str {
+        if (i * self.waiting_percent) % 100 >= self.waiting_percent {
+            "matched"
+        } else {
+            match i % 3 {
+                0 => "unknown_order",
+                1 => "unmatched",
+                _ => "ambiguous",
+            }
+        }
+    }
+
+    /// An `unmatched` transaction near the middle of the table, and the text that only its
+    /// description holds: what an admin searching for one transfer types.
+    pub fn needle(&self) -> (u64, String) {
+        let i = (self.count / 2..=self.count)
+            .chain(1..self.count / 2)
+            .find(|&i| self.status_of(i) == "unmatched")
+            .unwrap_or(1);
+        (i, (Self::UNMATCHED_REF_BASE + i).to_string())
+    }
 }
 
 /// The status of the orders that the scale point inserts.
