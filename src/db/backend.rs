@@ -79,10 +79,18 @@ impl Backend for SqliteConnection {
     }
 
     fn lock_orders(&mut self, codes: &[&str]) -> QueryResult<Vec<OrderRow>> {
-        orders::table
-            .filter(orders::code.eq_any(codes))
-            .select(OrderRow::as_select())
-            .load(self)
+        // One code (the usual case) as `=`: diesel caches that prepared statement, while an
+        // `IN (…)` list is prepared again on every call.
+        match codes {
+            [code] => orders::table
+                .filter(orders::code.eq(code))
+                .select(OrderRow::as_select())
+                .load(self),
+            _ => orders::table
+                .filter(orders::code.eq_any(codes))
+                .select(OrderRow::as_select())
+                .load(self),
+        }
     }
 
     fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>> {

@@ -54,6 +54,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What the pipeline decided about a transaction, stored with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    pub status: TransactionStatus,
+    pub order: Option<&'a OrderCode>,
+    pub candidates: &'a [OrderCode],
+}
+
 /// Why storage failed, as far as a client or an operator needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StorageTrouble {
@@ -252,19 +260,19 @@ pub trait Store {
     ) -> Result<Vec<Order>, StoreError>;
     fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError>;
 
-    /// `None` when (source, external id) is already stored: the transfer is a duplicate.
+    /// Stores a transfer with its decision; `None` when (source, external id) is already
+    /// stored: the transfer is a duplicate, and nothing was written.
     fn insert_transaction(
         &mut self,
         transfer: &IncomingTransfer,
         delivery_id: Option<i64>,
+        decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError>;
     fn record_decision(
         &mut self,
         id: i64,
-        status: TransactionStatus,
-        order: Option<&OrderCode>,
-        candidates: &[OrderCode],
+        decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Every transaction linked to these orders, oldest first.
@@ -496,7 +504,11 @@ pub struct Database {
 /// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable before
 /// it returns (a 200 to Casso means the transfer survives a power cut).
 #[derive(Debug)]
-struct SqlitePragmas;
+struct SqlitePragmas {
+    /// A serving process checkpoints the WAL on a thread of its own (see `writer`), so no
+    /// commit pays for copying the WAL back into the database file.
+    background_checkpoints: bool,
+}
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
@@ -506,7 +518,12 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
             "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
              PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
         )
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        if self.background_checkpoints {
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
     }
 }
 
@@ -555,7 +572,9 @@ impl Database {
                         .max_size(max_size)
                         .min_idle(Some(min_idle))
                         .connection_timeout(POOL_TIMEOUT)
-                        .connection_customizer(Box::new(SqlitePragmas))
+                        .connection_customizer(Box::new(SqlitePragmas {
+                            background_checkpoints: purpose == PoolPurpose::Server,
+                        }))
                         .build(manager)
                         .map_err(unavailable)?,
                 )

@@ -189,16 +189,20 @@ pub struct NewTransactionRow<'a> {
     pub occurred_at: Option<NaiveDateTime>,
     pub account: Option<std::borrow::Cow<'a, str>>,
     pub status: &'a str,
+    pub order_id: Option<i64>,
+    pub candidates: String,
     pub delivery_id: Option<i64>,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
 impl<'a> NewTransactionRow<'a> {
-    /// Recorded as `unmatched` until the decision, taken in the same database transaction.
     pub fn from_incoming(
         t: &'a IncomingTransfer,
         delivery_id: Option<i64>,
+        status: TransactionStatus,
+        order_id: Option<i64>,
+        candidates: String,
         now: DateTime<Utc>,
     ) -> Result<Self, StoreError> {
         Ok(NewTransactionRow {
@@ -210,7 +214,9 @@ impl<'a> NewTransactionRow<'a> {
             running_balance: t.running_balance.map(units).transpose()?,
             occurred_at: t.when.map(to_db_time),
             account: t.account.as_deref().map(storable_text),
-            status: TransactionStatus::Unmatched.as_str(),
+            status: status.as_str(),
+            order_id,
+            candidates,
             delivery_id,
             received_at: to_db_time(now),
             updated_at: to_db_time(now),

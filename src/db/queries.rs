@@ -10,8 +10,8 @@ use crate::db::schema::{
     reconcile_runs, rejected_items, settings, webhook_deliveries,
 };
 use crate::db::{
-    AuditRow, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter, Page,
-    QueueFilter, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
+    AuditRow, Decided, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter,
+    Page, QueueFilter, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
 };
 use crate::domain::{
     BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
@@ -40,6 +40,29 @@ fn page<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
         items: rows.into_iter().map(|(_, item)| item).collect(),
         next_cursor,
     }
+}
+
+/// The stored form of a decision: the order's row id and the candidates, space-separated.
+fn decision_columns(
+    conn: &mut Conn,
+    decided: &Decided<'_>,
+) -> Result<(Option<i64>, String), StoreError> {
+    let candidates = decided
+        .candidates
+        .iter()
+        .map(OrderCode::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let order_id = match decided.order {
+        Some(code) => Some(
+            orders::table
+                .filter(orders::code.eq(code.as_str()))
+                .select(orders::id)
+                .first::<i64>(conn)?,
+        ),
+        None => None,
+    };
+    Ok((order_id, candidates))
 }
 
 impl Store for Conn {
@@ -251,12 +274,17 @@ impl Store for Conn {
         &mut self,
         transfer: &IncomingTransfer,
         delivery_id: Option<i64>,
+        decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
+        let (order_id, candidates) = decision_columns(self, decided)?;
         Ok(diesel::insert_into(bank_transactions::table)
             .values(NewTransactionRow::from_incoming(
                 transfer,
                 delivery_id,
+                decided.status,
+                order_id,
+                candidates,
                 now,
             )?)
             .on_conflict((bank_transactions::source, bank_transactions::external_id))
@@ -269,28 +297,13 @@ impl Store for Conn {
     fn record_decision(
         &mut self,
         id: i64,
-        status: TransactionStatus,
-        order: Option<&OrderCode>,
-        candidates: &[OrderCode],
+        decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let candidates = candidates
-            .iter()
-            .map(OrderCode::as_str)
-            .collect::<Vec<_>>()
-            .join(" ");
-        let order_id = match order {
-            Some(code) => Some(
-                orders::table
-                    .filter(orders::code.eq(code.as_str()))
-                    .select(orders::id)
-                    .first::<i64>(self)?,
-            ),
-            None => None,
-        };
+        let (order_id, candidates) = decision_columns(self, decided)?;
         diesel::update(bank_transactions::table.find(id))
             .set((
-                bank_transactions::status.eq(status.as_str()),
+                bank_transactions::status.eq(decided.status.as_str()),
                 bank_transactions::order_id.eq(order_id),
                 bank_transactions::candidates.eq(candidates),
                 bank_transactions::updated_at.eq(to_db_time(now)),

@@ -7,7 +7,11 @@
 //! orders): writers inside one process never wait in SQLite's busy handler for each other.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::RecvTimeoutError;
 use std::thread;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
 
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::{Connection, SqliteConnection};
@@ -19,6 +23,9 @@ use super::StoreError;
 const MAX_BATCH: usize = 128;
 /// Writes waiting for the writer before callers wait (back-pressure).
 const QUEUE: usize = 4096;
+/// How often the WAL is copied back into the database file, beside the writer: done inside a
+/// commit (SQLite's default), it stalls every write behind it for tens of milliseconds.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Tells a caller how its write ended, once the batch's commit is known (`Some` if it failed).
 type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
@@ -31,13 +38,26 @@ pub struct SqliteWriter {
 }
 
 impl SqliteWriter {
+    /// Starts the writer thread and its checkpointer, which stops when the writer does (once
+    /// every `SqliteWriter` is dropped).
     pub fn start(pool: Pool<ConnectionManager<SqliteConnection>>) -> SqliteWriter {
         let (queue, writes) = mpsc::channel(QUEUE);
-        thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || write_loop(&pool, writes))
-            .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "writer thread not started"));
+        let (writer_running, writer_stopped) = std::sync::mpsc::channel::<()>();
+        let checkpoint_pool = pool.clone();
+        let spawned = thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&checkpoint_pool, &writer_stopped))
+            .and_then(|_| {
+                thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || {
+                        write_loop(&pool, writes);
+                        drop(writer_running);
+                    })
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "writer thread not started");
+        }
         SqliteWriter { queue }
     }
 
@@ -68,6 +88,22 @@ impl SqliteWriter {
         let gone = || StoreError::Unavailable("the database writer stopped".into());
         self.queue.send(write).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
+    }
+}
+
+fn checkpoint_loop(
+    pool: &Pool<ConnectionManager<SqliteConnection>>,
+    writer_stopped: &std::sync::mpsc::Receiver<()>,
+) {
+    // PASSIVE: copies what it can without waiting for the writer or readers.
+    while let Err(RecvTimeoutError::Timeout) = writer_stopped.recv_timeout(CHECKPOINT_EVERY) {
+        let checkpointed = super::checkout(pool).and_then(|mut conn| {
+            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(StoreError::from)
+        });
+        if let Err(error) = checkpointed {
+            tracing::warn!(%error, "WAL checkpoint failed; will try again");
+        }
     }
 }
 

@@ -5,10 +5,10 @@ use tracing::Span;
 
 use super::casso::Element;
 use crate::config::MatchingSettings;
-use crate::db::{DeliveryCounts, Store, StoreError};
+use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{IncomingTransfer, Money, Order, OrderCode};
-use crate::matching::{self, MatchDecision};
+use crate::matching::{self, MatchDecision, Reading};
 
 /// What became of one delivery, committed before this is returned.
 #[derive(Debug, Default)]
@@ -141,11 +141,6 @@ pub fn apply_transfer<S: Store>(
     now: DateTime<Utc>,
     changed_orders: &mut Vec<OrderCode>,
 ) -> Result<TransferOutcome, StoreError> {
-    let Some(transaction_id) = store.insert_transaction(transfer, delivery_id, now)? else {
-        Span::current().record("decision", "duplicate");
-        tracing::info!("duplicate transaction ignored");
-        return Ok(TransferOutcome::Duplicate);
-    };
     let reading = matching::read(
         &transfer.description,
         transfer.amount,
@@ -159,7 +154,23 @@ pub fn apply_transfer<S: Store>(
             changed_orders.push(order.code.clone());
         }
     }
+    // Decided before it is stored, so the transaction is written once, with its decision; the
+    // named orders are locked already, so nothing can change the decision meanwhile.
     let mut decision = matching::decide(&reading, &orders);
+    fn decided<'a>(decision: &'a MatchDecision, reading: &'a Reading) -> Decided<'a> {
+        Decided {
+            status: decision.status(),
+            order: decision.order_code(),
+            candidates: &reading.candidates,
+        }
+    }
+    let Some(transaction_id) =
+        store.insert_transaction(transfer, delivery_id, &decided(&decision, &reading), now)?
+    else {
+        Span::current().record("decision", "duplicate");
+        tracing::info!("duplicate transaction ignored");
+        return Ok(TransferOutcome::Duplicate);
+    };
     if let MatchDecision::Matched(code) = &decision {
         if let Some(order) = orders.iter_mut().find(|o| &o.code == code) {
             if let Err(error) =
@@ -168,16 +179,10 @@ pub fn apply_transfer<S: Store>(
                 // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
                 tracing::error!(%error, "transfer not applied");
                 decision = MatchDecision::Unmatched;
+                store.record_decision(transaction_id, &decided(&decision, &reading), now)?;
             }
         }
     }
-    store.record_decision(
-        transaction_id,
-        decision.status(),
-        decision.order_code(),
-        &reading.candidates,
-        now,
-    )?;
     let span = Span::current();
     span.record("decision", decision.status().as_str());
     if let Some(code) = decision.order_code() {
