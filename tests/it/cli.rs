@@ -347,16 +347,8 @@ impl Server {
 
     /// Posts a webhook body with the given `Secure-Token`.
     pub async fn webhook(&self, token: &str, body: &str) -> (u16, Value) {
-        let response = self
-            .client
-            .post(self.url("/webhooks/casso"))
-            .header("Content-Type", "application/json")
-            .header("Secure-Token", token)
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        reply(response).await
+        let request = webhook_request(&self.client, &self.url("/webhooks/casso"), token, body);
+        reply(request.send().await.unwrap()).await
     }
 
     /// Every stored transaction, following `next_cursor`.
@@ -377,6 +369,63 @@ impl Server {
             }
         }
         panic!("more than 1000 pages of transactions: the cursor does not advance");
+    }
+}
+
+/// A v1 webhook `body` to `url` with the given `Secure-Token`, as Casso posts it.
+fn webhook_request(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("Secure-Token", token)
+        .body(body.to_owned())
+}
+
+/// How a webhook sent with [`send_webhook`] ended, as Casso would see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WebhookOutcome {
+    /// Not sent (yet).
+    NotSent,
+    /// 200: stored and processed.
+    Acked,
+    /// Another HTTP status, with its body.
+    Answered(u16, String),
+    /// No reply: the connection was refused, reset or closed, or the time ran out.
+    NoReply(String),
+}
+
+/// Posts one v1 webhook `body` to `url` with the given `Secure-Token` and reads the reply; a
+/// failure is an outcome, not a panic (the server may be going away). `client` is a clone of a
+/// server's, or one of the test's own, so that it can send from a task; `timeout`, if any,
+/// replaces the client's for this request. When the request got no response at all, its error
+/// comes back too, for the caller to tell why (`is_connect`: the listener is closed).
+pub async fn send_webhook(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &str,
+    timeout: Option<Duration>,
+) -> (WebhookOutcome, Option<reqwest::Error>) {
+    let mut request = webhook_request(client, url, token, body);
+    if let Some(timeout) = timeout {
+        request = request.timeout(timeout);
+    }
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let outcome = match response.text().await {
+                Ok(_) if status == 200 => WebhookOutcome::Acked,
+                Ok(text) => WebhookOutcome::Answered(status, text),
+                Err(e) => WebhookOutcome::NoReply(format!("reading the reply: {e}")),
+            };
+            (outcome, None)
+        }
+        Err(e) => (WebhookOutcome::NoReply(e.to_string()), Some(e)),
     }
 }
 

@@ -4,7 +4,6 @@
 //! sum of the distinct transfers naming it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,8 +11,8 @@ use std::time::{Duration, Instant};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use crate::cli::Server;
-use crate::helpers::{num, Backend, TestDatabase};
+use crate::cli::{send_webhook, Server, WebhookOutcome};
+use crate::helpers::{count_ids, decimal, num, Backend, TestDatabase};
 
 const TOKEN: &str = "crash-test-secure-token-0451";
 const KEY: &str = "crash-test-api-key-0451";
@@ -63,13 +62,6 @@ fn money(cents: i64) -> String {
         f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
         f => format!("{sign}{whole}.{f:02}"),
     }
-}
-
-fn decimal(value: &Value) -> Decimal {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("an amount is a JSON string: {value}"));
-    Decimal::from_str(text).unwrap_or_else(|e| panic!("amount {text:?}: {e}"))
 }
 
 struct Plan {
@@ -165,20 +157,9 @@ impl Plan {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Outcome {
-    NotSent,
-    /// 200: stored and processed.
-    Acked,
-    /// Another HTTP status.
-    Refused(u16, String),
-    /// No reply: connection refused or reset, the server died.
-    Failed(String),
-}
-
 struct Shared {
     queue: Mutex<VecDeque<usize>>,
-    outcomes: Mutex<Vec<Outcome>>,
+    outcomes: Mutex<Vec<WebhookOutcome>>,
     acked: AtomicUsize,
     in_flight: AtomicUsize,
     stop: AtomicBool,
@@ -198,41 +179,15 @@ async fn sender(
             return;
         };
         shared.in_flight.fetch_add(1, Ordering::SeqCst);
-        let result = client
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Secure-Token", TOKEN)
-            .body(bodies[index].clone())
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await;
-        let outcome = match result {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match response.text().await {
-                    Ok(_) if status == 200 => Outcome::Acked,
-                    Ok(text) => Outcome::Refused(status, text),
-                    Err(error) => Outcome::Failed(format!("reading the reply: {error}")),
-                }
-            }
-            Err(error) => Outcome::Failed(error.to_string()),
-        };
+        // The kill shows as NoReply: the connection refused or reset.
+        let timeout = Some(Duration::from_secs(30));
+        let (outcome, _) = send_webhook(&client, &url, TOKEN, &bodies[index], timeout).await;
         shared.in_flight.fetch_sub(1, Ordering::SeqCst);
-        if outcome == Outcome::Acked {
+        if outcome == WebhookOutcome::Acked {
             shared.acked.fetch_add(1, Ordering::SeqCst);
         }
         shared.outcomes.lock().unwrap()[index] = outcome;
     }
-}
-
-/// Transaction count by external id.
-fn count_ids(transactions: &[Value]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for t in transactions {
-        let id = t["external_id"].as_str().unwrap().to_owned();
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
 }
 
 /// Every order's `amount_received` equals the sum of the stored transfers matched to it.
@@ -279,7 +234,7 @@ async fn survives_sigkill_with_webhooks_in_flight(backend: Backend) {
     let bodies: Arc<Vec<String>> = Arc::new((0..DELIVERIES).map(|d| plan.body(d)).collect());
     let shared = Arc::new(Shared {
         queue: Mutex::new((0..DELIVERIES).collect()),
-        outcomes: Mutex::new(vec![Outcome::NotSent; DELIVERIES]),
+        outcomes: Mutex::new(vec![WebhookOutcome::NotSent; DELIVERIES]),
         acked: AtomicUsize::new(0),
         in_flight: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
@@ -330,17 +285,17 @@ async fn survives_sigkill_with_webhooks_in_flight(backend: Backend) {
     let refused: Vec<_> = outcomes
         .iter()
         .enumerate()
-        .filter(|(_, o)| matches!(o, Outcome::Refused(..)))
+        .filter(|(_, o)| matches!(o, WebhookOutcome::Answered(..)))
         .collect();
     assert!(
         refused.is_empty(),
         "deliveries answered neither 200 nor cut off: {refused:?}\n{crash_logs}"
     );
     let acked: Vec<usize> = (0..DELIVERIES)
-        .filter(|&d| outcomes[d] == Outcome::Acked)
+        .filter(|&d| outcomes[d] == WebhookOutcome::Acked)
         .collect();
     let unacked: Vec<usize> = (0..DELIVERIES)
-        .filter(|&d| outcomes[d] != Outcome::Acked)
+        .filter(|&d| outcomes[d] != WebhookOutcome::Acked)
         .collect();
     assert!(acked.len() >= ACKED_BEFORE_KILL);
     assert!(!unacked.is_empty());
@@ -348,7 +303,7 @@ async fn survives_sigkill_with_webhooks_in_flight(backend: Backend) {
     // Restart on the same database: everything acknowledged is there, once.
     let server = Server::start(dir.path(), &vars).await;
     let stored = server.all_transactions(KEY).await;
-    let counts = count_ids(&stored);
+    let counts = count_ids::<String>(&stored);
     for (id, n) in &counts {
         assert_eq!(*n, 1, "transaction {id} stored {n} times after the crash");
     }
@@ -391,7 +346,7 @@ async fn survives_sigkill_with_webhooks_in_flight(backend: Backend) {
 
     // Every transfer sent is stored exactly once, and nothing else.
     let stored = server.all_transactions(KEY).await;
-    let counts = count_ids(&stored);
+    let counts = count_ids::<String>(&stored);
     let sent = plan.all_ids();
     let stored_ids: BTreeSet<String> = counts.keys().cloned().collect();
     assert_eq!(stored_ids, sent, "the stored ids differ from the ids sent");

@@ -18,14 +18,17 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::cli::Server;
-use crate::helpers::{element, envelope, num, postgres_admin_url, Backend, TestApp, TestDatabase};
+use crate::cli::{send_webhook, Server, WebhookOutcome};
+use crate::helpers::{
+    count_ids, decimal, element, envelope, num, postgres_admin_url, spawn_fake_server, Backend,
+    TestApp, TestDatabase,
+};
 
 const TOKEN: &str = "fault-test-secure-token-8821";
 const KEY: &str = "fault-test-api-key-8821";
@@ -46,25 +49,8 @@ fn delivery(id: u64, description: &str, amount: &str) -> String {
     envelope(vec![element(id, description, num(amount))]).to_string()
 }
 
-fn decimal(value: &Value) -> Decimal {
-    let text = value
-        .as_str()
-        .unwrap_or_else(|| panic!("an amount is a JSON string: {value}"));
-    Decimal::from_str(text).unwrap_or_else(|e| panic!("amount {text:?}: {e}"))
-}
-
 fn dec(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap()
-}
-
-/// Stored transactions by external id, with how many times each is there.
-fn count_ids(transactions: &[Value]) -> BTreeMap<u64, usize> {
-    let mut counts = BTreeMap::new();
-    for t in transactions {
-        let id: u64 = t["external_id"].as_str().unwrap().parse().unwrap();
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
 }
 
 /// Checks the contract's error shape `{"error": {"code": "snake_case", "message": "…"}}`;
@@ -289,7 +275,7 @@ async fn postgres_unreachable_then_back() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Nothing refused during the outage was stored.
-    let stored = count_ids(&server.all_transactions(KEY).await);
+    let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     assert_eq!(
         stored,
         BTreeMap::from([(transfers[0].0, 1)]),
@@ -315,7 +301,7 @@ async fn postgres_unreachable_then_back() {
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["accepted"], 1, "{reply}");
 
-    let stored = count_ids(&server.all_transactions(KEY).await);
+    let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     let expected: BTreeMap<u64, usize> = transfers.iter().map(|t| (t.0, 1)).collect();
     assert_eq!(stored, expected, "every transfer stored exactly once");
     for (code, amount) in [
@@ -463,7 +449,7 @@ async fn sqlite_disk_full_then_freed() {
         "the process died on a full disk\n{}",
         server.describe()
     );
-    let stored = count_ids(&server.all_transactions(KEY).await);
+    let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     let acked_ids: BTreeMap<u64, usize> = acked.iter().map(|i| (8_100_000 + i, 1)).collect();
     assert_eq!(
         stored, acked_ids,
@@ -497,7 +483,7 @@ async fn sqlite_disk_full_then_freed() {
     assert_eq!(reply["duplicates"], 1, "{reply}");
 
     // Every acknowledged transfer exactly once, and every order holds their exact sum.
-    let stored = count_ids(&server.all_transactions(KEY).await);
+    let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     let expected: BTreeMap<u64, usize> = acked.iter().map(|i| (8_100_000 + i, 1)).collect();
     assert_eq!(stored, expected);
     let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -549,21 +535,7 @@ impl HoldingShop {
             log: Mutex::new(Vec::new()),
             release: watch::channel(false).0,
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let data = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(hold))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        tokio::spawn(server);
+        let base = spawn_fake_server(state.clone(), hold, 1);
         HoldingShop { base, state }
     }
 
@@ -696,19 +668,9 @@ const LOAD_SENDERS: usize = 16;
 /// SIGTERM comes once this many webhooks were acknowledged.
 const ACKED_BEFORE_TERM: usize = 60;
 
-#[derive(Clone, Debug, PartialEq)]
-enum Outcome {
-    NotSent,
-    Acked,
-    /// An HTTP answer other than 200.
-    Answered(u16, String),
-    /// No answer: connection refused or closed.
-    NoReply(String),
-}
-
 struct Load {
     queue: Mutex<VecDeque<u64>>,
-    outcomes: Mutex<BTreeMap<u64, Outcome>>,
+    outcomes: Mutex<BTreeMap<u64, WebhookOutcome>>,
     acked: AtomicUsize,
     in_flight: AtomicUsize,
     stop: AtomicBool,
@@ -737,32 +699,13 @@ async fn load_sender(load: Arc<Load>, client: reqwest::Client, url: String) {
             return;
         };
         load.in_flight.fetch_add(1, Ordering::SeqCst);
-        let result = client
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Secure-Token", TOKEN)
-            .body(load_body(k))
-            .send()
-            .await;
-        let outcome = match result {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                match response.text().await {
-                    Ok(_) if status == 200 => Outcome::Acked,
-                    Ok(text) => Outcome::Answered(status, text),
-                    Err(e) => Outcome::NoReply(format!("reading the reply: {e}")),
-                }
-            }
-            Err(e) => {
-                if e.is_connect() {
-                    // The listener is closed: the server is going away.
-                    load.stop.store(true, Ordering::SeqCst);
-                }
-                Outcome::NoReply(e.to_string())
-            }
-        };
+        let (outcome, error) = send_webhook(&client, &url, TOKEN, &load_body(k), None).await;
+        if error.is_some_and(|e| e.is_connect()) {
+            // The listener is closed: the server is going away.
+            load.stop.store(true, Ordering::SeqCst);
+        }
         load.in_flight.fetch_sub(1, Ordering::SeqCst);
-        if outcome == Outcome::Acked {
+        if outcome == WebhookOutcome::Acked {
             load.acked.fetch_add(1, Ordering::SeqCst);
         }
         load.outcomes.lock().unwrap().insert(k, outcome);
@@ -800,7 +743,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
         .unwrap();
     let load = Arc::new(Load {
         queue: Mutex::new(keys.iter().copied().collect()),
-        outcomes: Mutex::new(keys.iter().map(|&k| (k, Outcome::NotSent)).collect()),
+        outcomes: Mutex::new(keys.iter().map(|&k| (k, WebhookOutcome::NotSent)).collect()),
         acked: AtomicUsize::new(0),
         in_flight: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
@@ -841,7 +784,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
     let outcomes = load.outcomes.lock().unwrap().clone();
     let answered: Vec<_> = outcomes
         .iter()
-        .filter(|(_, o)| matches!(o, Outcome::Answered(..)))
+        .filter(|(_, o)| matches!(o, WebhookOutcome::Answered(..)))
         .collect();
     assert!(
         answered.is_empty(),
@@ -849,7 +792,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
     );
     let acked: BTreeSet<u64> = outcomes
         .iter()
-        .filter(|(_, o)| **o == Outcome::Acked)
+        .filter(|(_, o)| **o == WebhookOutcome::Acked)
         .map(|(k, _)| *k)
         .collect();
     // The requests in hand at SIGTERM were finished, not cut off.
@@ -865,7 +808,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
     // Restart on the same database: every acknowledged transfer is there, once, and applied.
     drop(server);
     let server = Server::start(dir.path(), &vars).await;
-    let stored = count_ids(&server.all_transactions(KEY).await);
+    let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     for (id, n) in &stored {
         assert_eq!(*n, 1, "transfer {id} stored {n} times");
     }
@@ -903,7 +846,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
             "resend of {k}: {reply}"
         );
     }
-    let stored = count_ids(&server.all_transactions(KEY).await);
+    let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     let expected: BTreeMap<u64, usize> = keys.iter().map(|k| (20_000_000 + k, 1)).collect();
     assert_eq!(stored, expected, "every transfer stored exactly once");
     for &k in &keys {

@@ -1,11 +1,16 @@
 //! A running paymatch per test, on a fresh SQLite file or a fresh PostgreSQL database.
 
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::str::FromStr;
 use std::sync::OnceLock;
 
+use actix_web::{web, App, FromRequest, Handler, HttpServer, Responder};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use paymatch::config::Settings;
 use paymatch::db::Database;
 use paymatch::Application;
+use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 pub const SECURE_TOKEN: &str = "test-secure-token-0123456789";
@@ -245,6 +250,57 @@ pub fn element(id: u64, description: &str, amount: Value) -> Value {
 /// Parses a JSON number literal exactly (e.g. "0.1"), as Casso would send it.
 pub fn num(text: &str) -> Value {
     serde_json::from_str(text).expect("a JSON number")
+}
+
+/// An amount as the API writes it (a JSON string), read exactly.
+#[track_caller]
+pub fn decimal(value: &Value) -> Decimal {
+    let text = value
+        .as_str()
+        .unwrap_or_else(|| panic!("an amount is a JSON string: {value}"));
+    Decimal::from_str(text).unwrap_or_else(|e| panic!("amount {text:?}: {e}"))
+}
+
+/// Stored transactions by external id (read as a `K`), with how many times each is there.
+pub fn count_ids<K>(transactions: &[Value]) -> BTreeMap<K, usize>
+where
+    K: FromStr + Ord,
+    K::Err: Debug,
+{
+    let mut counts = BTreeMap::new();
+    for t in transactions {
+        let id = t["external_id"].as_str().unwrap().parse().unwrap();
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Starts a fake HTTP service on 127.0.0.1 (a shop, the Casso API…) on `workers` threads:
+/// `handler` answers every request, and may take `state` as a `web::Data<T>` argument. Returns
+/// its base URL, `http://127.0.0.1:PORT`. It runs until the test's runtime goes away; it leaves
+/// the process's signals alone, and a stop waits at most a second for requests in hand.
+pub fn spawn_fake_server<T, H, Args>(state: web::Data<T>, handler: H, workers: usize) -> String
+where
+    T: Send + Sync + 'static,
+    H: Handler<Args> + Send,
+    Args: FromRequest + 'static,
+    H::Output: Responder + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .default_service(web::to(handler.clone()))
+    })
+    .workers(workers)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    base
 }
 
 /// Runs an async test body once on SQLite and once on PostgreSQL.

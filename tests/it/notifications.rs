@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use paymatch::config::DatabaseKind;
@@ -18,7 +18,7 @@ use paymatch::with_store;
 use serde_json::{json, Value};
 
 use crate::cli::{webhook_body, Server};
-use crate::helpers::{num, Backend, TestApp, TestDatabase};
+use crate::helpers::{num, spawn_fake_server, Backend, TestApp, TestDatabase};
 
 /// The longest any wait in these tests may take.
 const WAIT: Duration = Duration::from_secs(20);
@@ -89,20 +89,7 @@ impl FakeShop {
             delay,
             log: Mutex::new(Vec::new()),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let data = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(shop_handler))
-        })
-        .workers(2)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        tokio::spawn(server);
+        let base = spawn_fake_server(state.clone(), shop_handler, 2);
         FakeShop { base, state }
     }
 

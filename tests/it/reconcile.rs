@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use paymatch::config::DatabaseKind;
 use paymatch::db::{Database, JobRow, PoolPurpose, ReconcileRunRow, Store};
@@ -20,7 +20,7 @@ use paymatch::with_store;
 use serde_json::{json, Value};
 
 use crate::cli::{run, Output, Server};
-use crate::helpers::{num, Backend, TestApp, TestDatabase};
+use crate::helpers::{num, spawn_fake_server, Backend, TestApp, TestDatabase};
 
 const CASSO_KEY: &str = "casso-api-key-for-tests-8812";
 const TOKEN: &str = "reconcile-test-secure-token-8812";
@@ -61,20 +61,7 @@ impl FakeCasso {
             open: AtomicBool::new(open),
             requests: Mutex::new(Vec::new()),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let data = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .default_service(web::to(casso_handler))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .unwrap()
-        .run();
-        tokio::spawn(server);
+        let url = spawn_fake_server(state.clone(), casso_handler, 1);
         FakeCasso { url, state }
     }
 
