@@ -99,7 +99,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(healthz))
     .route("/livez", web::get().to(livez))
     .route("/api/openapi.json", web::get().to(openapi::document))
-    .route("/webhooks/casso", web::post().to(webhooks::casso))
+    .service(api::resource("/webhooks/casso", "POST").route(web::post().to(webhooks::casso)))
     .route("/pay/{code}", web::get().to(pay::page))
     .route("/pay/{code}/qr.svg", web::get().to(pay::qr_svg))
     .route("/pay/{code}/status", web::get().to(pay::status))

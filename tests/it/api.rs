@@ -18,7 +18,36 @@ on_both_backends!(
     lists_page_newest_first,
     long_poll_answers_when_the_order_changes,
     health_and_unknown_routes,
+    other_methods_get_405_with_allow,
 );
+
+async fn other_methods_get_405_with_allow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/orders", "GET, POST"),
+        (Method::PUT, "/api/v1/orders/DH1", "GET"),
+        (Method::GET, "/api/v1/orders/DH1/cancel", "POST"),
+        (Method::POST, "/api/v1/transactions", "GET"),
+        (Method::GET, "/webhooks/casso", "POST"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .header("Authorization", format!("Bearer {API_KEY}"))
+            .send()
+            .await
+            .unwrap();
+        let allowed = response.headers().get("allow").cloned();
+        let (status, body) = reply(response).await;
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(
+            body["error"]["code"], "method_not_allowed",
+            "{method} {path}"
+        );
+        assert_eq!(allowed.unwrap().to_str().unwrap(), allow, "{method} {path}");
+    }
+    assert!(app.all_transactions().await.is_empty(), "nothing stored");
+}
 
 async fn create_with_a_generated_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -125,8 +125,8 @@ fn method_not_allowed(req: &HttpRequest, allow: &'static str) -> HttpResponse {
     response
 }
 
-/// A resource whose other methods are answered with `405` and `Allow: allow`.
-fn resource(path: &str, allow: &'static str) -> Resource {
+/// A resource whose other methods are answered with `405` and `Allow: allow` (a JSON error).
+pub(crate) fn resource(path: &str, allow: &'static str) -> Resource {
     web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
         method_not_allowed(&req, allow)
     }))
