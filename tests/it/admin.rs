@@ -16,7 +16,61 @@ on_both_backends!(
     cancel_settings_and_rejected_elements,
     pages_escape_html_and_speak_vietnamese,
     failed_notifications_can_be_replayed,
+    the_queue_pages_every_waiting_reason_newest_first,
 );
+
+/// The queue merges one query per waiting reason: pages of every size must still list each
+/// waiting transaction once, newest first, and only waiting ones.
+async fn the_queue_pages_every_waiting_reason_newest_first(backend: Backend) {
+    use paymatch::db::{QueueFilter, Store};
+    use paymatch::with_store;
+
+    let app = TestApp::spawn(backend).await;
+    app.create_order(json!({"code": "DH71", "amount": 1000}))
+        .await;
+    app.create_order(json!({"code": "DH72", "amount": 1000}))
+        .await;
+    app.create_order(json!({"code": "DH73", "amount": 1000}))
+        .await;
+    let (status, _) = app
+        .api(Method::POST, "/api/v1/orders/DH73/cancel", None)
+        .await;
+    assert_eq!(status, 200);
+    let descriptions = [
+        "tien nha",        // unmatched
+        "DH999999 ck",     // unknown_order
+        "DH71 DH72 ck",    // ambiguous
+        "DH73 thanh toan", // order_closed
+        "DH71 thanh toan", // matched: not waiting
+    ];
+    let mut waiting = Vec::new();
+    for id in 1..=30u64 {
+        let description = descriptions[(id as usize * 7) % descriptions.len()];
+        let (status, _) = app.transfer(id, description, json!(10)).await;
+        assert_eq!(status, 200);
+        if !description.starts_with("DH71 thanh") {
+            waiting.push(id.to_string());
+        }
+    }
+    waiting.reverse();
+    for limit in [1, 4, 7, 50] {
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let mut conn = app.db.get().unwrap();
+            let page = with_store!(&mut conn, |s| s
+                .queue(&QueueFilter::default(), cursor, limit)
+                .unwrap());
+            assert!(page.items.len() <= limit as usize);
+            seen.extend(page.items.iter().map(|t| t.external_id.clone()));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, waiting, "page size {limit}");
+    }
+}
 
 const PASSWORD: &str = "admin-password-for-tests";
 
