@@ -217,15 +217,16 @@ struct QueueFilter {
     cursor: Option<i64>,
 }
 
-/// `Store::queue` (the admin queue).
+/// `Store::queue` (the admin queue). It runs one such query per waiting reason (one when a
+/// reason is chosen) and merges them; every reason's query has the same shape, so the plan of
+/// one of them (`unknown_order` without a reason) stands for all.
 fn queue(filter: QueueFilter) -> Sql {
-    let statuses = match filter.reason {
-        Some(r) => vec![r.to_string()],
-        None => ["unmatched", "unknown_order", "ambiguous", "order_closed"]
-            .map(String::from)
-            .to_vec(),
-    };
-    let mut conditions = vec![any("`bank_transactions`.`status`", statuses)];
+    let status = filter.reason.unwrap_or("unknown_order");
+    let mut conditions = vec![cmp(
+        "`bank_transactions`.`status`",
+        "=",
+        Param::Text(status.to_string()),
+    )];
     if let Some((from, to)) = filter.received {
         conditions.push(cmp(
             "`bank_transactions`.`received_at`",
