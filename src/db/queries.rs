@@ -53,7 +53,12 @@ fn decision_columns(
         .map(OrderCode::as_str)
         .collect::<Vec<_>>()
         .join(" ");
-    let order_id = match decided.order {
+    Ok((order_row_id(conn, decided.order)?, candidates))
+}
+
+/// The row id a transaction's `order_id` refers to, for the order with this code.
+fn order_row_id(conn: &mut Conn, code: Option<&OrderCode>) -> Result<Option<i64>, StoreError> {
+    Ok(match code {
         Some(code) => Some(
             orders::table
                 .filter(orders::code.eq(code.as_str()))
@@ -61,8 +66,7 @@ fn decision_columns(
                 .first::<i64>(conn)?,
         ),
         None => None,
-    };
-    Ok((order_id, candidates))
+    })
 }
 
 impl Store for Conn {
@@ -380,15 +384,7 @@ impl Store for Conn {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let order_id = match &transaction.order_code {
-            Some(code) => Some(
-                orders::table
-                    .filter(orders::code.eq(code.as_str()))
-                    .select(orders::id)
-                    .first::<i64>(self)?,
-            ),
-            None => None,
-        };
+        let order_id = order_row_id(self, transaction.order_code.as_ref())?;
         diesel::update(bank_transactions::table.find(transaction.row_id))
             .set((
                 bank_transactions::status.eq(transaction.status.as_str()),

@@ -12,7 +12,6 @@ use std::thread;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};

@@ -127,6 +127,15 @@ pub fn credit_order<S: Store>(
     Ok(Ok(()))
 }
 
+/// A decision as it is stored with its transaction.
+fn decided<'a>(decision: &'a MatchDecision, reading: &'a Reading) -> Decided<'a> {
+    Decided {
+        status: decision.status(),
+        order: decision.order_code(),
+        candidates: &reading.candidates,
+    }
+}
+
 /// The one place where a transaction becomes a payment. Must run inside `Store::write`.
 #[tracing::instrument(
     name = "transfer",
@@ -157,13 +166,6 @@ pub fn apply_transfer<S: Store>(
     // Decided before it is stored, so the transaction is written once, with its decision; the
     // named orders are locked already, so nothing can change the decision meanwhile.
     let mut decision = matching::decide(&reading, &orders);
-    fn decided<'a>(decision: &'a MatchDecision, reading: &'a Reading) -> Decided<'a> {
-        Decided {
-            status: decision.status(),
-            order: decision.order_code(),
-            candidates: &reading.candidates,
-        }
-    }
     let Some(transaction_id) =
         store.insert_transaction(transfer, delivery_id, &decided(&decision, &reading), now)?
     else {
