@@ -5,6 +5,7 @@
 //! generic over `Store` and reaches a connection through [`with_store!`].
 
 mod backend;
+mod files;
 pub mod models;
 pub mod schema;
 mod writer;
@@ -219,6 +220,8 @@ pub trait Store {
     /// Stores `value` unless the key has one already; returns what is stored (first writer wins,
     /// also between processes).
     fn setting_or_insert(&mut self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    fn delete_setting(&mut self, key: &str) -> Result<(), StoreError>;
 
     /// `false` when the name is taken.
     fn insert_admin_user(
@@ -566,6 +569,9 @@ impl Database {
         let pool = match kind {
             DatabaseKind::Sqlite => {
                 let path = url.trim_start_matches("sqlite://");
+                files::restrict_sqlite_files(path).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create the database file {path}: {e}"))
+                })?;
                 let manager = ConnectionManager::<SqliteConnection>::new(path);
                 PoolKind::Sqlite(
                     Pool::builder()

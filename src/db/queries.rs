@@ -120,6 +120,11 @@ impl Store for Conn {
             .first(self)?)
     }
 
+    fn delete_setting(&mut self, key: &str) -> Result<(), StoreError> {
+        diesel::delete(settings::table.find(key)).execute(self)?;
+        Ok(())
+    }
+
     fn insert_admin_user(
         &mut self,
         name: &str,
