@@ -1,8 +1,13 @@
 //! Prometheus metrics at `GET /metrics`: HTTP requests and latencies per route (from
-//! `actix-web-prom`), plus what paymatch does with transfers and notifications.
+//! `actix-web-prom`), plus what paymatch does with transfers and notifications. Labels come from
+//! route patterns, never from what a client sends: requests that match no route share one
+//! label value, so random paths cannot grow the series without bound.
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use prometheus::{IntCounterVec, Opts, Registry};
+use prometheus::{Encoder, IntCounterVec, Opts, Registry, TextEncoder};
+
+/// The `endpoint` label of every request that matched no route.
+pub const UNMATCHED_PATH: &str = "unmatched";
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -32,9 +37,10 @@ impl Metrics {
         )?;
         registry.register(Box::new(transactions.clone()))?;
         registry.register(Box::new(notifications.clone()))?;
+        // No `.endpoint()`: the route `/metrics` is paymatch's own, behind its token.
         let http = PrometheusMetricsBuilder::new("paymatch")
             .registry(registry)
-            .endpoint("/metrics")
+            .mask_unmatched_patterns(UNMATCHED_PATH)
             .build()
             .map_err(|e| prometheus::Error::Msg(e.to_string()))?;
         Ok(Metrics {
@@ -42,6 +48,13 @@ impl Metrics {
             notifications,
             http,
         })
+    }
+
+    /// Everything registered, in Prometheus' text format.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.http.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
     }
 
     /// Counts one delivery's elements.

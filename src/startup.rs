@@ -49,6 +49,7 @@ impl Application {
             App::new()
                 .wrap(metrics.http.clone())
                 .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(routes::methods::normalise))
                 .app_data(app_state.clone())
                 .configure(routes::routes)
         })

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api;
 pub mod error;
 pub mod i18n;
+pub mod methods;
 pub mod openapi;
 pub mod pages;
 pub mod pay;
@@ -16,7 +17,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use error::ApiError;
-use state::AppState;
+use state::{secret_matches, AppState};
 
 use crate::with_store;
 
@@ -77,6 +78,37 @@ async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
+/// The credentials of an `Authorization: <scheme> <credentials>` header. Scheme names are
+/// case-insensitive (RFC 9110), so `bearer` is `Bearer`.
+pub fn authorization<'r>(req: &'r HttpRequest, scheme: &str) -> Option<&'r str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (name, credentials) = value.trim().split_once([' ', '\t'])?;
+    name.eq_ignore_ascii_case(scheme)
+        .then(|| credentials.trim())
+}
+
+/// Prometheus text, for whoever holds the metrics token: it shows the shop's volume.
+async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    match authorization(&req, "Bearer") {
+        Some(token) if secret_matches(token, &state.secrets.metrics_token) => {}
+        Some(_) => return Err(ApiError::unauthorized("the metrics token is not valid")),
+        None => return Err(ApiError::unauthorized(
+            "send the metrics token in the header `Authorization: Bearer <PAYMATCH_METRICS_TOKEN>`",
+        )),
+    }
+    let text = state.metrics.render().map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "metrics_unavailable",
+            e.to_string(),
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(text))
+}
+
 /// Liveness without touching the database: also the no-op baseline of the load benchmark.
 async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
@@ -98,6 +130,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/static/{file}", web::get().to(pages::static_file))
     .route("/healthz", web::get().to(healthz))
     .route("/livez", web::get().to(livez))
+    .route("/metrics", web::get().to(metrics))
     .route("/api/openapi.json", web::get().to(openapi::document))
     .service(api::resource("/webhooks/casso", "POST").route(web::post().to(webhooks::casso)))
     .route("/pay/{code}", web::get().to(pay::page))

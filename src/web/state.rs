@@ -13,8 +13,10 @@ use crate::domain::OrderCode;
 #[derive(Clone)]
 pub struct Secrets {
     pub casso_secure_token: SecretString,
-    pub api_key: SecretString,
+    /// SHA-256 of the storefront API key: the key itself is not kept.
+    pub api_key_digest: Digest,
     pub notify_secret: SecretString,
+    pub metrics_token: SecretString,
 }
 
 /// Status changes of orders in this process, so long-polls answer at once. Other processes'
@@ -53,11 +55,20 @@ pub struct AppState {
     pub order_events: OrderEvents,
 }
 
+pub type Digest = [u8; 32];
+
+pub fn secret_digest(secret: &str) -> Digest {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(secret.as_bytes()).into()
+}
+
 /// Compares a presented secret with the expected one in constant time. Digests first, so that
 /// not even the length of the secret shows in the timing.
 pub fn secret_matches(presented: &str, expected: &SecretString) -> bool {
-    use sha2::{Digest, Sha256};
-    let presented = Sha256::digest(presented.as_bytes());
-    let expected = Sha256::digest(expected.expose_secret().as_bytes());
-    constant_time_eq::constant_time_eq(&presented, &expected)
+    digest_matches(presented, &secret_digest(expected.expose_secret()))
+}
+
+/// Whether a presented secret has the expected digest, in constant time.
+pub fn digest_matches(presented: &str, expected: &Digest) -> bool {
+    constant_time_eq::constant_time_eq(&secret_digest(presented), expected)
 }

@@ -11,7 +11,7 @@ use crate::domain;
 use secrecy::ExposeSecret;
 
 use crate::ingest::pipeline::{ingest_delivery, record_unreadable_delivery};
-use crate::ingest::{casso, casso_v2};
+use crate::ingest::{casso, casso_v2, distinct_keys};
 use crate::write_store;
 
 /// Casso's payloads are small; anything over this is refused before it is read.
@@ -41,6 +41,11 @@ pub async fn casso(
         let signature = signature.to_str().unwrap_or("").to_owned();
         return casso_v2(&req, payload, &state, &signature).await;
     }
+    if !state.settings.casso_webhook_v1 {
+        return Err(ApiError::unauthorized(
+            "Casso webhook v1 is switched off here (PAYMATCH_CASSO_WEBHOOK_V1=false): use webhook v2",
+        ));
+    }
     let token = req
         .headers()
         .get("Secure-Token")
@@ -58,7 +63,8 @@ pub async fn casso(
     ingest(&state, CHANNEL_V1, &body, casso::parse_v1(&body)).await
 }
 
-/// Webhook v2: the signature covers the body, so the body is read (within the limit) first.
+/// Webhook v2: the header's form and time are checked first; then the body is read (within the
+/// limit), refused if any object repeats a key, and its signature checked.
 async fn casso_v2(
     req: &HttpRequest,
     payload: web::Payload,
@@ -70,10 +76,14 @@ async fn casso_v2(
             "webhook v2 is not configured (PAYMATCH_CASSO_WEBHOOK_KEY)",
         ));
     };
+    let unauthorized = |e: casso_v2::SignatureError| ApiError::unauthorized(e.to_string());
+    let header = casso_v2::check_header(signature, chrono::Utc::now().timestamp_millis())
+        .map_err(unauthorized)?;
     let body = super::read_body(req, payload, WEBHOOK_BODY_LIMIT).await?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    casso_v2::verify_signature(signature, &body, key.expose_secret().as_bytes(), now_ms)
-        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    if let Some(reason) = distinct_keys::repeated_key(&body) {
+        return Err(ApiError::bad_request("duplicate_key", reason));
+    }
+    casso_v2::verify_body(&header, &body, key.expose_secret().as_bytes()).map_err(unauthorized)?;
     ingest(state, CHANNEL_V2, &body, casso_v2::parse_v2(&body)).await
 }
 

@@ -387,6 +387,7 @@ async fn health_and_unknown_routes(backend: Backend) {
     let metrics = app
         .client
         .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .unwrap()

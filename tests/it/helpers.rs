@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 pub const SECURE_TOKEN: &str = "test-secure-token-0123456789";
 pub const API_KEY: &str = "test-api-key-0123456789";
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -92,6 +93,7 @@ pub fn settings_for(url: &str, extra: &[(&str, &str)]) -> Settings {
         ("PAYMATCH_BIND".into(), "127.0.0.1:0".into()),
         ("PAYMATCH_CASSO_SECURE_TOKEN".into(), SECURE_TOKEN.into()),
         ("PAYMATCH_API_KEY".into(), API_KEY.into()),
+        ("PAYMATCH_METRICS_TOKEN".into(), METRICS_TOKEN.into()),
         (
             "PAYMATCH_ADMIN_PASSWORD".into(),
             "admin-password-for-tests".into(),
@@ -136,6 +138,10 @@ impl TestApp {
             db,
             _database: database,
         }
+    }
+
+    pub fn db_url(&self) -> &str {
+        &self._database.url
     }
 
     pub fn url(&self, path: &str) -> String {

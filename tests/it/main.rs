@@ -15,5 +15,6 @@ mod notifications;
 mod pay;
 mod properties;
 mod reconcile;
+mod security;
 mod webhook_v2;
 mod webhooks;

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Resource, ResponseError};
 
 use super::error::ApiError;
-use super::state::{secret_matches, AppState};
+use super::state::{digest_matches, AppState};
 
 /// A request that carried the storefront API key.
 pub struct ApiClient;
@@ -24,14 +24,8 @@ impl FromRequest for ApiClient {
         let Some(state) = req.app_data::<web::Data<AppState>>() else {
             return ready(Err(ApiError::unauthorized("no API key is configured")));
         };
-        let presented = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        ready(match presented {
-            Some(key) if secret_matches(key, &state.secrets.api_key) => Ok(ApiClient),
+        ready(match super::authorization(req, "Bearer") {
+            Some(key) if digest_matches(key, &state.secrets.api_key_digest) => Ok(ApiClient),
             Some(_) => Err(ApiError::unauthorized("the API key is not valid")),
             None => Err(ApiError::unauthorized(
                 "send the API key in the header `Authorization: Bearer <key>`",
