@@ -715,9 +715,10 @@ impl Store for Conn {
         worker: &str,
         now: DateTime<Utc>,
         lease: fn(&str) -> chrono::Duration,
+        busy: &[String],
     ) -> Result<Option<JobRow>, StoreError> {
         self.write(|c| {
-            let Some(id) = c.next_job(to_db_time(now))? else {
+            let Some(id) = c.next_job(to_db_time(now), busy)? else {
                 return Ok(None);
             };
             let kind: String = jobs::table.find(id).select(jobs::kind).first(c)?;
