@@ -18,8 +18,9 @@ pub trait Backend: Sized {
     /// Orders by code, locked for the rest of the write transaction.
     fn lock_orders(&mut self, codes: &[&str]) -> QueryResult<Vec<OrderRow>>;
 
-    /// The id of the next claimable job, locked for the rest of the write transaction.
-    fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>>;
+    /// The id of the next claimable job that goes to none of the `busy` targets, locked for
+    /// the rest of the write transaction.
+    fn next_job(&mut self, now: NaiveDateTime, busy: &[String]) -> QueryResult<Option<i64>>;
 
     /// Ids of open orders past their expiry, locked (skipping rows others hold, where possible).
     fn overdue_orders(&mut self, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>>;
@@ -31,9 +32,10 @@ pub trait Backend: Sized {
     fn is_transient(error: &DieselError) -> bool;
 }
 
-/// Queued jobs that are due, and running jobs whose worker's lease ran out (it died).
+/// Queued jobs that are due, and running jobs whose worker's lease ran out (it died), that go
+/// to none of the `busy` targets.
 #[diesel::dsl::auto_type]
-fn claimable_jobs(now: NaiveDateTime) -> _ {
+fn claimable_jobs(now: NaiveDateTime, busy: Vec<String>) -> _ {
     let queued: &'static str = "queued";
     let running: &'static str = "running";
     jobs::table
@@ -44,6 +46,7 @@ fn claimable_jobs(now: NaiveDateTime) -> _ {
                     .or(jobs::status.eq(running).and(jobs::locked_until.lt(now))),
             ),
         )
+        .filter(jobs::target.is_null().or(jobs::target.ne_all(busy)))
         .order((jobs::run_at.asc(), jobs::id.asc()))
         .select(jobs::id)
         .limit(1_i64)
@@ -93,8 +96,8 @@ impl Backend for SqliteConnection {
         }
     }
 
-    fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>> {
-        claimable_jobs(now).first(self).optional()
+    fn next_job(&mut self, now: NaiveDateTime, busy: &[String]) -> QueryResult<Option<i64>> {
+        claimable_jobs(now, busy.to_vec()).first(self).optional()
     }
 
     fn overdue_orders(&mut self, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<i64>> {
@@ -136,8 +139,8 @@ impl Backend for PgConnection {
     }
 
     /// `SKIP LOCKED`: two workers claiming at once take different jobs instead of waiting.
-    fn next_job(&mut self, now: NaiveDateTime) -> QueryResult<Option<i64>> {
-        claimable_jobs(now)
+    fn next_job(&mut self, now: NaiveDateTime, busy: &[String]) -> QueryResult<Option<i64>> {
+        claimable_jobs(now, busy.to_vec())
             .for_update()
             .skip_locked()
             .first(self)

@@ -380,12 +380,14 @@ pub trait Store {
     /// `false` when a job with the same unique key exists already.
     fn enqueue_job(&mut self, job: &NewJobRow) -> Result<bool, StoreError>;
     /// Takes the next due job (or one whose worker's lease ran out) for the lease its kind
-    /// gets, counting an attempt. Several workers never get the same job.
+    /// gets, counting an attempt, skipping jobs for the `busy` targets. Several workers never
+    /// get the same job.
     fn claim_job(
         &mut self,
         worker: &str,
         now: DateTime<Utc>,
         lease: fn(&str) -> chrono::Duration,
+        busy: &[String],
     ) -> Result<Option<JobRow>, StoreError>;
     /// Ends a claimed job (only while `worker` still holds it): `Done`, `Skipped` or `Failed`,
     /// or `Queued` again at `run_at`. `reset_attempts` re-arms a recurring job.

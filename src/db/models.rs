@@ -329,6 +329,8 @@ pub struct NewJobRow<'a> {
     pub run_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Where a notification goes, for fair sharing of delivery slots.
+    pub target: Option<&'a str>,
 }
 
 /// A background job as stored.
@@ -349,6 +351,7 @@ pub struct JobRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    pub target: Option<String>,
 }
 
 /// One reconciliation, as admins see it.

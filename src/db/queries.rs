@@ -206,13 +206,36 @@ impl Store for Conn {
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<Order>, StoreError> {
+        // Statuses as readers see them now: an open order past its expiry is expired.
+        let now = crate::domain::now();
+        let expiry = to_db_time(now);
         let mut query = orders::table
             .select(OrderRow::as_select())
             .order(orders::id.desc())
             .limit(limit + 1)
             .into_boxed();
-        if let Some(status) = filter.status {
-            query = query.filter(orders::status.eq(status.as_str()));
+        match filter.status {
+            Some(OrderStatus::Expired) => {
+                let open = [OrderStatus::Pending, OrderStatus::PartiallyPaid].map(|s| s.as_str());
+                query = query.filter(
+                    orders::status
+                        .eq(OrderStatus::Expired.as_str())
+                        .or(orders::status
+                            .eq_any(open)
+                            .and(orders::expires_at.le(expiry))),
+                );
+            }
+            Some(status) if status.is_open() => {
+                query = query.filter(
+                    orders::status.eq(status.as_str()).and(
+                        orders::expires_at
+                            .is_null()
+                            .or(orders::expires_at.gt(expiry)),
+                    ),
+                );
+            }
+            Some(status) => query = query.filter(orders::status.eq(status.as_str())),
+            None => {}
         }
         if let Some(search) = &filter.search {
             let code_prefix = format!("{}%", like_escape(&search.to_ascii_uppercase()));
@@ -230,7 +253,7 @@ impl Store for Conn {
         let rows = query
             .load(self)?
             .into_iter()
-            .map(|row| Ok((row.id, row.into_order()?)))
+            .map(|row| Ok((row.id, row.into_order()?.seen_at(now))))
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(page(rows, limit))
     }
@@ -720,9 +743,10 @@ impl Store for Conn {
         worker: &str,
         now: DateTime<Utc>,
         lease: fn(&str) -> chrono::Duration,
+        busy: &[String],
     ) -> Result<Option<JobRow>, StoreError> {
         self.write(|c| {
-            let Some(id) = c.next_job(to_db_time(now))? else {
+            let Some(id) = c.next_job(to_db_time(now), busy)? else {
                 return Ok(None);
             };
             let kind: String = jobs::table.find(id).select(jobs::kind).first(c)?;

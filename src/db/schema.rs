@@ -134,6 +134,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        target -> Nullable<Text>,
     }
 }
 

@@ -49,6 +49,11 @@ impl OrderStatus {
         matches!(self, OrderStatus::Paid | OrderStatus::Overpaid)
     }
 
+    /// Still waiting for money: `pending` or `partially_paid`.
+    pub fn is_open(self) -> bool {
+        !self.is_closed() && !self.is_paid()
+    }
+
     /// The status of an order that is not closed, from what it has received.
     pub fn from_amounts(amount: Money, received: Money, tolerance: Money) -> OrderStatus {
         if received > amount {
@@ -94,12 +99,19 @@ impl Order {
     /// Past `expires_at` while not paid: the order closes. Returns whether it changed.
     pub fn expire_if_due(&mut self, now: DateTime<Utc>) -> bool {
         let due = self.expires_at.is_some_and(|at| at <= now);
-        if due && !self.status.is_closed() && !self.status.is_paid() {
+        if due && self.status.is_open() {
             self.status = OrderStatus::Expired;
             self.updated_at = now;
             return true;
         }
         false
+    }
+
+    /// The order as a reader sees it at `now`: open and past `expires_at`, it reads as expired
+    /// even before the sweep has stored that (the sweep records the change and notifies).
+    pub fn seen_at(mut self, now: DateTime<Utc>) -> Order {
+        self.expire_if_due(now);
+        self
     }
 
     /// Adds a transfer. The matcher applies none to a closed order; an admin may, and the

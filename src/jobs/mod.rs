@@ -1,14 +1,18 @@
-//! The background worker: one loop per `paymatch serve` process (unless `PAYMATCH_WORKER` is
-//! false) that expires overdue orders and runs jobs from the `jobs` table: shop notifications
-//! and the scheduled reconciliation. Jobs are claimed with a lease, so several processes on one
-//! PostgreSQL share the work, and a job whose worker stopped or died runs again.
+//! The background worker of a `paymatch serve` process (unless `PAYMATCH_WORKER` is false):
+//! the expiry sweep, and a loop that runs jobs from the `jobs` table (shop notifications and
+//! the scheduled reconciliation) several at once, each target getting at most a small share
+//! of the slots, so that a shop that never answers delays no other shop. Jobs are claimed with
+//! a lease, so several processes on one PostgreSQL share the work, and a job whose worker
+//! stopped or died runs again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::casso_api::CassoApi;
@@ -23,10 +27,10 @@ use crate::notify::NotifySigner;
 use crate::web::state::{AppState, OrderEvents};
 use crate::{reconcile, with_store, write_store};
 
+mod expiry;
+
 pub const RECONCILE_KIND: &str = "reconcile";
 const POLL: Duration = Duration::from_secs(1);
-const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
-const EXPIRY_BATCH: i64 = 500;
 
 /// What a job came to.
 enum Outcome {
@@ -51,16 +55,18 @@ struct Context {
     worker_id: String,
 }
 
-/// A running worker; `stop` lets the job in hand finish, then ends the loop.
+/// A running worker; `stop` lets the jobs in hand finish, then ends its loops.
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    jobs: tokio::task::JoinHandle<()>,
+    expiry: tokio::task::JoinHandle<()>,
 }
 
 impl WorkerHandle {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        let _ = self.jobs.await;
+        let _ = self.expiry.await;
     }
 }
 
@@ -68,25 +74,79 @@ pub fn spawn(state: &AppState) -> WorkerHandle {
     let signer = NotifySigner::new(state.secrets.notify_secret.expose_secret())
         .map_err(|e| tracing::error!(error = %e, "notifications cannot be signed"))
         .ok();
-    let http = reqwest::Client::builder()
-        // A shop's redirect could point anywhere, private addresses included.
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("paymatch/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default();
     let worker_id = format!("{}-{}", std::process::id(), rand::random::<u32>());
     let context = Context {
         db: state.db.clone(),
         settings: state.settings.clone(),
         signer,
-        http,
+        http: deliver::client(state.settings.notify_allow_private),
         events: state.order_events.clone(),
         metrics: state.metrics.clone(),
         worker_id,
     };
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(context, stopped));
-    WorkerHandle { stop, task }
+    let expiry = tokio::spawn(expiry::run(
+        context.db.clone(),
+        context.events.clone(),
+        stopped.clone(),
+    ));
+    let jobs = tokio::spawn(run(context, stopped));
+    WorkerHandle { stop, jobs, expiry }
+}
+
+/// Deliveries (and other jobs) in flight per worker process.
+const SLOTS: usize = 16;
+/// Deliveries in flight per target, so that one shop's backlog never takes every slot.
+const SLOTS_PER_TARGET: usize = 2;
+
+/// Jobs in flight, and how many of them go to each target.
+#[derive(Default)]
+struct InFlight {
+    tasks: JoinSet<()>,
+    targets: HashMap<tokio::task::Id, String>,
+    per_target: HashMap<String, usize>,
+}
+
+impl InFlight {
+    fn start(&mut self, context: &Context, job: JobRow) {
+        let target = job.target.clone();
+        let id = self.tasks.spawn(execute(context.clone(), job)).id();
+        if let Some(target) = target {
+            *self.per_target.entry(target.clone()).or_default() += 1;
+            self.targets.insert(id, target);
+        }
+    }
+
+    fn finished(&mut self, id: tokio::task::Id) {
+        let Some(target) = self.targets.remove(&id) else {
+            return;
+        };
+        if let Some(count) = self.per_target.get_mut(&target) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_target.remove(&target);
+            }
+        }
+    }
+
+    /// Targets that have their share of slots already.
+    fn busy(&self) -> Vec<String> {
+        self.per_target
+            .iter()
+            .filter(|(_, n)| **n >= SLOTS_PER_TARGET)
+            .map(|(target, _)| target.clone())
+            .collect()
+    }
+
+    async fn next_finished(&mut self) -> Option<tokio::task::Id> {
+        match self.tasks.join_next_with_id().await? {
+            Ok((id, ())) => Some(id),
+            Err(e) => {
+                tracing::error!(error = %e, "a job's task ended abnormally");
+                Some(e.id())
+            }
+        }
+    }
 }
 
 async fn run(context: Context, mut stopped: watch::Receiver<bool>) {
@@ -94,26 +154,27 @@ async fn run(context: Context, mut stopped: watch::Receiver<bool>) {
     if let Err(error) = schedule_reconciliation(&context).await {
         tracing::error!(%error, "scheduled reconciliation not set up");
     }
-    let mut last_sweep: Option<tokio::time::Instant> = None;
+    let mut in_flight = InFlight::default();
     while !*stopped.borrow() {
-        if last_sweep.is_none_or(|t| t.elapsed() >= EXPIRY_SWEEP) {
-            if let Err(error) = expire_overdue(&context).await {
-                tracing::warn!(%error, "expiry sweep failed");
+        if in_flight.tasks.len() < SLOTS {
+            match claim(&context, &in_flight.busy()).await {
+                Ok(Some(job)) => {
+                    in_flight.start(&context, job);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot claim jobs"),
             }
-            last_sweep = Some(tokio::time::Instant::now());
         }
-        match claim(&context).await {
-            Ok(Some(job)) => {
-                execute(&context, job).await;
-                continue;
-            }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "cannot claim jobs"),
-        }
+        // Wait for a slot or a target to free up, for new jobs to come due, or for the stop.
         tokio::select! {
+            Some(id) = in_flight.next_finished() => in_flight.finished(id),
             _ = tokio::time::sleep(POLL) => {}
             _ = stopped.changed() => {}
         }
+    }
+    while let Some(id) = in_flight.next_finished().await {
+        in_flight.finished(id);
     }
     tracing::info!(worker = %context.worker_id, "worker stopped");
 }
@@ -134,29 +195,9 @@ async fn schedule_reconciliation(context: &Context) -> Result<(), StoreError> {
         run_at: to_db_time(now),
         created_at: to_db_time(now),
         updated_at: to_db_time(now),
+        target: None,
     }))
     .map(|_| ())
-}
-
-/// Closes open orders past `expires_at`, with their notifications, in one transaction.
-async fn expire_overdue(context: &Context) -> Result<(), StoreError> {
-    let now = domain::now();
-    let expired = write_store!(context.db, |s| s.write(|s| {
-        let mut expired: Vec<OrderCode> = Vec::new();
-        for mut order in s.overdue_orders_for_update(now, EXPIRY_BATCH)? {
-            if order.expire_if_due(now) {
-                s.update_order(&order)?;
-                expired.push(order.code);
-            }
-        }
-        outbox::record_changes(s, &expired, now)?;
-        Ok(expired)
-    }))?;
-    if !expired.is_empty() {
-        tracing::info!(count = expired.len(), "orders expired");
-        context.events.publish(expired);
-    }
-    Ok(())
 }
 
 /// How long a worker holds a job before another may take it: past the longest a run of that
@@ -168,13 +209,14 @@ fn lease_for(kind: &str) -> chrono::Duration {
     }
 }
 
-async fn claim(context: &Context) -> Result<Option<JobRow>, StoreError> {
+async fn claim(context: &Context, busy: &[String]) -> Result<Option<JobRow>, StoreError> {
     let worker = context.worker_id.clone();
     let now = domain::now();
-    write_store!(context.db, |s| s.claim_job(&worker, now, lease_for))
+    let busy = busy.to_vec();
+    write_store!(context.db, |s| s.claim_job(&worker, now, lease_for, &busy))
 }
 
-async fn execute(context: &Context, job: JobRow) {
+async fn execute(context: Context, job: JobRow) {
     let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts);
     async {
         // A panic inside a job ends that task only: the job is retried, not lost.

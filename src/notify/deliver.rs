@@ -1,19 +1,21 @@
-//! Sending one notification: Standard Webhooks headers, a 15 s limit, and no requests to
-//! loopback or private addresses unless the operator allows them.
+//! Sending one notification: Standard Webhooks headers, a 15 s limit, and only to addresses
+//! that [`super::target`] lets through.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::outbox::Notification;
+use super::target::{is_public, redacted, VettedResolver};
 use super::NotifySigner;
 
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DeliveryError {
     #[error("the notification URL {0:?} is not a valid http(s) URL")]
     BadUrl(String),
-    #[error("the notification URL's host {0} is a loopback or private address (set PAYMATCH_NOTIFY_ALLOW_PRIVATE=true to allow)")]
+    #[error("the notification URL's host {0} is not a public address (set PAYMATCH_NOTIFY_ALLOW_PRIVATE=true to allow loopback and private ones)")]
     PrivateAddress(String),
     #[error("the notification URL's host could not be resolved: {0}")]
     Resolve(String),
@@ -33,61 +35,60 @@ impl DeliveryError {
     }
 }
 
-/// Addresses a notification must not reach from a server on the public internet.
-pub fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (b == 18 || b == 19))
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_private(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
+/// The client that sends notifications: addresses come only from [`VettedResolver`], no
+/// proxy stands between (it would connect for us to whatever it resolves), and no redirect is
+/// followed (a shop's redirect could point anywhere).
+pub fn client(allow_private: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .dns_resolver(Arc::new(VettedResolver { allow_private }))
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("paymatch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
 }
 
-async fn check_target(url: &reqwest::Url, allow_private: bool) -> Result<(), DeliveryError> {
-    if allow_private {
+/// An IP-literal host never reaches the resolver: it is judged here.
+fn check_literal(url: &reqwest::Url, allow_private: bool) -> Result<(), DeliveryError> {
+    let host = url.host_str().unwrap_or_default();
+    let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    else {
         return Ok(());
-    }
-    let host = url
-        .host_str()
-        .ok_or_else(|| DeliveryError::BadUrl(url.to_string()))?;
-    let port = url.port_or_known_default().unwrap_or(443);
-    let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
-    let addresses: Vec<IpAddr> = match host_for_lookup.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => tokio::net::lookup_host((host_for_lookup, port))
-            .await
-            .map_err(|e| DeliveryError::Resolve(e.to_string()))?
-            .map(|a| a.ip())
-            .collect(),
     };
-    if addresses.is_empty() {
-        return Err(DeliveryError::Resolve(format!("{host} has no address")));
-    }
-    match addresses.into_iter().find(|ip| is_private(*ip)) {
-        Some(ip) => Err(DeliveryError::PrivateAddress(format!("{host} ({ip})"))),
-        None => Ok(()),
+    if allow_private || is_public(ip) {
+        Ok(())
+    } else {
+        Err(DeliveryError::PrivateAddress(ip.to_string()))
     }
 }
 
-/// Posts the notification once; a 2xx answer is success.
+/// What went wrong in sending, without the URL (its query may hold the shop's token); a
+/// refusal by the resolver keeps its own kind.
+fn send_error(error: &reqwest::Error) -> DeliveryError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<DeliveryError>() {
+            return refused.clone();
+        }
+        source = e.source();
+    }
+    let detail = std::iter::successors(std::error::Error::source(error), |e| e.source())
+        .last()
+        .map_or_else(String::new, |root| format!(": {root}"));
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        "request failed"
+    };
+    DeliveryError::Transport(format!("{kind}{detail}"))
+}
+
+/// Posts the notification once with a client from [`client`]; a 2xx answer is success.
 pub async fn deliver(
     http: &reqwest::Client,
     signer: &NotifySigner,
@@ -98,8 +99,8 @@ pub async fn deliver(
     let parsed = reqwest::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| DeliveryError::BadUrl(url.to_owned()))?;
-    check_target(&parsed, allow_private).await?;
+        .ok_or_else(|| DeliveryError::BadUrl(redacted(url)))?;
+    check_literal(&parsed, allow_private)?;
     let timestamp = chrono::Utc::now().timestamp();
     let signature = signer.sign(&notification.event_id, timestamp, &notification.body);
     let response = http
@@ -112,7 +113,7 @@ pub async fn deliver(
         .body(notification.body.clone())
         .send()
         .await
-        .map_err(|e| DeliveryError::Transport(e.to_string()))?;
+        .map_err(|e| send_error(&e))?;
     let status = response.status().as_u16();
     if response.status().is_success() {
         Ok(status)
@@ -141,42 +142,5 @@ mod tests {
             minutes,
             [1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987]
         );
-    }
-
-    #[test]
-    fn private_addresses() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fc00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(is_private(private.parse().unwrap()), "{private}");
-        }
-        for public in ["8.8.8.8", "1.1.1.1", "2001:4860:4860::8888"] {
-            assert!(!is_private(public.parse().unwrap()), "{public}");
-        }
-    }
-
-    #[tokio::test]
-    async fn loopback_targets_are_refused_unless_allowed() {
-        let url = reqwest::Url::parse("http://127.0.0.1:9/hook").unwrap();
-        assert!(matches!(
-            check_target(&url, false).await,
-            Err(DeliveryError::PrivateAddress(_))
-        ));
-        assert!(check_target(&url, true).await.is_ok());
-        let url = reqwest::Url::parse("http://localhost:9/hook").unwrap();
-        assert!(matches!(
-            check_target(&url, false).await,
-            Err(DeliveryError::PrivateAddress(_))
-        ));
     }
 }

@@ -3,5 +3,6 @@
 pub mod deliver;
 pub mod outbox;
 pub mod signing;
+pub mod target;
 
 pub use signing::{NotifySecretError, NotifySigner};

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::db::models::to_db_time;
 use crate::db::{JobStatus, NewJobRow, Store, StoreError};
 use crate::domain::{OrderCode, OrderStatus};
+use crate::notify::target::fairness_key;
 use crate::web::api::views::{rfc3339, OrderView};
 
 pub const KIND: &str = "notify";
@@ -45,6 +46,7 @@ pub fn record_changes<S: Store>(
             continue;
         }
         let event_type = format!("order.{}", order.status.as_str());
+        let target = fairness_key(order.notify_url.as_deref());
         let notification = Notification {
             event_id: format!("msg_{}", Alphanumeric.sample_string(&mut rand::rng(), 27)),
             order_code: order.code.to_string(),
@@ -68,6 +70,7 @@ pub fn record_changes<S: Store>(
             run_at: to_db_time(now),
             created_at: to_db_time(now),
             updated_at: to_db_time(now),
+            target: Some(&target),
         })?;
     }
     Ok(())

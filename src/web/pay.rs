@@ -14,7 +14,7 @@ use super::i18n::Lang;
 use super::pages::render;
 use super::state::AppState;
 use crate::config::Settings;
-use crate::domain::{Order, OrderCode, OrderStatus};
+use crate::domain::{self, Order, OrderCode, OrderStatus};
 use crate::vietqr::{Initiation, VietQr};
 use crate::with_store;
 
@@ -103,11 +103,12 @@ struct PayPage {
 async fn load(state: &AppState, code: &str) -> Result<Order, ApiError> {
     let missing = || ApiError::not_found("order_not_found", "there is no such order");
     let code = OrderCode::parse(code).map_err(|_| missing())?;
-    state
+    let order = state
         .db
         .run(move |conn| with_store!(conn, |s| crate::db::Store::order(s, &code)))
         .await?
-        .ok_or_else(missing)
+        .ok_or_else(missing)?;
+    Ok(order.seen_at(domain::now()))
 }
 
 pub async fn page(
@@ -117,7 +118,7 @@ pub async fn page(
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::of(&req);
     let order = load(&state, &code).await?;
-    let open = !order.status.is_closed() && !order.status.is_paid();
+    let open = order.status.is_open();
     let page = PayPage {
         code: order.code.to_string(),
         status: order.status.as_str(),
@@ -127,7 +128,9 @@ pub async fn page(
         due: amount(order.amount_due(), lang),
         received: amount(order.amount_received, lang),
         currency: order.currency.clone(),
+        // A closed order takes no more payments: no account to pay into.
         bank: account(&state.settings)
+            .filter(|_| open)
             .map(|a| (bank_name(a.bin), a.number.to_owned(), a.name.to_owned())),
         // The script swaps these in when the status changes.
         messages: OrderStatus::ALL
@@ -149,6 +152,12 @@ pub async fn qr_svg(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let order = load(&state, &code).await?;
+    if !order.status.is_open() {
+        return Err(ApiError::not_found(
+            "order_closed",
+            "the order takes no more payments",
+        ));
+    }
     let account = account(&state.settings).ok_or_else(|| {
         ApiError::not_found(
             "no_bank_account",

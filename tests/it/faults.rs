@@ -602,9 +602,16 @@ async fn a_shop_that_never_answers_does_not_block_webhooks(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Deliveries run concurrently, at most two at a time per shop.
     let held = shop.received();
-    assert_eq!(held.len(), 1, "{held:?}");
-    assert!(!held[0].1, "the shop answered while holding");
+    assert!(
+        held.len() <= 2,
+        "more than the shop's share in flight: {held:?}"
+    );
+    assert!(
+        held.iter().all(|(_, answered)| !answered),
+        "the shop answered while holding"
+    );
     let held_code = held[0].0["data"]["code"]
         .as_str()
         .unwrap_or_default()
@@ -623,10 +630,11 @@ async fn a_shop_that_never_answers_does_not_block_webhooks(backend: Backend) {
         assert_eq!(order["status"], "paid", "{order}");
         assert_eq!(order["amount_received"], "250000.5", "{order}");
     }
-    // Still the same single request, still unanswered: all of the above happened while held.
+    // Still at most the shop's share of requests, unanswered: all of the above happened while
+    // held.
     let still = shop.received();
-    assert_eq!(still.len(), 1, "{still:?}");
-    assert!(!still[0].1, "{still:?}");
+    assert!(still.len() <= 2, "{still:?}");
+    assert!(still.iter().all(|(_, answered)| !answered), "{still:?}");
 
     // Released: the held notification is answered and the others follow.
     shop.release();

@@ -12,6 +12,7 @@ mod crash;
 mod faults;
 mod migrations;
 mod notifications;
+mod notify_security;
 mod pay;
 mod properties;
 mod reconcile;

@@ -21,11 +21,11 @@ use crate::cli::{webhook_body, Server};
 use crate::helpers::{num, spawn_fake_server, Backend, TestApp, TestDatabase};
 
 /// The longest any wait in these tests may take.
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 const TOKEN: &str = "notify-test-secure-token-3307";
 const KEY: &str = "notify-test-api-key-3307";
 
-fn secret() -> String {
+pub(crate) fn secret() -> String {
     let key = base64::engine::general_purpose::STANDARD.encode(b"paymatch notification tests 3307");
     format!("whsec_{key}")
 }
@@ -36,7 +36,7 @@ fn secret() -> String {
 /// One request the shop received, and what it answered (None while it is still answering, or
 /// if the caller went away first).
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     method: String,
     path: String,
     webhook_id: Option<String>,
@@ -53,11 +53,11 @@ impl Received {
             .unwrap_or_else(|e| panic!("the notification body is not JSON ({e}): {}", self.body))
     }
 
-    fn event_type(&self) -> String {
+    pub(crate) fn event_type(&self) -> String {
         self.json()["type"].as_str().unwrap_or_default().to_owned()
     }
 
-    fn order_code(&self) -> String {
+    pub(crate) fn order_code(&self) -> String {
         self.json()["data"]["code"]
             .as_str()
             .unwrap_or_default()
@@ -77,13 +77,13 @@ struct ShopState {
     log: Mutex<Vec<Received>>,
 }
 
-struct FakeShop {
+pub(crate) struct FakeShop {
     base: String,
     state: web::Data<ShopState>,
 }
 
 impl FakeShop {
-    fn start(fail_first: usize, delay: Duration) -> FakeShop {
+    pub(crate) fn start(fail_first: usize, delay: Duration) -> FakeShop {
         let state = web::Data::new(ShopState {
             fail_first,
             delay,
@@ -93,11 +93,11 @@ impl FakeShop {
         FakeShop { base, state }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.state.log.lock().unwrap().clone()
     }
 
@@ -197,7 +197,7 @@ fn assert_signed(r: &Received, signer: &NotifySigner) -> Value {
 // ---------------------------------------------------------------------------------------------
 // The jobs table
 
-async fn notify_jobs(db: &Database) -> Vec<JobRow> {
+pub(crate) async fn notify_jobs(db: &Database) -> Vec<JobRow> {
     db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "notify", None, None, 100)))
         .await
         .unwrap()
@@ -253,6 +253,7 @@ macro_rules! wait_for {
         }
     }};
 }
+pub(crate) use wait_for;
 
 // ---------------------------------------------------------------------------------------------
 // (a) retries

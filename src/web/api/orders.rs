@@ -297,7 +297,7 @@ pub async fn create(
     match created {
         Created::New(order) => Ok(HttpResponse::Created().json(OrderView::new(order, &[]))),
         Created::Existing(order) => {
-            let view = order_view(&state, order).await?;
+            let view = order_view(&state, order.seen_at(now)).await?;
             Ok(HttpResponse::Ok().json(view))
         }
         Created::AmountConflict(existing) => Err(ApiError::conflict(
@@ -325,11 +325,12 @@ async fn order_view(state: &AppState, order: Order) -> Result<OrderView, ApiErro
 
 async fn load_order(state: &AppState, code: &OrderCode) -> Result<Order, ApiError> {
     let wanted = code.clone();
-    state
+    let order = state
         .db
         .run(move |conn| with_store!(conn, |s| s.order(&wanted)))
         .await?
-        .ok_or_else(|| not_found(code.as_str()))
+        .ok_or_else(|| not_found(code.as_str()))?;
+    Ok(order.seen_at(domain::now()))
 }
 
 fn not_found(code: &str) -> ApiError {

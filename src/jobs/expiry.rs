@@ -1,0 +1,52 @@
+//! The expiry sweep: its own task on its own interval, so that deliveries waiting on slow
+//! shops never delay it. Reads show an overdue order as expired before the sweep stores it;
+//! the sweep makes the change durable and records its notifications.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::db::{Database, Store, StoreError};
+use crate::domain::{self, OrderCode};
+use crate::notify::outbox;
+use crate::web::state::OrderEvents;
+use crate::write_store;
+
+const SWEEP: Duration = Duration::from_secs(5);
+const BATCH: i64 = 500;
+
+pub async fn run(db: Database, events: OrderEvents, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(SWEEP);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !*stopped.borrow() {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(error) = expire_overdue(&db, &events).await {
+                    tracing::warn!(%error, "expiry sweep failed");
+                }
+            }
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// Closes open orders past `expires_at`, with their notifications, in one transaction.
+async fn expire_overdue(db: &Database, events: &OrderEvents) -> Result<(), StoreError> {
+    let now = domain::now();
+    let expired = write_store!(db, |s| s.write(|s| {
+        let mut expired: Vec<OrderCode> = Vec::new();
+        for mut order in s.overdue_orders_for_update(now, BATCH)? {
+            if order.expire_if_due(now) {
+                s.update_order(&order)?;
+                expired.push(order.code);
+            }
+        }
+        outbox::record_changes(s, &expired, now)?;
+        Ok(expired)
+    }))?;
+    if !expired.is_empty() {
+        tracing::info!(count = expired.len(), "orders expired");
+        events.publish(expired);
+    }
+    Ok(())
+}
