@@ -5,9 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 use crate::db::{Store, StoreError};
-use crate::domain;
-
-pub const MIN_PASSWORD_LEN: usize = 10;
+use crate::domain::{self, MIN_PASSWORD_LEN};
 const MAX_NAME_LEN: usize = 64;
 
 pub fn hash_password(password: &str) -> String {
