@@ -195,7 +195,8 @@ async fn every_admin_route_refuses_without_a_session(backend: Backend) {
 }
 
 async fn login_sessions_and_logout(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // The test client plays the reverse proxy for the HTTPS part.
+    let app = TestApp::spawn_with(backend, &[("PAYMATCH_TRUSTED_PROXIES", "127.0.0.1")]).await;
     let client = browser();
     let r = client
         .get(app.url("/admin/queue?reason=unmatched"))
@@ -273,7 +274,7 @@ async fn login_sessions_and_logout(backend: Backend) {
     );
     assert!(!session.contains("Secure"), "plain HTTP here");
 
-    // Over HTTPS (as a proxy reports it) the cookie is Secure.
+    // Over HTTPS (as a trusted proxy reports it) the cookie is Secure.
     let other = browser();
     let (_, page4) = get(&other, &app, "/admin/login").await;
     let r = other

@@ -135,9 +135,8 @@ pub async fn login(
             actix_web::http::StatusCode::FORBIDDEN,
         );
     }
-    let address = session::client_address(&req);
-    let (user, password) = (form.user.clone(), form.password);
-    let outcome = write_store!(state.db, |s| session::log_in(s, &user, &password, &address))?;
+    let address = crate::web::client::address(&req).to_string();
+    let outcome = session::log_in(&state, form.user.clone(), form.password, address).await?;
     match outcome {
         LoginOutcome::LoggedIn { token } => {
             let (session_cookie, clear_csrf) = session::login_cookies(&req, token);
@@ -179,6 +178,23 @@ pub async fn logout(
 ) -> Result<HttpResponse, actix_web::Error> {
     session.check_csrf(&form.csrf)?;
     session::log_out(&state, &session)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/admin/login"))
+        .cookie(session::logout_cookie(&req))
+        .finish())
+}
+
+/// Ends every session of this admin (other browsers, a lost laptop), this one included.
+pub async fn end_all_sessions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, actix_web::Error> {
+    session.check_csrf(&form.csrf)?;
+    session::end_all_sessions(&state, &session)
         .await
         .map_err(ApiError::from)?;
     Ok(HttpResponse::SeeOther()
