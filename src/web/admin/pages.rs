@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDate, TimeZone};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use super::notice::Notice;
 use super::session::{self, AdminSession, CsrfRefused, LoginForm, LoginOutcome};
 use super::views::{self, AuditView, OrderView, RejectedView, TxView};
 use crate::db::{JobStatus, OrderFilter, QueueFilter, Store, StoreError};
@@ -532,7 +533,7 @@ struct TransactionPage {
     near_codes: Vec<OrderView>,
     same_amount: Vec<OrderView>,
     history: Vec<AuditView>,
-    message: Option<String>,
+    message: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -592,7 +593,7 @@ pub async fn transaction(
         near_codes,
         same_amount,
         history: history.items.iter().map(AuditView::new).collect(),
-        message: query.error.clone(),
+        message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
 }
@@ -612,11 +613,8 @@ struct LinkPreviewPage {
     after: OrderView,
 }
 
-fn back_with_error(id: i64, message: &str) -> HttpResponse {
-    redirect(&format!(
-        "/admin/transactions/{id}?error={}",
-        session::url_encode(message)
-    ))
+fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
+    redirect(&format!("/admin/transactions/{id}?error={}", notice.code()))
 }
 
 pub async fn link_preview(
@@ -629,10 +627,7 @@ pub async fn link_preview(
     let lang = Lang::of(&req);
     let id = id.into_inner();
     let Some(code) = non_empty(&query.code).and_then(|c| OrderCode::parse(c).ok()) else {
-        return Ok(back_with_error(
-            id,
-            "an order code is 1 to 32 letters and digits",
-        ));
+        return Ok(back_with_error(id, Notice::BadOrderCode));
     };
     let wanted = code.clone();
     let (t, order) = state
@@ -646,20 +641,14 @@ pub async fn link_preview(
         .await?;
     let Some(t) = t else { return Err(not_found()) };
     let Some(order) = order else {
-        return Ok(back_with_error(
-            id,
-            &ResolveError::OrderNotFound(code.to_string()).to_string(),
-        ));
+        return Ok(back_with_error(id, Notice::NoSuchOrder));
     };
     if !t.status.is_waiting() {
-        return Ok(back_with_error(
-            id,
-            &ResolveError::NotWaiting(t.status.as_str()).to_string(),
-        ));
+        return Ok(back_with_error(id, Notice::NotWaiting));
     }
     let after = match resolve::preview_link(&order, &t, &state.settings.matching) {
         Ok(after) => after,
-        Err(e) => return Ok(back_with_error(id, &e.to_string())),
+        Err(e) => return Ok(back_with_error(id, Notice::from(&e))),
     };
     render(&LinkPreviewPage {
         nav: Nav::new(&req, &session, "queue"),
@@ -688,7 +677,7 @@ async fn after_resolution(
             Ok(redirect(&format!("/admin/transactions/{id}")))
         }
         Err(ResolveError::TransactionNotFound) => Err(not_found().into()),
-        Err(e) => Ok(back_with_error(id, &e.to_string())),
+        Err(e) => Ok(back_with_error(id, Notice::from(&e))),
     }
 }
 
@@ -701,10 +690,7 @@ pub async fn link(
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let Ok(code) = OrderCode::parse(form.code.trim()) else {
-        return Ok(back_with_error(
-            id,
-            "an order code is 1 to 32 letters and digits",
-        ));
+        return Ok(back_with_error(id, Notice::BadOrderCode));
     };
     let note = note_of(&form.note);
     let (actor, matching, now) = (
@@ -741,7 +727,7 @@ pub async fn set_aside(
     let id = id.into_inner();
     let resolution = match Resolution::parse(&form.resolution) {
         Some(r @ (Resolution::Ignored | Resolution::Refunded)) => r,
-        _ => return Ok(back_with_error(id, "choose ignored or refunded")),
+        _ => return Ok(back_with_error(id, Notice::ChooseResolution)),
     };
     let note = note_of(&form.note);
     let (actor, now) = (session.user.clone(), domain::now());
@@ -849,7 +835,7 @@ struct OrderPage {
     transactions: Vec<TxView>,
     history: Vec<AuditView>,
     can_cancel: bool,
-    message: Option<String>,
+    message: Option<&'static str>,
 }
 
 pub async fn order(
@@ -883,7 +869,7 @@ pub async fn order(
         order: OrderView::new(&order, lang),
         transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
         history: history.items.iter().map(AuditView::new).collect(),
-        message: query.error.clone(),
+        message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
 }
@@ -904,7 +890,7 @@ pub async fn cancel_order(
         None => Err(not_found().into()),
         Some(Err(e)) => Ok(redirect(&format!(
             "{page}?error={}",
-            session::url_encode(&e.to_string())
+            Notice::from(&e).code()
         ))),
         Some(Ok((order, changed))) => {
             if changed {
