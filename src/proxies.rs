@@ -67,7 +67,7 @@ impl TrustedProxies {
         let forwarded = headers
             .forwarded_elements()
             .filter_map(|element| param(element, "proto"))
-            .last();
+            .next_back();
         let proto = forwarded.or_else(|| {
             headers
                 .x_forwarded_proto

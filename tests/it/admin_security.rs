@@ -107,12 +107,24 @@ async fn log_out_everywhere_ends_other_sessions(backend: Backend) {
     let (phone, _) = logged_in(&app).await;
 
     let (_, settings) = get(&laptop, &app, "/admin/settings").await;
-    assert!(settings.contains(r#"action="/admin/sessions/end-all""#));
-    let forged = post(&laptop, &app, "/admin/sessions/end-all", &[("csrf", "x")]).await;
+    assert!(settings.contains(r#"name="everywhere""#));
+    let forged = post(
+        &laptop,
+        &app,
+        "/admin/logout",
+        &[("csrf", "x"), ("everywhere", "1")],
+    )
+    .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(settings_status(&phone, &app).await, StatusCode::OK);
 
-    let r = post(&laptop, &app, "/admin/sessions/end-all", &[("csrf", &csrf)]).await;
+    let r = post(
+        &laptop,
+        &app,
+        "/admin/logout",
+        &[("csrf", &csrf), ("everywhere", "1")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/admin/login");
     assert_eq!(settings_status(&phone, &app).await, StatusCode::SEE_OTHER);

@@ -16,7 +16,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(pages::login_page))
             .route("/login", web::post().to(pages::login))
             .route("/logout", web::post().to(pages::logout))
-            .route("/sessions/end-all", web::post().to(pages::end_all_sessions))
             .route("/queue", web::get().to(pages::queue))
             .route("/rejected", web::get().to(pages::rejected))
             .route(

@@ -171,33 +171,26 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+    /// "Log out everywhere": every session of this admin (other browsers, a lost laptop).
+    everywhere: Option<String>,
+}
+
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AdminSession,
-    form: web::Form<CsrfForm>,
+    form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
     session.check_csrf(&form.csrf)?;
-    session::log_out(&state, &session)
-        .await
-        .map_err(ApiError::from)?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin/login"))
-        .cookie(session::logout_cookie(&req))
-        .finish())
-}
-
-/// Ends every session of this admin (other browsers, a lost laptop), this one included.
-pub async fn end_all_sessions(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    form: web::Form<CsrfForm>,
-) -> Result<HttpResponse, actix_web::Error> {
-    session.check_csrf(&form.csrf)?;
-    session::end_all_sessions(&state, &session)
-        .await
-        .map_err(ApiError::from)?;
+    let ended = if form.everywhere.is_some() {
+        session::end_all_sessions(&state, &session).await
+    } else {
+        session::log_out(&state, &session).await
+    };
+    ended.map_err(ApiError::from)?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin/login"))
         .cookie(session::logout_cookie(&req))
