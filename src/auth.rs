@@ -5,9 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 use crate::db::{Store, StoreError};
-use crate::domain;
-
-pub const MIN_PASSWORD_LEN: usize = 10;
+use crate::domain::{self, MIN_PASSWORD_LEN};
 const MAX_NAME_LEN: usize = 64;
 
 pub fn hash_password(password: &str) -> String {
@@ -75,11 +73,35 @@ pub fn set_password<S: Store>(
     password: &str,
 ) -> Result<(), AdminUserError> {
     check(name, password)?;
-    if store.set_admin_password(name, &hash_password(password), domain::now())? {
+    if change_password(store, name, &hash_password(password))? {
         Ok(())
     } else {
         Err(AdminUserError::Missing(name.to_owned()))
     }
+}
+
+/// Stores a new password hash and ends every session of the user, at once: whoever held the
+/// old password (or a session opened with it) is out. `false` when there is no such user.
+pub fn change_password<S: Store>(
+    store: &mut S,
+    name: &str,
+    hash: &str,
+) -> Result<bool, StoreError> {
+    let now = domain::now();
+    let ended = store.write(|s| {
+        if !s.set_admin_password(name, hash, now)? {
+            return Ok(None);
+        }
+        s.delete_sessions_of(name).map(Some)
+    })?;
+    if let Some(ended) = ended {
+        tracing::info!(
+            user = name,
+            sessions_ended = ended,
+            "admin password changed"
+        );
+    }
+    Ok(ended.is_some())
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::Money;
+use crate::domain::{Money, MIN_PASSWORD_LEN};
 use crate::matching::{Patterns, DEFAULT_PATTERN};
+use crate::proxies::TrustedProxies;
 
 const ENV_PREFIX: &str = "PAYMATCH_";
 /// Names the configuration file; not a key of it.
@@ -91,6 +92,7 @@ pub struct Settings {
     pub bank_account: Option<String>,
     pub bank_account_name: Option<String>,
     pub log_format: LogFormat,
+    pub trusted_proxies: TrustedProxies,
     pub matching: MatchingSettings,
 }
 
@@ -128,6 +130,8 @@ struct RawSettings {
     bank_account: Option<String>,
     bank_account_name: Option<String>,
     log_format: Option<String>,
+    #[serde(default, deserialize_with = "lenient::comma_list")]
+    trusted_proxies: Option<String>,
     #[serde(default)]
     matching: RawMatching,
 }
@@ -192,6 +196,17 @@ mod lenient {
         Money::parse(&text)
             .map(Some)
             .map_err(serde::de::Error::custom)
+    }
+
+    /// Comma-separated text, or a TOML array of strings (joined with commas).
+    pub fn comma_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match scalar(d)? {
+            Scalar::Text(t) => Ok(Some(t)),
+            Scalar::List(list) => Ok(Some(list.join(","))),
+            _ => Err(serde::de::Error::custom(
+                "expected comma-separated text or an array of strings",
+            )),
+        }
     }
 
     /// A TOML array of strings, or (from a variable) a JSON array of strings.
@@ -351,6 +366,17 @@ impl RawSettings {
                 ));
             }
         }
+        // The CLI's commands check the same minimum.
+        if let Some(password) = &self.admin_password {
+            if password.chars().count() < MIN_PASSWORD_LEN {
+                return Err(ConfigError::key(
+                    "admin_password",
+                    format!("a password needs at least {MIN_PASSWORD_LEN} characters"),
+                ));
+            }
+        }
+        let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|e| ConfigError::key("trusted_proxies", e))?;
         let log_format = match self.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -392,6 +418,7 @@ impl RawSettings {
             bank_account: non_empty(self.bank_account),
             bank_account_name: non_empty(self.bank_account_name),
             log_format,
+            trusted_proxies,
             matching: MatchingSettings {
                 pattern_sources,
                 patterns,
@@ -447,6 +474,16 @@ mod tests {
         assert_eq!(s.matching.pattern_sources, [DEFAULT_PATTERN]);
         assert_eq!(s.matching.amount_tolerance, Money::ZERO);
         assert!(s.casso_secure_token.is_none());
+        assert_eq!(s.trusted_proxies, TrustedProxies::default());
+    }
+
+    #[test]
+    fn trusted_proxies_from_text_or_an_array() {
+        let expected = TrustedProxies::parse("10.0.0.0/8,::1").unwrap();
+        let s = load(None, &[("PAYMATCH_TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).unwrap();
+        assert_eq!(s.trusted_proxies, expected);
+        let s = load(Some(r#"trusted_proxies = ["10.0.0.0/8", "::1"]"#), &[]).unwrap();
+        assert_eq!(s.trusted_proxies, expected);
     }
 
     #[test]
@@ -539,6 +576,16 @@ mod tests {
                 "`notify_secret`",
             ),
             (None, &[("PAYMATCH_BANK_BIN", "12")], "`bank_bin`"),
+            (
+                None,
+                &[("PAYMATCH_ADMIN_PASSWORD", "a")],
+                "`admin_password` (PAYMATCH_ADMIN_PASSWORD)",
+            ),
+            (
+                None,
+                &[("PAYMATCH_TRUSTED_PROXIES", "10.0.0.1, proxy.local")],
+                "`trusted_proxies` (PAYMATCH_TRUSTED_PROXIES)",
+            ),
             (None, &[("PAYMATCH_NO_SUCH_KEY", "1")], "`no_such_key`"),
             (None, &[("PAYMATCH_MATCHING__NOPE", "1")], "`matching.nope`"),
             (Some("colour = 1"), &[], "`colour`"),

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod matching;
 pub mod metrics;
 pub mod notify;
+pub mod proxies;
 pub mod reconcile;
 pub mod secrets;
 pub mod startup;

@@ -142,9 +142,14 @@ pub fn prepare<S: Store>(
     let now = domain::now();
     match &settings.admin_password {
         Some(password) => {
-            let hash = auth::hash_password(password.expose_secret());
-            if !store.set_admin_password(ADMIN_USER, &hash, now)? {
-                store.insert_admin_user(ADMIN_USER, &hash, now)?;
+            let password = password.expose_secret();
+            // Unchanged: keep the hash, and the sessions. Changed: sessions end.
+            let stored = store.admin_password_hash(ADMIN_USER)?;
+            if !stored.is_some_and(|hash| auth::verify_password(password, &hash)) {
+                let hash = auth::hash_password(password);
+                if !auth::change_password(store, ADMIN_USER, &hash)? {
+                    store.insert_admin_user(ADMIN_USER, &hash, now)?;
+                }
             }
         }
         None => {

@@ -4,6 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
@@ -48,8 +49,9 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(metrics.http.clone())
-                .wrap(TracingLogger::default())
-                .wrap(actix_web::middleware::from_fn(routes::methods::normalise))
+                .wrap(from_fn(routes::security::headers))
+                .wrap(TracingLogger::<routes::client::ClientSpan>::new())
+                .wrap(from_fn(routes::methods::normalise))
                 .app_data(app_state.clone())
                 .configure(routes::routes)
         })

@@ -363,13 +363,23 @@ pub trait Store {
         now: DateTime<Utc>,
     ) -> Result<Option<SessionRow>, StoreError>;
     fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError>;
+    /// Ends every session of a user; returns how many there were.
+    fn delete_sessions_of(&mut self, user: &str) -> Result<usize, StoreError>;
+    /// Deletes expired sessions and login failures from before `failures_before`.
+    fn purge_logins(
+        &mut self,
+        now: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Returns the new row's id.
     fn record_login_failure(
         &mut self,
         user: &str,
         address: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    /// Failures since `since`: (for this account, from this address).
+    ) -> Result<i64, StoreError>;
+    fn delete_login_failure(&mut self, id: i64) -> Result<(), StoreError>;
+    /// Failures since `since`: (for this account from this address, from this address).
     fn login_failures_since(
         &mut self,
         user: &str,

@@ -666,19 +666,47 @@ impl Store for Conn {
         Ok(())
     }
 
+    fn delete_sessions_of(&mut self, user: &str) -> Result<usize, StoreError> {
+        Ok(
+            diesel::delete(admin_sessions::table.filter(admin_sessions::user_name.eq(user)))
+                .execute(self)?,
+        )
+    }
+
+    fn purge_logins(
+        &mut self,
+        now: DateTime<Utc>,
+        failures_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        diesel::delete(
+            admin_sessions::table.filter(admin_sessions::expires_at.le(to_db_time(now))),
+        )
+        .execute(self)?;
+        diesel::delete(
+            login_failures::table.filter(login_failures::failed_at.lt(to_db_time(failures_before))),
+        )
+        .execute(self)?;
+        Ok(())
+    }
+
     fn record_login_failure(
         &mut self,
         user: &str,
         address: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        diesel::insert_into(login_failures::table)
+    ) -> Result<i64, StoreError> {
+        Ok(diesel::insert_into(login_failures::table)
             .values((
                 login_failures::user_name.eq(user),
                 login_failures::address.eq(address),
                 login_failures::failed_at.eq(to_db_time(now)),
             ))
-            .execute(self)?;
+            .returning(login_failures::id)
+            .get_result(self)?)
+    }
+
+    fn delete_login_failure(&mut self, id: i64) -> Result<(), StoreError> {
+        diesel::delete(login_failures::table.find(id)).execute(self)?;
         Ok(())
     }
 
@@ -691,6 +719,7 @@ impl Store for Conn {
         let recent = login_failures::failed_at.ge(to_db_time(since));
         let for_user = login_failures::table
             .filter(login_failures::user_name.eq(user))
+            .filter(login_failures::address.eq(address))
             .filter(recent)
             .count()
             .get_result(self)?;

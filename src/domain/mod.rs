@@ -10,6 +10,9 @@ pub use money::Money;
 pub use order::{Order, OrderStatus};
 pub use transaction::{BankTransaction, IncomingTransfer, Resolution, Source, TransactionStatus};
 
+/// Every admin password, however it is set, has at least this many characters.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
 /// The current time, to the microsecond: what both databases keep.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;

@@ -181,6 +181,45 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ),
     ("Secure token", "Secure token"),
     ("Reveal", "Hiện"),
+    (
+        "An order code is 1 to 32 letters and digits.",
+        "Mã đơn hàng gồm 1 đến 32 chữ cái và chữ số.",
+    ),
+    (
+        "There is no order with this code.",
+        "Không có đơn hàng nào với mã này.",
+    ),
+    ("There is no such transaction.", "Không có giao dịch này."),
+    (
+        "Only waiting transactions can be resolved.",
+        "Chỉ xử lý được giao dịch đang chờ.",
+    ),
+    (
+        "This transaction is not linked to an order.",
+        "Giao dịch này chưa được gán vào đơn hàng.",
+    ),
+    (
+        "This transaction was not set aside by an admin.",
+        "Giao dịch này không do quản trị viên gác lại.",
+    ),
+    (
+        "The order's total would exceed the largest amount that can be stored.",
+        "Tổng tiền của đơn sẽ vượt quá số tiền lớn nhất có thể lưu.",
+    ),
+    (
+        "A paid order cannot be cancelled.",
+        "Không thể hủy đơn hàng đã thanh toán.",
+    ),
+    (
+        "Choose: not a payment for an order, or refunded.",
+        "Hãy chọn: không phải thanh toán đơn hàng, hoặc đã hoàn tiền.",
+    ),
+    ("Sessions", "Phiên đăng nhập"),
+    (
+        "End every session of your account, in every browser, this one included.",
+        "Kết thúc mọi phiên đăng nhập của tài khoản bạn, trên mọi trình duyệt, kể cả phiên này.",
+    ),
+    ("Log out everywhere", "Đăng xuất khỏi mọi nơi"),
     ("Pattern tester", "Thử mẫu mã đơn"),
     ("Paste a bank description", "Dán nội dung chuyển khoản"),
     ("Test", "Thử"),

@@ -2,12 +2,14 @@
 
 pub mod admin;
 pub mod api;
+pub mod client;
 pub mod error;
 pub mod i18n;
 pub mod methods;
 pub mod openapi;
 pub mod pages;
 pub mod pay;
+pub mod security;
 pub mod state;
 pub mod webhooks;
 

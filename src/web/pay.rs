@@ -222,13 +222,13 @@ pub async fn switch_language(
     let next = query
         .next
         .as_deref()
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/");
+        .and_then(super::security::safe_path)
+        .unwrap_or_else(|| "/".to_owned());
     let mut cookie =
         super::admin::session::cookie(&req, super::i18n::LANG_COOKIE, lang.code().to_owned());
     cookie.set_max_age(actix_web::cookie::time::Duration::days(365));
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, next.to_owned()))
+        .insert_header((header::LOCATION, next))
         .cookie(cookie)
         .finish())
 }

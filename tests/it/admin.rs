@@ -72,9 +72,9 @@ async fn the_queue_pages_every_waiting_reason_newest_first(backend: Backend) {
     }
 }
 
-const PASSWORD: &str = "admin-password-for-tests";
+pub(crate) const PASSWORD: &str = "admin-password-for-tests";
 
-fn browser() -> Client {
+pub(crate) fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -83,18 +83,18 @@ fn browser() -> Client {
 }
 
 /// The value of the first `name="csrf"` field in a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let start =
         html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-async fn get(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+pub(crate) async fn get(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &Client,
     app: &TestApp,
     path: &str,
@@ -104,7 +104,7 @@ async fn post(
 }
 
 /// A logged-in admin client and its session's CSRF token.
-async fn logged_in(app: &TestApp) -> (Client, String) {
+pub(crate) async fn logged_in(app: &TestApp) -> (Client, String) {
     let client = browser();
     let (_, page) = get(&client, app, "/admin/login").await;
     let login = post(
@@ -195,7 +195,8 @@ async fn every_admin_route_refuses_without_a_session(backend: Backend) {
 }
 
 async fn login_sessions_and_logout(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // The test client plays the reverse proxy for the HTTPS part.
+    let app = TestApp::spawn_with(backend, &[("PAYMATCH_TRUSTED_PROXIES", "127.0.0.1")]).await;
     let client = browser();
     let r = client
         .get(app.url("/admin/queue?reason=unmatched"))
@@ -273,7 +274,7 @@ async fn login_sessions_and_logout(backend: Backend) {
     );
     assert!(!session.contains("Secure"), "plain HTTP here");
 
-    // Over HTTPS (as a proxy reports it) the cookie is Secure.
+    // Over HTTPS (as a trusted proxy reports it) the cookie is Secure.
     let other = browser();
     let (_, page4) = get(&other, &app, "/admin/login").await;
     let r = other

@@ -148,6 +148,11 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The database this app runs on, for a second process or the CLI on the same data.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     /// Posts a raw webhook body with the given token (None: no header).
     pub async fn post_webhook_raw(
         &self,

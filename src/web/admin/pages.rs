@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDate, TimeZone};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use super::notice::Notice;
 use super::session::{self, AdminSession, CsrfRefused, LoginForm, LoginOutcome};
 use super::views::{self, AuditView, OrderView, RejectedView, TxView};
 use crate::db::{JobStatus, OrderFilter, QueueFilter, Store, StoreError};
@@ -135,9 +136,8 @@ pub async fn login(
             actix_web::http::StatusCode::FORBIDDEN,
         );
     }
-    let address = session::client_address(&req);
-    let (user, password) = (form.user.clone(), form.password);
-    let outcome = write_store!(state.db, |s| session::log_in(s, &user, &password, &address))?;
+    let address = crate::web::client::address(&req).to_string();
+    let outcome = session::log_in(&state, form.user.clone(), form.password, address).await?;
     match outcome {
         LoginOutcome::LoggedIn { token } => {
             let (session_cookie, clear_csrf) = session::login_cookies(&req, token);
@@ -171,16 +171,26 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+    /// "Log out everywhere": every session of this admin (other browsers, a lost laptop).
+    everywhere: Option<String>,
+}
+
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AdminSession,
-    form: web::Form<CsrfForm>,
+    form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
     session.check_csrf(&form.csrf)?;
-    session::log_out(&state, &session)
-        .await
-        .map_err(ApiError::from)?;
+    let ended = if form.everywhere.is_some() {
+        session::end_all_sessions(&state, &session).await
+    } else {
+        session::log_out(&state, &session).await
+    };
+    ended.map_err(ApiError::from)?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/admin/login"))
         .cookie(session::logout_cookie(&req))
@@ -516,7 +526,7 @@ struct TransactionPage {
     near_codes: Vec<OrderView>,
     same_amount: Vec<OrderView>,
     history: Vec<AuditView>,
-    message: Option<String>,
+    message: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -576,7 +586,7 @@ pub async fn transaction(
         near_codes,
         same_amount,
         history: history.items.iter().map(AuditView::new).collect(),
-        message: query.error.clone(),
+        message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
 }
@@ -596,11 +606,8 @@ struct LinkPreviewPage {
     after: OrderView,
 }
 
-fn back_with_error(id: i64, message: &str) -> HttpResponse {
-    redirect(&format!(
-        "/admin/transactions/{id}?error={}",
-        session::url_encode(message)
-    ))
+fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
+    redirect(&format!("/admin/transactions/{id}?error={}", notice.code()))
 }
 
 pub async fn link_preview(
@@ -613,10 +620,7 @@ pub async fn link_preview(
     let lang = Lang::of(&req);
     let id = id.into_inner();
     let Some(code) = non_empty(&query.code).and_then(|c| OrderCode::parse(c).ok()) else {
-        return Ok(back_with_error(
-            id,
-            "an order code is 1 to 32 letters and digits",
-        ));
+        return Ok(back_with_error(id, Notice::BadOrderCode));
     };
     let wanted = code.clone();
     let (t, order) = state
@@ -630,20 +634,14 @@ pub async fn link_preview(
         .await?;
     let Some(t) = t else { return Err(not_found()) };
     let Some(order) = order else {
-        return Ok(back_with_error(
-            id,
-            &ResolveError::OrderNotFound(code.to_string()).to_string(),
-        ));
+        return Ok(back_with_error(id, Notice::NoSuchOrder));
     };
     if !t.status.is_waiting() {
-        return Ok(back_with_error(
-            id,
-            &ResolveError::NotWaiting(t.status.as_str()).to_string(),
-        ));
+        return Ok(back_with_error(id, Notice::NotWaiting));
     }
     let after = match resolve::preview_link(&order, &t, &state.settings.matching) {
         Ok(after) => after,
-        Err(e) => return Ok(back_with_error(id, &e.to_string())),
+        Err(e) => return Ok(back_with_error(id, Notice::from(&e))),
     };
     render(&LinkPreviewPage {
         nav: Nav::new(&req, &session, "queue"),
@@ -672,7 +670,7 @@ async fn after_resolution(
             Ok(redirect(&format!("/admin/transactions/{id}")))
         }
         Err(ResolveError::TransactionNotFound) => Err(not_found().into()),
-        Err(e) => Ok(back_with_error(id, &e.to_string())),
+        Err(e) => Ok(back_with_error(id, Notice::from(&e))),
     }
 }
 
@@ -685,10 +683,7 @@ pub async fn link(
     session.check_csrf(&form.csrf)?;
     let id = id.into_inner();
     let Ok(code) = OrderCode::parse(form.code.trim()) else {
-        return Ok(back_with_error(
-            id,
-            "an order code is 1 to 32 letters and digits",
-        ));
+        return Ok(back_with_error(id, Notice::BadOrderCode));
     };
     let note = note_of(&form.note);
     let (actor, matching, now) = (
@@ -725,7 +720,7 @@ pub async fn set_aside(
     let id = id.into_inner();
     let resolution = match Resolution::parse(&form.resolution) {
         Some(r @ (Resolution::Ignored | Resolution::Refunded)) => r,
-        _ => return Ok(back_with_error(id, "choose ignored or refunded")),
+        _ => return Ok(back_with_error(id, Notice::ChooseResolution)),
     };
     let note = note_of(&form.note);
     let (actor, now) = (session.user.clone(), domain::now());
@@ -833,7 +828,7 @@ struct OrderPage {
     transactions: Vec<TxView>,
     history: Vec<AuditView>,
     can_cancel: bool,
-    message: Option<String>,
+    message: Option<&'static str>,
 }
 
 pub async fn order(
@@ -867,7 +862,7 @@ pub async fn order(
         order: OrderView::new(&order, lang),
         transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
         history: history.items.iter().map(AuditView::new).collect(),
-        message: query.error.clone(),
+        message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
 }
@@ -888,7 +883,7 @@ pub async fn cancel_order(
         None => Err(not_found().into()),
         Some(Err(e)) => Ok(redirect(&format!(
             "{page}?error={}",
-            session::url_encode(&e.to_string())
+            Notice::from(&e).code()
         ))),
         Some(Ok((order, changed))) => {
             if changed {

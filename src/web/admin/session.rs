@@ -1,5 +1,6 @@
 //! Admin sessions: a random token in an HttpOnly cookie, its SHA-256 in the database, a CSRF
-//! token per session for every form, and login attempts limited per account and per address.
+//! token per session for every form, and login attempts limited per (account, client address)
+//! and per client address, so that nobody can lock the owner out from elsewhere.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +14,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::{SessionRow, Store, StoreError};
+use crate::web::client;
+use crate::web::error::ApiError;
 use crate::web::state::AppState;
 use crate::{auth, domain, with_store, write_store};
 
@@ -21,7 +24,9 @@ pub const SESSION_COOKIE: &str = "paymatch_session";
 pub const LOGIN_CSRF_COOKIE: &str = "paymatch_login_csrf";
 const SESSION_HOURS: i64 = 12;
 const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// Per (account, client address): guesses at one account from one place.
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Per client address, whatever the account.
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
 pub fn random_token() -> String {
@@ -35,17 +40,13 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
-/// Secure cookies when the request came over HTTPS (directly or through a proxy that says so).
-fn is_https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
-}
-
+/// Secure cookies when the request came over HTTPS (directly or through a trusted proxy).
 pub fn cookie<'c>(req: &HttpRequest, name: &'c str, value: String) -> Cookie<'c> {
     Cookie::build(name, value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(is_https(req))
+        .secure(client::is_https(req))
         .finish()
 }
 
@@ -179,44 +180,75 @@ pub enum LoginOutcome {
     TooManyAttempts,
 }
 
-/// Checks the password (unless this account or address failed too often lately) and opens a
-/// session with a fresh token.
-pub fn log_in<S: Store>(
-    store: &mut S,
-    user: &str,
-    password: &str,
-    address: &str,
-) -> Result<LoginOutcome, StoreError> {
+/// Checks the password (unless this account from this address, or this address, failed too
+/// often lately) and opens a session with a fresh token. Argon2 runs on a blocking thread, never
+/// on the SQLite writer; the attempt is counted as a failure before it is checked (and forgotten
+/// if right), so concurrent guesses cannot overrun the limit while hashes are computed.
+pub async fn log_in(
+    state: &AppState,
+    user: String,
+    password: String,
+    address: String,
+) -> Result<LoginOutcome, ApiError> {
     let now = domain::now();
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let (for_user, from_address) = store.login_failures_since(user, address, since)?;
-    if for_user >= MAX_FAILURES_PER_ACCOUNT || from_address >= MAX_FAILURES_PER_ADDRESS {
-        tracing::warn!(user, address, "login refused: too many failures");
+    let (u, a) = (user.clone(), address.clone());
+    let attempt = write_store!(state.db, |s| s.write(|s| {
+        let (for_user, from_address) = s.login_failures_since(&u, &a, since)?;
+        if for_user >= MAX_FAILURES_PER_ACCOUNT || from_address >= MAX_FAILURES_PER_ADDRESS {
+            return Ok(None);
+        }
+        s.purge_logins(now, since)?;
+        s.record_login_failure(&u, &a, now).map(Some)
+    }))?;
+    let u = user.clone();
+    let hash = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.admin_password_hash(&u)))
+        .await?;
+    // Only the name of an existing account is logged: a typed name is often a password.
+    let shown = if hash.is_some() {
+        user.as_str()
+    } else {
+        "(unknown)"
+    };
+    let Some(attempt) = attempt else {
+        tracing::warn!(user = shown, address, "login refused: too many failures");
         return Ok(LoginOutcome::TooManyAttempts);
-    }
+    };
     // Hash something even for an unknown user, so timing does not tell which names exist.
-    let hash = store.admin_password_hash(user)?;
-    let valid = match &hash {
-        Some(hash) => auth::verify_password(password, hash),
+    let valid = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => auth::verify_password(&password, &hash),
         None => {
-            auth::verify_password(password, DUMMY_HASH);
+            auth::verify_password(&password, DUMMY_HASH);
             false
         }
-    };
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            format!("password check failed: {e}"),
+        )
+    })?;
     if !valid {
-        store.record_login_failure(user, address, now)?;
-        tracing::warn!(user, address, "login failed");
+        tracing::warn!(user = shown, address, "login failed");
         return Ok(LoginOutcome::WrongCredentials);
     }
     let token = random_token();
-    store.insert_session(&SessionRow {
+    let session = SessionRow {
         token_hash: token_hash(&token),
-        user_name: user.to_owned(),
+        user_name: user.clone(),
         csrf_token: random_token(),
         created_at: crate::db::models::to_db_time(now),
         expires_at: crate::db::models::to_db_time(now + Duration::hours(SESSION_HOURS)),
-    })?;
-    tracing::info!(user, "admin logged in");
+    };
+    write_store!(state.db, |s| s.write(|s| {
+        s.delete_login_failure(attempt)?;
+        s.insert_session(&session)
+    }))?;
+    tracing::info!(user, address, "admin logged in");
     Ok(LoginOutcome::LoggedIn { token })
 }
 
@@ -231,13 +263,12 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-/// Only paths inside the admin area are followed after a login.
+/// Where a login goes afterwards: the admin by default, a path on this site if asked for
+/// (`security::safe_path`), else `/`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with("/admin") && !n.starts_with("//") && !n.contains('\\') => {
-            n.to_owned()
-        }
-        _ => "/admin".to_owned(),
+    match next.filter(|n| !n.is_empty()) {
+        None => "/admin".to_owned(),
+        Some(n) => crate::web::security::safe_path(n).unwrap_or_else(|| "/".to_owned()),
     }
 }
 
@@ -253,14 +284,29 @@ pub async fn log_out(state: &AppState, session: &AdminSession) -> Result<(), Sto
     write_store!(state.db, |s| s.delete_session(&hash))
 }
 
-pub fn logout_cookie(req: &HttpRequest) -> Cookie<'static> {
-    removal(req, SESSION_COOKIE)
+/// "Log out everywhere": ends every session of the user, this one included, audited.
+pub async fn end_all_sessions(state: &AppState, session: &AdminSession) -> Result<(), StoreError> {
+    let user = session.user.clone();
+    let now = domain::now();
+    write_store!(state.db, |s| s.write(|s| {
+        let ended = s.delete_sessions_of(&user)?.to_string();
+        crate::ingest::resolve::audit(
+            s,
+            &crate::ingest::resolve::Audit {
+                actor: &user,
+                action: "sessions.end_all",
+                subject: &format!("user:{user}"),
+                before: Some(&ended),
+                after: Some("0"),
+                note: None,
+            },
+            now,
+        )
+    }))
 }
 
-/// The peer's address, for counting failed logins.
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+pub fn logout_cookie(req: &HttpRequest) -> Cookie<'static> {
+    removal(req, SESSION_COOKIE)
 }
 
 #[cfg(test)]
@@ -268,17 +314,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_stays_inside_the_admin_area() {
+    fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/admin/queue?x=1")), "/admin/queue?x=1");
+        assert_eq!(safe_next(Some("/pay/x")), "/pay/x");
         for bad in [
             "https://evil.example",
             "//evil.example",
-            "/pay/x",
+            "/\t/evil.example",
             "/admin\\..\\x",
         ] {
-            assert_eq!(safe_next(Some(bad)), "/admin", "{bad}");
+            assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/admin");
+        assert_eq!(safe_next(Some("")), "/admin");
     }
 
     #[test]
