@@ -181,6 +181,7 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ),
     ("Secure token", "Secure token"),
     ("Reveal", "Hiện"),
+    ("Metrics token", "Token số liệu (metrics)"),
     (
         "An order code is 1 to 32 letters and digits.",
         "Mã đơn hàng gồm 1 đến 32 chữ cái và chữ số.",

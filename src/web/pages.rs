@@ -18,9 +18,8 @@ struct IndexPage {
 }
 
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let info = req.connection_info();
     let page = IndexPage {
-        webhook_url: format!("{}://{}/webhooks/casso", info.scheme(), info.host()),
+        webhook_url: format!("{}/webhooks/casso", super::client::site_url(&req)),
         database: match state.settings.database_kind {
             DatabaseKind::Sqlite => "SQLite",
             DatabaseKind::Postgres => "PostgreSQL",

@@ -609,9 +609,19 @@ async fn cancel_settings_and_rejected_elements(backend: Backend) {
     let (_, settings) = get(&client, &app, "/admin/settings").await;
     assert!(settings.contains("/webhooks/casso"));
     assert!(!settings.contains(SECURE_TOKEN), "hidden until revealed");
-    let r = post(&client, &app, "/admin/settings/reveal", &[("csrf", &csrf)]).await;
+    assert!(!settings.contains(METRICS_TOKEN), "hidden until revealed");
+    let reveal = [("csrf", csrf.as_str()), ("secret", "casso_secure_token")];
+    let r = post(&client, &app, "/admin/settings/reveal", &reveal).await;
     assert_eq!(r.headers()["cache-control"], "no-store");
-    assert!(r.text().await.unwrap().contains(SECURE_TOKEN));
+    let shown = r.text().await.unwrap();
+    assert!(shown.contains(SECURE_TOKEN) && !shown.contains(METRICS_TOKEN));
+    let reveal = [("csrf", csrf.as_str()), ("secret", "metrics_token")];
+    let r = post(&client, &app, "/admin/settings/reveal", &reveal).await;
+    let shown = r.text().await.unwrap();
+    assert!(shown.contains(METRICS_TOKEN) && !shown.contains(SECURE_TOKEN));
+    let reveal = [("csrf", csrf.as_str()), ("secret", "api_key")];
+    let r = post(&client, &app, "/admin/settings/reveal", &reveal).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "the API key is not kept");
     let (_, tester) = get(
         &client,
         &app,

@@ -856,6 +856,8 @@ pub async fn order(
     let Some((order, transactions, history)) = loaded else {
         return Err(not_found());
     };
+    // Past `expires_at` it reads as expired before the sweep stores it, as everywhere.
+    let order = order.seen_at(domain::now());
     render(&OrderPage {
         nav: Nav::new(&req, &session, "orders"),
         can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
@@ -937,7 +939,7 @@ struct SettingsPage {
     lang: Lang,
     nav: Nav,
     webhook_url: String,
-    token: Option<String>,
+    secrets: Vec<SecretRow>,
     patterns: Vec<String>,
     description: String,
     normalised: String,
@@ -950,13 +952,10 @@ async fn settings_page(
     state: &AppState,
     session: &AdminSession,
     description: Option<String>,
-    token: Option<String>,
+    revealed: Option<(Secret, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::of(req);
-    let webhook_url = {
-        let info = req.connection_info();
-        format!("{}://{}/webhooks/casso", info.scheme(), info.host())
-    };
+    let webhook_url = format!("{}/webhooks/casso", crate::web::client::site_url(req));
     let description = description.unwrap_or_default();
     let tested = !description.is_empty();
     let normalised = matching::normalise(&description);
@@ -979,7 +978,17 @@ async fn settings_page(
     render(&SettingsPage {
         nav: Nav::new(req, session, "settings"),
         webhook_url,
-        token,
+        secrets: [Secret::CassoSecureToken, Secret::MetricsToken]
+            .into_iter()
+            .map(|secret| SecretRow {
+                name: secret.name(),
+                key: secret.key(),
+                value: revealed
+                    .as_ref()
+                    .filter(|(shown, _)| *shown == secret)
+                    .map(|(_, value)| value.clone()),
+            })
+            .collect(),
         patterns: state.settings.matching.pattern_sources.clone(),
         description,
         normalised,
@@ -1002,23 +1011,63 @@ pub async fn settings(
     settings_page(&req, &state, &session, description, None).await
 }
 
-/// Shows the secure token once, on a POST (so it never sits in a URL or a cache), audited.
+/// The secrets an admin may see again (the others are kept as digests, or are the admin's own).
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Secret {
+    CassoSecureToken,
+    MetricsToken,
+}
+
+impl Secret {
+    fn key(self) -> &'static str {
+        match self {
+            Secret::CassoSecureToken => "casso_secure_token",
+            Secret::MetricsToken => "metrics_token",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Secret::CassoSecureToken => "Secure token",
+            Secret::MetricsToken => "Metrics token",
+        }
+    }
+}
+
+/// A secret on the settings page: hidden behind a reveal button, or shown.
+pub struct SecretRow {
+    name: &'static str,
+    key: &'static str,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RevealForm {
+    csrf: String,
+    /// The Casso token when not named (the form of earlier versions).
+    secret: Option<Secret>,
+}
+
+/// Shows one secret, on a POST (so it never sits in a URL or a cache), audited.
 pub async fn reveal_token(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AdminSession,
-    form: web::Form<CsrfForm>,
+    form: web::Form<RevealForm>,
 ) -> Result<HttpResponse, actix_web::Error> {
     session
         .check_csrf(&form.csrf)
         .map_err(|e: CsrfRefused| actix_web::Error::from(e))?;
+    let secret = form.secret.unwrap_or(Secret::CassoSecureToken);
     let (actor, now) = (session.user.clone(), domain::now());
+    let subject = format!("settings:{}", secret.key());
     write_store!(state.db, |s| resolve::audit(
         s,
         &Audit {
             actor: &actor,
             action: "settings.reveal_token",
-            subject: "settings:casso_secure_token",
+            subject: &subject,
             before: None,
             after: None,
             note: None
@@ -1026,13 +1075,12 @@ pub async fn reveal_token(
         now
     ))
     .map_err(ApiError::from)?;
-    let token = state.secrets.casso_secure_token.expose_secret().to_owned();
-    let mut response = settings_page(&req, &state, &session, None, Some(token)).await?;
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    let value = match secret {
+        Secret::CassoSecureToken => &state.secrets.casso_secure_token,
+        Secret::MetricsToken => &state.secrets.metrics_token,
+    };
+    let revealed = Some((secret, value.expose_secret().to_owned()));
+    Ok(settings_page(&req, &state, &session, None, revealed).await?)
 }
 
 // ---------- notifications and reconciliation ----------
