@@ -621,7 +621,11 @@ async fn cancel_settings_and_rejected_elements(backend: Backend) {
     assert!(shown.contains(METRICS_TOKEN) && !shown.contains(SECURE_TOKEN));
     let reveal = [("csrf", csrf.as_str()), ("secret", "api_key")];
     let r = post(&client, &app, "/admin/settings/reveal", &reveal).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "the API key is not kept");
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "the API key is not kept"
+    );
     let (_, tester) = get(
         &client,
         &app,
