@@ -181,6 +181,16 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ),
     ("Secure token", "Secure token"),
     ("Reveal", "Hiện"),
+    ("Page not found", "Không tìm thấy trang"),
+    ("Go back", "Quay lại"),
+    (
+        "There is no page at this address.",
+        "Không có trang nào ở địa chỉ này.",
+    ),
+    (
+        "There is no order with this code. Check the link the shop gave you.",
+        "Không có đơn hàng nào với mã này. Hãy kiểm tra lại đường dẫn cửa hàng đã gửi cho bạn.",
+    ),
     ("Metrics token", "Token số liệu (metrics)"),
     (
         "An order code is 1 to 32 letters and digits.",

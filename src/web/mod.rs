@@ -116,11 +116,26 @@ async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// No route: JSON for the machine interfaces (`/api`, `/webhooks`), a page for people elsewhere.
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(
-        "not_found",
-        format!("no such endpoint: {} {}", req.method(), req.path()),
-    ))
+    let path = req.path();
+    if path.starts_with("/api/") || path.starts_with("/webhooks/") || path == "/metrics" {
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("no such endpoint: {} {}", req.method(), path),
+        ));
+    }
+    let back = if path.starts_with("/admin") {
+        "/admin"
+    } else {
+        "/"
+    };
+    Ok(pages::ErrorPage::not_found(
+        i18n::Lang::of(&req),
+        "There is no page at this address.",
+        back,
+    )
+    .response())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::error::ApiError;
+use super::i18n::Lang;
 use super::state::AppState;
 use crate::config::DatabaseKind;
 
@@ -27,6 +28,50 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         version: env!("CARGO_PKG_VERSION"),
     };
     render(&page)
+}
+
+/// An HTML error page in the reader's language, for pages people open (`/pay`, `/admin`); the
+/// API and webhooks answer errors in JSON.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub lang: Lang,
+    pub status: u16,
+    /// English keys of `i18n`.
+    pub title: &'static str,
+    pub message: &'static str,
+    pub back: &'static str,
+    pub back_label: &'static str,
+}
+
+impl ErrorPage {
+    /// "Not found", with a way back to `back`.
+    pub fn not_found(lang: Lang, message: &'static str, back: &'static str) -> ErrorPage {
+        ErrorPage {
+            lang,
+            status: 404,
+            title: "Page not found",
+            message,
+            back,
+            back_label: "Go back",
+        }
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+        match self.render() {
+            Ok(html) => HttpResponse::build(status)
+                .content_type("text/html; charset=utf-8")
+                .body(html),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed");
+                HttpResponse::build(status)
+                    .content_type("text/plain; charset=utf-8")
+                    .body(self.title)
+            }
+        }
+    }
 }
 
 pub fn render(page: &impl Template) -> Result<HttpResponse, ApiError> {

@@ -11,7 +11,7 @@ use super::admin::views::amount;
 use super::api::orders::wait_for_change;
 use super::error::ApiError;
 use super::i18n::Lang;
-use super::pages::render;
+use super::pages::{render, ErrorPage};
 use super::state::AppState;
 use crate::config::Settings;
 use crate::domain::{self, Order, OrderCode, OrderStatus};
@@ -100,6 +100,8 @@ struct PayPage {
     messages: Vec<(&'static str, &'static str)>,
 }
 
+const NO_SUCH_ORDER: &str = "There is no order with this code. Check the link the shop gave you.";
+
 async fn load(state: &AppState, code: &str) -> Result<Order, ApiError> {
     let missing = || ApiError::not_found("order_not_found", "there is no such order");
     let code = OrderCode::parse(code).map_err(|_| missing())?;
@@ -117,7 +119,14 @@ pub async fn page(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::of(&req);
-    let order = load(&state, &code).await?;
+    let order = match load(&state, &code).await {
+        Ok(order) => order,
+        // A mistyped link: a page the customer can read, not JSON.
+        Err(e) if e.status == actix_web::http::StatusCode::NOT_FOUND => {
+            return Ok(ErrorPage::not_found(lang, NO_SUCH_ORDER, "/").response());
+        }
+        Err(e) => return Err(e),
+    };
     let open = order.status.is_open();
     let page = PayPage {
         code: order.code.to_string(),

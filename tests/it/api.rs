@@ -358,7 +358,14 @@ async fn health_and_unknown_routes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (status, body) = reply(app.client.get(app.url("/healthz")).send().await.unwrap()).await;
     assert_eq!((status, body), (200, json!({"status": "ok"})));
-    let (status, body) = reply(app.client.get(app.url("/nope")).send().await.unwrap()).await;
+    let (status, body) = reply(
+        app.client
+            .get(app.url("/api/v1/nope"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (404, Some("not_found"))

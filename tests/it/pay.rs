@@ -121,6 +121,31 @@ async fn payment_page_without_bank_and_unknown_orders(backend: Backend) {
             "{path}"
         );
     }
+    // A mistyped link is a page in the reader's language, never raw JSON.
+    for (path, language, text) in [
+        ("/pay/DH404", "vi", "Không có đơn hàng nào với mã này"),
+        ("/pay/not-a-code", "en", "There is no order with this code"),
+        ("/no-such-page", "vi", "Không tìm thấy trang"),
+    ] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .header("Accept-Language", language)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        let html = response.text().await.unwrap();
+        assert!(html.contains(text), "{path}: {html}");
+    }
     assert_eq!(
         app.client
             .get(app.url("/pay/DH1/status?wait=99"))
