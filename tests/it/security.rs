@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::on_both_backends;
+use crate::webhook_v2::post_v2;
 
 on_both_backends!(
     metrics_need_their_token_and_random_paths_add_no_series,
@@ -292,30 +293,17 @@ fn v2_body(id: u64, description: &str, amount: i64) -> Value {
     }})
 }
 
-async fn post_v2(app: &TestApp, body: Vec<u8>, signature: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url("/webhooks/casso"))
-        .header("Content-Type", "application/json")
-        .header("X-Casso-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    reply(response).await
-}
-
 async fn v2_header_is_checked_before_the_body_is_read(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("PAYMATCH_CASSO_WEBHOOK_KEY", V2_KEY)]).await;
     let now = chrono::Utc::now().timestamp_millis();
     // Over the 1 MiB limit: a 413 would mean the body was read before the header was judged.
-    let big = vec![b' '; 2 * 1024 * 1024];
+    let big = " ".repeat(2 * 1024 * 1024);
     let stale = format!("t={},v1={}", now - 3_600_000, "ab".repeat(64));
     for header in ["nonsense", "t=abc,v1=00", &stale] {
-        let (status, reply) = post_v2(&app, big.clone(), header).await;
+        let (status, reply) = post_v2(&app, &big, header).await;
         assert_eq!(status, 401, "{header}: {reply}");
     }
-    let (_, reply) = post_v2(&app, big.clone(), &stale).await;
+    let (_, reply) = post_v2(&app, &big, &stale).await;
     assert!(
         reply["error"]["message"]
             .as_str()
@@ -325,7 +313,7 @@ async fn v2_header_is_checked_before_the_body_is_read(backend: Backend) {
     );
     // A fresh, well-formed header gets its body read: the limit then applies.
     let fresh = format!("t={now},v1={}", "ab".repeat(64));
-    assert_eq!(post_v2(&app, big, &fresh).await.0, 413);
+    assert_eq!(post_v2(&app, &big, &fresh).await.0, 413);
     assert!(app.all_transactions().await.is_empty());
 }
 
@@ -345,14 +333,14 @@ async fn v2_body_with_a_repeated_key_is_refused(backend: Backend) {
         r#""amount":5000,"amount":500000"#,
         1,
     );
-    let (status, reply) = post_v2(&app, body.into_bytes(), &signature).await;
+    let (status, reply) = post_v2(&app, &body, &signature).await;
     assert_eq!(status, 400, "{reply}");
     assert_eq!(reply["error"]["code"], "duplicate_key");
     assert!(app.all_transactions().await.is_empty());
     let (_, order) = app.get_order("DH42").await;
     assert_eq!(order["status"], "pending");
     // The same delivery without the repeated key goes through.
-    let (status, reply) = post_v2(&app, signed_value.to_string().into_bytes(), &signature).await;
+    let (status, reply) = post_v2(&app, &signed_value.to_string(), &signature).await;
     assert_eq!(status, 200, "{reply}");
     let (_, order) = app.get_order("DH42").await;
     assert_eq!(order["status"], "paid");
@@ -381,7 +369,7 @@ async fn v1_can_be_switched_off(backend: Backend) {
         chrono::Utc::now().timestamp_millis(),
     )
     .unwrap();
-    let (status, reply) = post_v2(&app, body.to_string().into_bytes(), &signature).await;
+    let (status, reply) = post_v2(&app, &body.to_string(), &signature).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(app.all_transactions().await.len(), 1);
 }

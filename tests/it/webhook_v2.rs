@@ -21,7 +21,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-async fn post_v2(app: &TestApp, body: &str, signature: &str) -> (u16, Value) {
+pub(crate) async fn post_v2(app: &TestApp, body: &str, signature: &str) -> (u16, Value) {
     let response = app
         .client
         .post(app.url("/webhooks/casso"))
