@@ -11,7 +11,7 @@ use crate::axe;
 use crate::browser::{screenshot_dir, within, Browser, PHONE, WAIT};
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
-use crate::pay::{decode_qr, emv_field, BANK};
+use crate::pay::{decode_qr, emv_field, with_shop, BANK};
 
 const DESKTOP: (&str, u32, u32) = ("desktop", 1366, 900);
 const ACCOUNT: &str = "0011001234567";
@@ -217,9 +217,8 @@ async fn wait_for_status(app: &TestApp, code: &str, status: &str) {
 #[tokio::test]
 async fn screenshots_of_the_pay_page_states() {
     within(async {
-        let mut settings = BANK.to_vec();
-        settings.push(("PAYMATCH_SHOP_NAME", "Cửa hàng Hoa Mai — đồ gốm thủ công"));
-        let app = TestApp::spawn_with(Backend::Sqlite, &settings).await;
+        let shop = with_shop("Cửa hàng Hoa Mai — đồ gốm thủ công");
+        let app = TestApp::spawn_with(Backend::Sqlite, &shop).await;
         let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
         let later = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
         for (code, amount, expires) in [

@@ -25,15 +25,7 @@ async fn payment_page_with_qr(backend: Backend) {
     app.create_order(json!({"code": "DH42", "amount": 150000, "reference": "internal-ref"}))
         .await;
     app.transfer(1, "DH42 first half", json!(50000)).await;
-    let page = app
-        .client
-        .get(app.url("/pay/dh42"))
-        .header("Accept-Language", "en")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let html = page_of(&app, "dh42", "en").await;
     for shown in [
         "DH42",
         "100,000 ₫",
@@ -82,16 +74,7 @@ async fn payment_page_with_qr(backend: Backend) {
                "version": "paid:150000", "amount": "150000", "amount_received": "150000",
                "amount_due": "0", "expires_at": null, "qr_url": null, "app_links": {}})
     );
-    let html = app
-        .client
-        .get(app.url("/pay/DH42"))
-        .header("Accept-Language", "vi")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(&app, "DH42", "vi").await;
     assert!(html.contains("Đã thanh toán"));
     assert!(!html.contains("qr.svg"), "no QR once paid");
 }
@@ -99,15 +82,7 @@ async fn payment_page_with_qr(backend: Backend) {
 async fn payment_page_without_bank_and_unknown_orders(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.create_order(json!({"code": "DH1", "amount": 10})).await;
-    let html = app
-        .client
-        .get(app.url("/pay/DH1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(&app, "DH1", "en").await;
     assert!(html.contains("has not set up its bank account"));
     assert_eq!(
         app.client
@@ -164,6 +139,13 @@ async fn payment_page_without_bank_and_unknown_orders(backend: Backend) {
             .status(),
         422
     );
+}
+
+/// The receiving account and a shop name of its own.
+pub(crate) fn with_shop(name: &'static str) -> Vec<(&'static str, &'static str)> {
+    let mut settings = BANK.to_vec();
+    settings.push(("PAYMATCH_SHOP_NAME", name));
+    settings
 }
 
 /// The VietQR payload an image shows, read by `zbarimg` (Debian's zbar-tools); `extension`
@@ -233,22 +215,11 @@ async fn status_of(app: &TestApp, path: &str) -> Value {
 /// exactly that amount; a waiting status feed wakes for an amount that changed without a new
 /// status, and answers at once when the page's `seen` version is already stale.
 async fn status_and_qr_follow_every_transfer(backend: Backend) {
-    let mut settings = BANK.to_vec();
-    settings.push(("PAYMATCH_SHOP_NAME", "Cửa hàng Hoa Mai"));
-    let app = TestApp::spawn_with(backend, &settings).await;
+    let app = TestApp::spawn_with(backend, &with_shop("Cửa hàng Hoa Mai")).await;
     let expires = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
     app.create_order(json!({"code": "DH43", "amount": 300000, "expires_at": expires}))
         .await;
-    let html = app
-        .client
-        .get(app.url("/pay/DH43"))
-        .header("Accept-Language", "vi")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(&app, "DH43", "vi").await;
     for shown in [
         "Cửa hàng Hoa Mai",
         "300.000 ₫",
@@ -299,15 +270,7 @@ async fn status_and_qr_follow_every_transfer(backend: Backend) {
     assert_eq!(third["qr_url"], "/pay/DH43/qr.svg?due=150000");
     assert_eq!(third["amount_due"], "150000");
     assert_eq!(qr_amount(&app, "DH43").await.as_deref(), Some("150000"));
-    let html = app
-        .client
-        .get(app.url("/pay/DH43"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_of(&app, "DH43", "en").await;
     assert!(html.contains("/pay/DH43/qr.svg?due=150000"));
     assert!(html.contains("data-copy=\"150000\""), "the amount to copy");
 }
@@ -327,9 +290,7 @@ async fn page_of(app: &TestApp, code: &str, language: &str) -> String {
 /// Paid, overpaid, cancelled and expired pages state the outcome and ask for nothing: no
 /// account, no QR, no app link; their QR address is 404 and their feed says closed.
 async fn closed_orders_ask_for_no_money(backend: Backend) {
-    let mut settings = BANK.to_vec();
-    settings.push(("PAYMATCH_SHOP_NAME", "Hoa Mai"));
-    let app = TestApp::spawn_with(backend, &settings).await;
+    let app = TestApp::spawn_with(backend, &with_shop("Hoa Mai")).await;
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
     for (code, expires) in [
         ("DH51", None),
