@@ -91,6 +91,8 @@ pub struct Settings {
     pub bank_bin: Option<String>,
     pub bank_account: Option<String>,
     pub bank_account_name: Option<String>,
+    /// The shop's name on payment pages; unset: the receiving account's name.
+    pub shop_name: Option<String>,
     pub log_format: LogFormat,
     pub trusted_proxies: TrustedProxies,
     pub matching: MatchingSettings,
@@ -129,6 +131,7 @@ struct RawSettings {
     bank_bin: Option<String>,
     bank_account: Option<String>,
     bank_account_name: Option<String>,
+    shop_name: Option<String>,
     log_format: Option<String>,
     #[serde(default, deserialize_with = "lenient::comma_list")]
     trusted_proxies: Option<String>,
@@ -417,6 +420,7 @@ impl RawSettings {
             bank_bin: non_empty(self.bank_bin),
             bank_account: non_empty(self.bank_account),
             bank_account_name: non_empty(self.bank_account_name),
+            shop_name: non_empty(self.shop_name),
             log_format,
             trusted_proxies,
             matching: MatchingSettings {

@@ -95,6 +95,11 @@ const STATIC_FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/style.css"),
     ),
     (
+        "pay.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/pay.css"),
+    ),
+    (
         "pay.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/pay.js"),

@@ -26,9 +26,9 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// The longest one test may take, browser start included.
-const TEST_LIMIT: Duration = Duration::from_secs(180);
+pub(crate) const TEST_LIMIT: Duration = Duration::from_secs(180);
 /// The longest wait for a page, an element or a condition.
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 const BANK: &[(&str, &str)] = &[
     ("PAYMATCH_BANK_BIN", "970436"),
@@ -37,7 +37,7 @@ const BANK: &[(&str, &str)] = &[
 ];
 
 /// Runs a test body with an overall time limit; dropping it on timeout ends its browser.
-async fn within<F: Future<Output = ()>>(test: F) {
+pub(crate) async fn within<F: Future<Output = ()>>(test: F) {
     tokio::time::timeout(TEST_LIMIT, test)
         .await
         .expect("the browser test took too long");
@@ -76,8 +76,8 @@ impl Drop for Driver {
     }
 }
 
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     base: String,
     // Dropped after `client`: ends the processes, then removes the profile.
     _driver: Driver,
@@ -91,7 +91,7 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    async fn start(app: &TestApp) -> Browser {
+    pub(crate) async fn start(app: &TestApp) -> Browser {
         let port = free_port();
         let profile = tempfile::tempdir().expect("profile dir");
         let child = Command::new(CHROMEDRIVER)
@@ -158,21 +158,21 @@ impl Browser {
     }
 
     /// Ends the session cleanly (Chromium quits), then the driver.
-    async fn quit(self) {
+    pub(crate) async fn quit(self) {
         let Browser {
             client, _driver, ..
         } = self;
         let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
     }
 
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
             .await
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
     }
 
-    async fn js(&self, script: &str) -> Value {
+    pub(crate) async fn js(&self, script: &str) -> Value {
         self.client
             .execute(script, Vec::new())
             .await
@@ -181,7 +181,7 @@ impl Browser {
 
     /// Waits until `script` (a function body) returns true; errors (a page loading) count as
     /// not yet.
-    async fn wait_js(&self, script: &str, timeout: Duration) {
+    pub(crate) async fn wait_js(&self, script: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Value::Bool(true)) = self.client.execute(script, Vec::new()).await {
@@ -196,7 +196,7 @@ impl Browser {
         }
     }
 
-    async fn wait_path(&self, path: &str) {
+    pub(crate) async fn wait_path(&self, path: &str) {
         self.wait_js(
             &format!("return location.pathname === {};", json!(path)),
             WAIT,
@@ -204,7 +204,7 @@ impl Browser {
         .await;
     }
 
-    async fn find(&self, locator: Locator<'_>) -> Element {
+    pub(crate) async fn find(&self, locator: Locator<'_>) -> Element {
         match self.client.wait().at_most(WAIT).for_element(locator).await {
             Ok(element) => element,
             Err(e) => {
@@ -215,12 +215,12 @@ impl Browser {
         }
     }
 
-    async fn css(&self, selector: &str) -> Element {
+    pub(crate) async fn css(&self, selector: &str) -> Element {
         self.find(Locator::Css(selector)).await
     }
 
     /// The element's text as written in the page (no CSS text-transform), trimmed.
-    async fn text_of(&self, selector: &str) -> String {
+    pub(crate) async fn text_of(&self, selector: &str) -> String {
         let element = self.css(selector).await;
         element
             .prop("textContent")
@@ -231,7 +231,7 @@ impl Browser {
             .to_owned()
     }
 
-    async fn class_of(&self, selector: &str) -> String {
+    pub(crate) async fn class_of(&self, selector: &str) -> String {
         self.css(selector)
             .await
             .attr("class")
@@ -240,7 +240,7 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    async fn body_text(&self) -> String {
+    pub(crate) async fn body_text(&self) -> String {
         self.js("return document.body.innerText;")
             .await
             .as_str()
@@ -249,7 +249,7 @@ impl Browser {
     }
 
     /// The HTTP status of the page now shown.
-    async fn response_status(&self) -> u64 {
+    pub(crate) async fn response_status(&self) -> u64 {
         self.js("return performance.getEntriesByType('navigation')[0].responseStatus;")
             .await
             .as_u64()
@@ -441,7 +441,7 @@ async fn the_payment_page_turns_paid_by_itself(backend: Backend) {
                 WAIT,
             )
             .await;
-        assert_eq!(browser.text_of("#due").await, "250,000 VND");
+        assert_eq!(browser.text_of("#due").await, "250,000 ₫");
         assert_eq!(browser.text_of("#content").await, code);
         let text = browser.body_text().await;
         for expected in ["Vietcombank", "0011001234567", "CONG TY ABC"] {
@@ -532,10 +532,10 @@ async fn descriptions_are_shown_as_text(backend: Backend) {
 
 // ---------- screenshots ----------
 
-const PHONE: (&str, u32, u32) = ("phone", 390, 844);
+pub(crate) const PHONE: (&str, u32, u32) = ("phone", 390, 844);
 const DESKTOP: (&str, u32, u32) = ("desktop", 1280, 900);
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -543,7 +543,7 @@ fn screenshot_dir() -> PathBuf {
 
 impl Browser {
     /// Sizes the window so that the page's viewport is `width` × `height` CSS pixels.
-    async fn viewport(&self, width: u32, height: u32) {
+    pub(crate) async fn viewport(&self, width: u32, height: u32) {
         self.client.set_window_size(width, height).await.unwrap();
         let inner = self
             .js("return [window.innerWidth, window.innerHeight];")
@@ -556,7 +556,12 @@ impl Browser {
 
     /// Saves `<name>-<size>.png`: the whole page at that width (at least the viewport tall),
     /// and one line about horizontal overflow in `layout.txt`.
-    async fn screenshot(&self, name: &str, size: (&str, u32, u32), layout: &mut Vec<String>) {
+    pub(crate) async fn screenshot(
+        &self,
+        name: &str,
+        size: (&str, u32, u32),
+        layout: &mut Vec<String>,
+    ) {
         let (label, width, height) = size;
         self.viewport(width, height).await;
         let full = self

@@ -374,11 +374,23 @@ pub async fn get(
 }
 
 /// `?wait=S`: holds the answer until the order's status differs from `order`'s or S seconds
-/// (at most 60) pass. Changes in this process wake it at once; others are seen by polling.
+/// (at most 60) pass.
 pub async fn wait_for_change(
+    state: &AppState,
+    order: Order,
+    wait: Option<&str>,
+) -> Result<Order, ApiError> {
+    let initial = order.status;
+    wait_until(state, order, wait, move |o| o.status != initial).await
+}
+
+/// `?wait=S`: holds the answer until `changed` holds for the order or S seconds (at most 60)
+/// pass. Changes in this process wake it at once; others are seen by polling.
+pub async fn wait_until(
     state: &AppState,
     mut order: Order,
     wait: Option<&str>,
+    changed: impl Fn(&Order) -> bool,
 ) -> Result<Order, ApiError> {
     let wait = match wait {
         None => 0,
@@ -399,14 +411,13 @@ pub async fn wait_for_change(
     let mut events = state.order_events.subscribe();
     // Read again after subscribing, so a change between the caller's read and now is seen.
     let code = order.code.clone();
-    let initial = order.status;
     order = load_order(state, &code).await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
-    while order.status == initial && tokio::time::Instant::now() < deadline {
+    while !changed(&order) && tokio::time::Instant::now() < deadline {
         let poll = tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + WAIT_POLL));
         tokio::select! {
             event = events.recv() => {
-                if matches!(&event, Ok(changed) if *changed != code) {
+                if matches!(&event, Ok(other) if *other != code) {
                     continue;
                 }
             }

@@ -5,65 +5,21 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::admin::views::amount;
-use super::api::orders::wait_for_change;
+use super::api::orders::wait_until;
 use super::error::ApiError;
 use super::i18n::Lang;
 use super::pages::{render, ErrorPage};
 use super::state::AppState;
-use crate::config::Settings;
-use crate::domain::{self, Order, OrderCode, OrderStatus};
+use crate::domain::{self, Order, OrderCode};
 use crate::vietqr::{Initiation, VietQr};
 use crate::with_store;
+use view::{PayView, Receiving};
 
-/// Banks' short names by BIN (NAPAS), for the page; an unknown BIN shows as the number.
-const BANKS: &[(&str, &str)] = &[
-    ("970436", "Vietcombank"),
-    ("970415", "VietinBank"),
-    ("970418", "BIDV"),
-    ("970405", "Agribank"),
-    ("970407", "Techcombank"),
-    ("970422", "MB Bank"),
-    ("970416", "ACB"),
-    ("970432", "VPBank"),
-    ("970423", "TPBank"),
-    ("970403", "Sacombank"),
-    ("970437", "HDBank"),
-    ("970441", "VIB"),
-    ("970443", "SHB"),
-    ("970426", "MSB"),
-    ("970448", "OCB"),
-    ("970431", "Eximbank"),
-    ("970449", "LPBank"),
-    ("970440", "SeABank"),
-    ("970428", "Nam A Bank"),
-    ("970454", "Viet Capital Bank"),
-];
+mod banks;
+mod view;
 
-fn bank_name(bin: &str) -> String {
-    BANKS
-        .iter()
-        .find(|(b, _)| *b == bin)
-        .map_or_else(|| bin.to_owned(), |(_, name)| (*name).to_owned())
-}
-
-struct Account<'a> {
-    bin: &'a str,
-    number: &'a str,
-    name: &'a str,
-}
-
-fn account(settings: &Settings) -> Option<Account<'_>> {
-    Some(Account {
-        bin: settings.bank_bin.as_deref()?,
-        number: settings.bank_account.as_deref()?,
-        name: settings.bank_account_name.as_deref().unwrap_or(""),
-    })
-}
-
-fn qr_for<'a>(order: &'a Order, account: &Account<'a>) -> VietQr<'a> {
+fn qr_for<'a>(order: &'a Order, account: &Receiving<'a>) -> VietQr<'a> {
     VietQr {
         initiation: Initiation::Dynamic,
         bank_bin: account.bin,
@@ -73,31 +29,13 @@ fn qr_for<'a>(order: &'a Order, account: &Account<'a>) -> VietQr<'a> {
     }
 }
 
-/// The message a customer reads for each status.
-fn status_message(status: OrderStatus) -> &'static str {
-    match status {
-        OrderStatus::Pending => "Waiting for your transfer…",
-        OrderStatus::PartiallyPaid => "Partly paid: please transfer the rest.",
-        OrderStatus::Paid | OrderStatus::Overpaid => "Paid. Thank you!",
-        OrderStatus::Cancelled => "This order was cancelled.",
-        OrderStatus::Expired => "This order has expired.",
-    }
-}
-
 #[derive(Template)]
 #[template(path = "pay.html")]
 struct PayPage {
     lang: Lang,
-    code: String,
-    status: &'static str,
-    message: &'static str,
-    open: bool,
-    amount: String,
-    due: String,
-    received: String,
-    currency: String,
-    bank: Option<(String, String, String)>,
-    messages: Vec<(&'static str, &'static str)>,
+    /// The shop's name: `shop_name`, else the receiving account's name.
+    shop: Option<String>,
+    view: PayView,
 }
 
 const NO_SUCH_ORDER: &str = "There is no order with this code. Check the link the shop gave you.";
@@ -127,26 +65,14 @@ pub async fn page(
         }
         Err(e) => return Err(e),
     };
-    let open = order.status.is_open();
+    let settings = &state.settings;
     let page = PayPage {
-        code: order.code.to_string(),
-        status: order.status.as_str(),
-        message: lang.t(status_message(order.status)),
-        open,
-        amount: amount(order.amount, lang),
-        due: amount(order.amount_due(), lang),
-        received: amount(order.amount_received, lang),
-        currency: order.currency.clone(),
-        // A closed order takes no more payments: no account to pay into.
-        bank: account(&state.settings)
-            .filter(|_| open)
-            .map(|a| (bank_name(a.bin), a.number.to_owned(), a.name.to_owned())),
-        // The script swaps these in when the status changes.
-        messages: OrderStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), lang.t(status_message(*s))))
-            .collect(),
         lang,
+        shop: settings
+            .shop_name
+            .clone()
+            .or_else(|| settings.bank_account_name.clone()),
+        view: PayView::new(&order, Receiving::of(settings).as_ref(), lang),
     };
     let mut response = render(&page)?;
     response.headers_mut().insert(
@@ -156,6 +82,8 @@ pub async fn page(
     Ok(response)
 }
 
+/// The QR code for the amount due now, whatever the address's `due=` says (that only makes
+/// each amount a new image for the browser); never stored by caches.
 pub async fn qr_svg(
     state: web::Data<AppState>,
     code: web::Path<String>,
@@ -167,7 +95,7 @@ pub async fn qr_svg(
             "the order takes no more payments",
         ));
     }
-    let account = account(&state.settings).ok_or_else(|| {
+    let account = Receiving::of(&state.settings).ok_or_else(|| {
         ApiError::not_found(
             "no_bank_account",
             "the receiving bank account is not configured",
@@ -185,10 +113,13 @@ pub async fn qr_svg(
 #[derive(Deserialize)]
 pub struct StatusQuery {
     wait: Option<String>,
+    /// The `version` the page shows: the answer waits only while the order is still there.
+    seen: Option<String>,
 }
 
-/// What the page's script polls: the payment facts only, with the amounts also formatted as
-/// the page shows them (in the reader's language).
+/// What the page's script polls: the payment facts, also formatted as the page shows them
+/// (in the reader's language). With `wait`, the answer waits for any change the customer can
+/// see (a second partial payment too, not only a new status).
 pub async fn status(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -197,22 +128,15 @@ pub async fn status(
 ) -> Result<HttpResponse, ApiError> {
     let lang = Lang::of(&req);
     let order = load(&state, &code).await?;
-    let order = wait_for_change(&state, order, query.wait.as_deref()).await?;
-    let with_currency = |m| format!("{} {}", amount(m, lang), order.currency);
+    let seen = query.seen.clone().unwrap_or_else(|| view::version(&order));
+    let order = wait_until(&state, order, query.wait.as_deref(), |o| {
+        view::version(o) != seen
+    })
+    .await?;
+    let view = PayView::new(&order, Receiving::of(&state.settings).as_ref(), lang);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "code": order.code,
-            "status": order.status.as_str(),
-            "paid": order.status.is_paid(),
-            "amount": order.amount,
-            "amount_received": order.amount_received,
-            "amount_due": order.amount_due(),
-            "display": {
-                "amount_received": with_currency(order.amount_received),
-                "amount_due": with_currency(order.amount_due()),
-            },
-        })))
+        .json(view.live(&order)))
 }
 
 #[derive(Deserialize)]
@@ -240,15 +164,4 @@ pub async fn switch_language(
         .insert_header((header::LOCATION, next))
         .cookie(cookie)
         .finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_banks_by_bin() {
-        assert_eq!(bank_name("970436"), "Vietcombank");
-        assert_eq!(bank_name("999999"), "999999");
-    }
 }
