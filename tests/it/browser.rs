@@ -338,14 +338,14 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
 
         // The near code is suggested; following it leads to the preview.
         let suggestion = browser
-            .css("ul.suggestions a[href$='/link?code=DH1023']")
+            .css(".suggestions a[href$='/link?code=DH1023']")
             .await;
         assert_eq!(suggestion.text().await.unwrap().trim(), "DH1023");
         suggestion.click().await.unwrap();
         browser
             .wait_path(&format!("{transaction_page}/link"))
             .await;
-        assert_eq!(browser.text_of("#status-after").await, "paid");
+        assert_eq!(browser.text_of("#status-after").await, "Paid");
         assert!(browser
             .class_of("#status-after")
             .await
@@ -355,7 +355,11 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
 
         browser.css("#confirm-link").await.click().await.unwrap();
         browser.wait_path(&transaction_page).await;
-        assert_eq!(browser.text_of("#tx-status").await, "matched");
+        assert_eq!(browser.text_of("#tx-status").await, "Matched");
+        assert_eq!(
+            browser.text_of("#done[role=status]").await,
+            "The transfer was linked to the order."
+        );
         browser
             .css("a[href='/admin/orders/DH1023']")
             .await
@@ -363,13 +367,13 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
             .await
             .unwrap();
         browser.wait_path("/admin/orders/DH1023").await;
-        assert_eq!(browser.text_of("#order-status").await, "paid");
-        assert_eq!(browser.text_of("#order-received").await, "150,000 VND");
+        assert_eq!(browser.text_of("#order-status").await, "Paid");
+        assert_eq!(browser.text_of("#order-received").await, "150,000 ₫");
 
         browser.goto("/admin/audit").await;
         let actor = browser
             .find(Locator::XPath(
-                "//table[contains(@class,'audit')]//tr[td[contains(@class,'action')][normalize-space()='transaction.link']]/td[2]",
+                "//table[contains(@class,'audit')]//tr[td[@data-action='transaction.link']]/td[2]",
             ))
             .await;
         assert_eq!(actor.text().await.unwrap().trim(), "admin");

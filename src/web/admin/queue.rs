@@ -10,6 +10,7 @@ use super::context::{
     PAGE_SIZE,
 };
 use super::error::AdminError;
+use super::notice::Done;
 use super::session;
 use super::views::{RejectedView, TxView};
 use crate::db::{QueueFilter, Store};
@@ -162,7 +163,11 @@ pub async fn rejected(
     render(&RejectedPage {
         lang: ctx.lang,
         nav: ctx.nav,
-        rows: page.items.iter().map(RejectedView::new).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|row| RejectedView::new(row, ctx.lang))
+            .collect(),
         next_url: page
             .next_cursor
             .map(|c| format!("/admin/rejected?{all}cursor={c}")),
@@ -205,5 +210,8 @@ pub async fn dismiss_rejected(
     if !found {
         return Err(AdminError::NO_PAGE);
     }
-    Ok(redirect("/admin/rejected"))
+    Ok(redirect(&format!(
+        "/admin/rejected?done={}",
+        Done::Dismissed.code()
+    )))
 }
