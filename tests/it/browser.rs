@@ -324,7 +324,9 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
             .create_order(json!({"code": "DH1023", "amount": 150000}))
             .await;
         assert_eq!(status, 201, "{order}");
-        let (status, reply) = app.transfer(7001, "chuyen tien DH1O23", json!(150000)).await;
+        let (status, reply) = app
+            .transfer(7001, "chuyen tien DH1O23", json!(150000))
+            .await;
         assert_eq!((status, &reply["accepted"]), (200, &json!(1)), "{reply}");
 
         let browser = Browser::start(&app).await;
@@ -342,16 +344,18 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
             .await;
         assert_eq!(suggestion.text().await.unwrap().trim(), "DH1023");
         suggestion.click().await.unwrap();
-        browser
-            .wait_path(&format!("{transaction_page}/link"))
-            .await;
+        browser.wait_path(&format!("{transaction_page}/link")).await;
         assert_eq!(browser.text_of("#status-after").await, "Paid");
         assert!(browser
             .class_of("#status-after")
             .await
             .split_whitespace()
             .any(|c| c == "paid"));
-        assert_eq!(order_status(&app, "DH1023").await, "pending", "a preview changes nothing");
+        assert_eq!(
+            order_status(&app, "DH1023").await,
+            "pending",
+            "a preview changes nothing"
+        );
 
         browser.css("#confirm-link").await.click().await.unwrap();
         browser.wait_path(&transaction_page).await;
@@ -680,3 +684,6 @@ async fn screenshots_of_the_main_pages() {
     })
     .await
 }
+
+#[path = "browser_admin.rs"]
+mod browser_admin;
