@@ -116,12 +116,7 @@ async fn admin_pages_fit_and_tell_what_happened() {
 
         // Each action says what it did; undo and cancel ask first.
         let matched = browser.transfer_of_order("DH1009").await;
-        browser
-            .css("#undo button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        browser.click("#undo button[type=submit]").await;
         assert_eq!(
             browser
                 .js("return document.querySelector('#undo').checkValidity();")
@@ -129,69 +124,37 @@ async fn admin_pages_fit_and_tell_what_happened() {
             json!(false),
             "undo asks to confirm first"
         );
-        browser
-            .css("#undo input[name=confirm]")
-            .await
-            .click()
-            .await
-            .unwrap();
-        browser
-            .css("#undo button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        browser.click("#undo input[name=confirm]").await;
+        browser.click("#undo button[type=submit]").await;
         browser
             .expect_done("Undone: the transfer waits for a decision again.")
             .await;
         assert_eq!(browser.current_path().await, matched);
 
         browser
-            .css("input[name=resolution][value=refunded]")
-            .await
-            .click()
-            .await
-            .unwrap();
+            .click("input[name=resolution][value=refunded]")
+            .await;
         browser
-            .css("form[action$='/set-aside'] button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+            .click("form[action$='/set-aside'] button[type=submit]")
+            .await;
         browser.expect_done("The transfer was set aside.").await;
 
         browser.goto("/admin/orders/DH1009").await;
-        browser
-            .css("#cancel input[name=confirm]")
-            .await
-            .click()
-            .await
-            .unwrap();
-        browser
-            .css("#cancel button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        browser.click("#cancel input[name=confirm]").await;
+        browser.click("#cancel button[type=submit]").await;
         browser.expect_done("The order was cancelled.").await;
         assert_eq!(order_status(&app, "DH1009").await, "cancelled");
 
         browser.goto("/admin/rejected").await;
         browser
-            .css("form[action$='/dismiss'] button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+            .click("form[action$='/dismiss'] button[type=submit]")
+            .await;
         browser.expect_done("The element was dismissed.").await;
 
         browser.goto("/admin/settings").await;
         browser
-            .css("form:has(input[name=everywhere]) button[type=submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+            .click("form:has(input[name=everywhere]) button[type=submit]")
+            .await;
         browser
             .expect_done("You are logged out on every device.")
             .await;
@@ -209,6 +172,10 @@ async fn admin_pages_fit_and_tell_what_happened() {
 const WIDE: (&str, u32, u32) = ("desktop-1366", 1366, 900);
 
 impl Browser {
+    async fn click(&self, selector: &str) {
+        self.css(selector).await.click().await.unwrap();
+    }
+
     async fn expect_done(&self, message: &str) {
         assert_eq!(self.text_of("#done[role=status]").await, message);
     }
