@@ -33,6 +33,10 @@ async fn admin_pages_fit_and_tell_what_happened() {
         )
         .await;
 
+        // A browser that states no language gets Vietnamese.
+        let page = reqwest::get(app.url("/admin/login")).await.unwrap();
+        assert!(page.text().await.unwrap().contains(r#"<html lang="vi">"#));
+
         let browser = Browser::start(&app).await;
         browser.login().await;
         let combined = browser.open_from_queue("chuyen gop").await;
