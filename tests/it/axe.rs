@@ -46,3 +46,9 @@ pub(crate) async fn violations(client: &Client) -> Vec<String> {
         other => vec![format!("unexpected axe answer: {other}")],
     }
 }
+
+/// Fails the test with axe-core's findings, if any, on the page now shown.
+pub(crate) async fn assert_accessible(client: &Client, what: &str) {
+    let found = violations(client).await;
+    assert!(found.is_empty(), "axe on {what}:\n{}", found.join("\n"));
+}

@@ -77,11 +77,13 @@ async fn admin_pages_fit_and_tell_what_happened() {
                 "/admin/settings?description=DH1006".to_owned(),
             ),
             ("admin-404", "/admin/orders/NOPE".to_owned()),
+            ("admin-login", "/admin/login".to_owned()),
         ];
         for lang in ["vi", "en"] {
             browser.goto(&format!("/lang/{lang}?next=/admin")).await;
             for (name, path) in &pages {
                 browser.goto(path).await;
+                crate::axe::assert_accessible(&browser.client, &format!("{path} ({lang})")).await;
                 for size in [PHONE, WIDE] {
                     browser
                         .screenshot(&format!("{name}-{lang}"), size, &mut layout)

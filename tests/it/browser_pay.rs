@@ -51,8 +51,7 @@ impl Browser {
     }
 
     async fn assert_accessible(&self, what: &str) {
-        let found = axe::violations(&self.client).await;
-        assert!(found.is_empty(), "axe on {what}:\n{}", found.join("\n"));
+        axe::assert_accessible(&self.client, what).await;
     }
 
     /// A closed order's page: the outcome, and nothing to pay with.

@@ -348,8 +348,10 @@ pub fn daily_chart(days: &[(String, Money)], lang: Lang) -> String {
         .unwrap_or(rust_decimal::Decimal::ONE);
     let slot = width / days.len().max(1) as f64;
     let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {width} {h}" role="img" xmlns="http://www.w3.org/2000/svg">"#,
-        h = height + 40.0
+        r#"<svg class="chart" viewBox="0 0 {width} {h}" role="img" aria-label="{label}" xmlns="http://www.w3.org/2000/svg">"#,
+        h = height + 40.0,
+        // A fixed text of ours (no quotes), so it needs no escaping.
+        label = lang.t("Money received per day (last 30 days)"),
     );
     for (i, (day, money)) in days.iter().enumerate() {
         // Only the drawing is approximate; the figures in the titles are exact.
