@@ -7,6 +7,7 @@
 mod backend;
 mod files;
 pub mod models;
+mod reports;
 pub mod schema;
 mod writer;
 
@@ -17,6 +18,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use reports::{PageStart, Reports, Totals, TransferFilter};
 pub use writer::SqliteWriter;
 
 use crate::config::DatabaseKind;
@@ -35,11 +37,13 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 mod sqlite {
     type Conn = diesel::SqliteConnection;
     include!("queries.rs");
+    include!("report_queries.rs");
 }
 
 mod postgres {
     type Conn = diesel::PgConnection;
     include!("queries.rs");
+    include!("report_queries.rs");
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -309,7 +313,8 @@ pub trait Store {
     fn transaction_status_counts(
         &mut self,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
-    /// (received_at, amount) of matched transactions received since `since`.
+    /// (bank time, amount) of matched transactions the bank dated since `since` (paymatch's
+    /// receive time where the bank gave none).
     fn matched_amounts_since(
         &mut self,
         since: DateTime<Utc>,

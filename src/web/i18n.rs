@@ -283,6 +283,20 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("ignored", "đã gác lại"),
     ("linked", "gán thủ công"),
     ("refunded", "đã hoàn tiền"),
+    // Filters, tabs, totals and exports of the admin's lists.
+    (
+        "Write a day as YYYY-MM-DD",
+        "Nhập ngày theo dạng YYYY-MM-DD",
+    ),
+    (
+        "Not an amount: write 100000, 100.000 or 100k",
+        "Không đọc được số tiền: hãy nhập 100000, 100.000 hoặc 100k",
+    ),
+    (
+        "An amount has at most 4 decimal places",
+        "Số tiền có tối đa 4 chữ số thập phân",
+    ),
+    ("The amount is too large", "Số tiền quá lớn"),
 ];
 
 #[cfg(test)]

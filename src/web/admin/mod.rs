@@ -1,6 +1,8 @@
 //! The admin web UI (`/admin`): server-rendered, usable without JavaScript, every form with a
 //! CSRF token, every page behind a session.
 
+pub mod export;
+pub mod filters;
 pub mod notice;
 pub mod pages;
 pub mod session;
