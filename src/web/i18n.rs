@@ -183,6 +183,22 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("Reveal", "Hiện"),
     ("Page not found", "Không tìm thấy trang"),
     ("Go back", "Quay lại"),
+    ("Bad request", "Yêu cầu không hợp lệ"),
+    (
+        "The address or the form could not be read.",
+        "Không đọc được địa chỉ hoặc biểu mẫu.",
+    ),
+    ("Request refused", "Yêu cầu bị từ chối"),
+    ("Something went wrong", "Đã có lỗi"),
+    (
+        "The page could not be shown. Try again later.",
+        "Không hiển thị được trang. Hãy thử lại sau.",
+    ),
+    ("Try again soon", "Hãy thử lại sau ít phút"),
+    (
+        "The database is unavailable; nothing was changed. Try again in a moment.",
+        "Cơ sở dữ liệu đang không truy cập được; chưa có gì thay đổi. Hãy thử lại sau giây lát.",
+    ),
     (
         "There is no page at this address.",
         "Không có trang nào ở địa chỉ này.",

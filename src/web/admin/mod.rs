@@ -1,51 +1,77 @@
 //! The admin web UI (`/admin`): server-rendered, usable without JavaScript, every form with a
-//! CSRF token, every page behind a session.
+//! CSRF token, every page behind a session; failures are HTML pages (`error::AdminError`).
 
+pub mod audit;
+pub mod context;
+pub mod dashboard;
+pub mod error;
 pub mod export;
 pub mod filters;
+pub mod login;
 pub mod notice;
-pub mod pages;
+pub mod notifications;
+pub mod orders;
+pub mod queue;
+pub mod reconcile;
 pub mod session;
+pub mod settings;
+pub mod transactions;
 pub mod views;
 
-use actix_web::web;
+use actix_web::{middleware, web};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .route("", web::get().to(pages::dashboard))
-            .route("/", web::get().to(pages::dashboard))
-            .route("/login", web::get().to(pages::login_page))
-            .route("/login", web::post().to(pages::login))
-            .route("/logout", web::post().to(pages::logout))
-            .route("/queue", web::get().to(pages::queue))
-            .route("/rejected", web::get().to(pages::rejected))
+            .wrap(middleware::from_fn(error::error_pages))
+            .route("", web::get().to(dashboard::dashboard))
+            .route("/", web::get().to(dashboard::dashboard))
+            .route("/login", web::get().to(login::login_page))
+            .route("/login", web::post().to(login::login))
+            .route("/logout", web::post().to(login::logout))
+            .route("/queue", web::get().to(queue::queue))
+            .route("/rejected", web::get().to(queue::rejected))
             .route(
                 "/rejected/{id}/dismiss",
-                web::post().to(pages::dismiss_rejected),
+                web::post().to(queue::dismiss_rejected),
             )
-            .route("/transactions/{id}", web::get().to(pages::transaction))
+            .route(
+                "/transactions/{id}",
+                web::get().to(transactions::transaction),
+            )
             .route(
                 "/transactions/{id}/link",
-                web::get().to(pages::link_preview),
+                web::get().to(transactions::link_preview),
             )
-            .route("/transactions/{id}/link", web::post().to(pages::link))
+            .route(
+                "/transactions/{id}/link",
+                web::post().to(transactions::link),
+            )
             .route(
                 "/transactions/{id}/set-aside",
-                web::post().to(pages::set_aside),
+                web::post().to(transactions::set_aside),
             )
-            .route("/transactions/{id}/undo", web::post().to(pages::undo))
-            .route("/orders", web::get().to(pages::orders))
-            .route("/orders/{code}", web::get().to(pages::order))
-            .route("/orders/{code}/cancel", web::post().to(pages::cancel_order))
-            .route("/audit", web::get().to(pages::audit))
-            .route("/notifications", web::get().to(pages::notifications))
+            .route(
+                "/transactions/{id}/undo",
+                web::post().to(transactions::undo),
+            )
+            .route("/orders", web::get().to(orders::orders))
+            .route("/orders/{code}", web::get().to(orders::order))
+            .route(
+                "/orders/{code}/cancel",
+                web::post().to(orders::cancel_order),
+            )
+            .route("/audit", web::get().to(audit::audit))
+            .route(
+                "/notifications",
+                web::get().to(notifications::notifications),
+            )
             .route(
                 "/notifications/{id}/replay",
-                web::post().to(pages::replay_notification),
+                web::post().to(notifications::replay_notification),
             )
-            .route("/reconcile", web::get().to(pages::reconcile_runs))
-            .route("/settings", web::get().to(pages::settings))
-            .route("/settings/reveal", web::post().to(pages::reveal_token)),
+            .route("/reconcile", web::get().to(reconcile::reconcile_runs))
+            .route("/settings", web::get().to(settings::settings))
+            .route("/settings/reveal", web::post().to(settings::reveal_token)),
     );
 }

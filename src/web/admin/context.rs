@@ -1,0 +1,145 @@
+//! What every admin page starts with (the reader's language, the session, the layout's
+//! navigation), taken from the request by `PageContext`, and the small pieces the sections share.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::error::AdminError;
+use super::session::AdminSession;
+use crate::web::i18n::Lang;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// What every admin page's layout needs.
+pub struct Nav {
+    pub user: String,
+    pub csrf: String,
+    pub section: &'static str,
+    pub path: String,
+}
+
+/// The section of the navigation a path belongs to (a transaction is opened from the queue).
+fn section_of(path: &str) -> &'static str {
+    let rest = path.strip_prefix("/admin").unwrap_or(path);
+    match rest.trim_start_matches('/').split('/').next().unwrap_or("") {
+        "queue" | "transactions" => "queue",
+        "rejected" => "rejected",
+        "orders" => "orders",
+        "notifications" => "notifications",
+        "reconcile" => "reconcile",
+        "audit" => "audit",
+        "settings" => "settings",
+        _ => "dashboard",
+    }
+}
+
+/// A logged-in admin's request: language, session and navigation.
+pub struct PageContext {
+    pub lang: Lang,
+    pub session: AdminSession,
+    pub nav: Nav,
+}
+
+impl PageContext {
+    /// Every form carries the session's CSRF token; a post without it changes nothing.
+    pub fn check_csrf(&self, presented: &str) -> Result<(), AdminError> {
+        Ok(self.session.check_csrf(presented)?)
+    }
+
+    pub fn user(&self) -> String {
+        self.session.user.clone()
+    }
+}
+
+impl FromRequest for PageContext {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let lang = Lang::of(req);
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/admin", |p| p.as_str())
+            .to_owned();
+        let section = section_of(req.path());
+        let session = AdminSession::from_request(req, payload);
+        Box::pin(async move {
+            let session = session.await?;
+            Ok(PageContext {
+                lang,
+                nav: Nav {
+                    user: session.user.clone(),
+                    csrf: session.csrf_token.clone(),
+                    section,
+                    path,
+                },
+                session,
+            })
+        })
+    }
+}
+
+pub fn render(page: &impl Template) -> Result<HttpResponse, AdminError> {
+    Ok(crate::web::pages::render(page)?)
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+pub fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+pub fn note_of(note: &Option<String>) -> Option<String> {
+    non_empty(note).map(|n| n.chars().take(1000).collect())
+}
+
+pub fn vietnam() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset")
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    pub csrf: String,
+    pub note: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CursorQuery {
+    pub cursor: Option<i64>,
+    pub all: Option<String>,
+}
+
+/// `?error=<code>` after a refused action (`notice::Notice`).
+#[derive(Deserialize)]
+pub struct MessageQuery {
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_of_paths() {
+        assert_eq!(section_of("/admin"), "dashboard");
+        assert_eq!(section_of("/admin/"), "dashboard");
+        assert_eq!(section_of("/admin/transactions/4/link"), "queue");
+        assert_eq!(section_of("/admin/orders/DH1"), "orders");
+        assert_eq!(section_of("/admin/settings"), "settings");
+    }
+}

@@ -1,0 +1,152 @@
+//! The orders list, one order with its transfers and history, and cancelling an order.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::context::{
+    non_empty, redirect, render, CsrfForm, MessageQuery, Nav, PageContext, PAGE_SIZE,
+};
+use super::error::AdminError;
+use super::notice::Notice;
+use super::session;
+use super::views::{AuditView, OrderView, TxView};
+use crate::db::{OrderFilter, Store, StoreError};
+use crate::domain::{self, OrderCode, OrderStatus};
+use crate::ingest::resolve;
+use crate::web::i18n::Lang;
+use crate::web::state::AppState;
+use crate::{with_store, write_store};
+
+const NO_ORDER: AdminError = AdminError::NotFound("There is no order with this code.");
+
+#[derive(Deserialize)]
+pub struct OrdersQuery {
+    q: Option<String>,
+    status: Option<String>,
+    cursor: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/orders.html")]
+struct OrdersPage {
+    lang: Lang,
+    nav: Nav,
+    statuses: Vec<(&'static str, &'static str)>,
+    q: String,
+    status: String,
+    rows: Vec<OrderView>,
+    next_url: Option<String>,
+}
+
+pub async fn orders(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let lang = ctx.lang;
+    let filter = OrderFilter {
+        status: non_empty(&query.status).and_then(OrderStatus::parse),
+        search: non_empty(&query.q).map(|q| q.chars().take(100).collect()),
+    };
+    let cursor = query.cursor;
+    let page = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.list_orders(&filter, cursor, PAGE_SIZE)))
+        .await?;
+    let q = query.q.clone().unwrap_or_default();
+    let status = query.status.clone().unwrap_or_default();
+    render(&OrdersPage {
+        nav: ctx.nav,
+        statuses: OrderStatus::ALL
+            .iter()
+            .map(|s| (s.as_str(), lang.t(s.as_str())))
+            .collect(),
+        rows: page.items.iter().map(|o| OrderView::new(o, lang)).collect(),
+        next_url: page.next_cursor.map(|c| {
+            format!(
+                "/admin/orders?q={}&status={}&cursor={c}",
+                session::url_encode(&q),
+                session::url_encode(&status)
+            )
+        }),
+        q,
+        status,
+        lang,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/order.html")]
+struct OrderPage {
+    lang: Lang,
+    nav: Nav,
+    order: OrderView,
+    transactions: Vec<TxView>,
+    history: Vec<AuditView>,
+    can_cancel: bool,
+    message: Option<&'static str>,
+}
+
+pub async fn order(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    query: web::Query<MessageQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let lang = ctx.lang;
+    let code = OrderCode::parse(&code).map_err(|_| NO_ORDER)?;
+    let loaded = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| {
+                let Some(order) = s.order(&code)? else {
+                    return Ok::<_, StoreError>(None);
+                };
+                let transactions = s.transactions_of(std::slice::from_ref(&code))?;
+                let history = s.audit_page(Some(&resolve::order_subject(&code)), None, 100)?;
+                Ok(Some((order, transactions, history)))
+            })
+        })
+        .await?;
+    let Some((order, transactions, history)) = loaded else {
+        return Err(NO_ORDER);
+    };
+    // Past `expires_at` it reads as expired before the sweep stores it, as everywhere.
+    let order = order.seen_at(domain::now());
+    render(&OrderPage {
+        nav: ctx.nav,
+        can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
+        order: OrderView::new(&order, lang),
+        transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
+        history: history.items.iter().map(AuditView::new).collect(),
+        message: Notice::message_for(query.error.as_deref(), lang),
+        lang,
+    })
+}
+
+pub async fn cancel_order(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AdminError> {
+    ctx.check_csrf(&form.csrf)?;
+    let code = OrderCode::parse(&code).map_err(|_| NO_ORDER)?;
+    let (wanted, actor, now) = (code.clone(), ctx.user(), domain::now());
+    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, &actor, now))?;
+    let page = format!("/admin/orders/{code}");
+    match outcome {
+        None => Err(NO_ORDER),
+        Some(Err(e)) => Ok(redirect(&format!(
+            "{page}?error={}",
+            Notice::from(&e).code()
+        ))),
+        Some(Ok((order, changed))) => {
+            if changed {
+                state.order_events.publish([order.code]);
+            }
+            Ok(redirect(&page))
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! One transaction: its page with suggestions, the link preview, and the decisions on it
+//! (link, set aside, undo), each through `ingest::resolve`, which audits it.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::context::{
+    non_empty, note_of, redirect, render, MessageQuery, Nav, NoteForm, PageContext,
+};
+use super::error::AdminError;
+use super::notice::Notice;
+use super::views::{AuditView, OrderView, TxView};
+use crate::db::{Store, StoreError};
+use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
+use crate::ingest::resolve::{self, ResolveError};
+use crate::web::i18n::Lang;
+use crate::web::state::AppState;
+use crate::{with_store, write_store};
+
+const NO_TRANSACTION: AdminError = AdminError::NotFound("There is no such transaction.");
+
+#[derive(Template)]
+#[template(path = "admin/transaction.html")]
+struct TransactionPage {
+    lang: Lang,
+    nav: Nav,
+    tx: TxView,
+    waiting: bool,
+    can_undo: bool,
+    near_codes: Vec<OrderView>,
+    same_amount: Vec<OrderView>,
+    history: Vec<AuditView>,
+    message: Option<&'static str>,
+}
+
+pub async fn transaction(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<MessageQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let lang = ctx.lang;
+    let id = id.into_inner();
+    let loaded = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| {
+                let Some(t) = s.bank_transaction(id)? else {
+                    return Ok::<_, StoreError>(None);
+                };
+                let suggestions = if t.status.is_waiting() {
+                    Some(resolve::suggestions(s, &t)?)
+                } else {
+                    None
+                };
+                let history = s.audit_page(Some(&resolve::transaction_subject(&t)), None, 100)?;
+                Ok(Some((t, suggestions, history)))
+            })
+        })
+        .await?;
+    let Some((t, suggestions, history)) = loaded else {
+        return Err(NO_TRANSACTION);
+    };
+    let (near_codes, same_amount) = suggestions.map_or((Vec::new(), Vec::new()), |s| {
+        (
+            s.near_codes
+                .iter()
+                .map(|o| OrderView::new(o, lang))
+                .collect(),
+            s.same_amount
+                .iter()
+                .map(|o| OrderView::new(o, lang))
+                .collect(),
+        )
+    });
+    render(&TransactionPage {
+        nav: ctx.nav,
+        waiting: t.status.is_waiting() && t.amount.is_positive(),
+        can_undo: matches!(
+            t.status,
+            TransactionStatus::Matched | TransactionStatus::Ignored
+        ) && !(t.status == TransactionStatus::Ignored && t.resolution.is_none()),
+        tx: TxView::new(&t, lang),
+        near_codes,
+        same_amount,
+        history: history.items.iter().map(AuditView::new).collect(),
+        message: Notice::message_for(query.error.as_deref(), lang),
+        lang,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/link.html")]
+struct LinkPreviewPage {
+    lang: Lang,
+    nav: Nav,
+    tx: TxView,
+    before: OrderView,
+    after: OrderView,
+}
+
+fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
+    redirect(&format!("/admin/transactions/{id}?error={}", notice.code()))
+}
+
+pub async fn link_preview(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    query: web::Query<LinkQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let lang = ctx.lang;
+    let id = id.into_inner();
+    let Some(code) = non_empty(&query.code).and_then(|c| OrderCode::parse(c).ok()) else {
+        return Ok(back_with_error(id, Notice::BadOrderCode));
+    };
+    let wanted = code.clone();
+    let (t, order) = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| Ok::<_, StoreError>((
+                s.bank_transaction(id)?,
+                s.order(&wanted)?
+            )))
+        })
+        .await?;
+    let Some(t) = t else {
+        return Err(NO_TRANSACTION);
+    };
+    let Some(order) = order else {
+        return Ok(back_with_error(id, Notice::NoSuchOrder));
+    };
+    if !t.status.is_waiting() {
+        return Ok(back_with_error(id, Notice::NotWaiting));
+    }
+    let after = match resolve::preview_link(&order, &t, &state.settings.matching) {
+        Ok(after) => after,
+        Err(e) => return Ok(back_with_error(id, Notice::from(&e))),
+    };
+    render(&LinkPreviewPage {
+        nav: ctx.nav,
+        tx: TxView::new(&t, lang),
+        before: OrderView::new(&order, lang),
+        after: OrderView::new(&after, lang),
+        lang,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    code: String,
+    note: Option<String>,
+}
+
+async fn after_resolution(
+    state: &AppState,
+    id: i64,
+    outcome: Result<resolve::Resolved, StoreError>,
+) -> Result<HttpResponse, AdminError> {
+    match outcome? {
+        Ok(changed) => {
+            state.order_events.publish(changed);
+            Ok(redirect(&format!("/admin/transactions/{id}")))
+        }
+        Err(ResolveError::TransactionNotFound) => Err(NO_TRANSACTION),
+        Err(e) => Ok(back_with_error(id, Notice::from(&e))),
+    }
+}
+
+pub async fn link(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<LinkForm>,
+) -> Result<HttpResponse, AdminError> {
+    ctx.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let Ok(code) = OrderCode::parse(form.code.trim()) else {
+        return Ok(back_with_error(id, Notice::BadOrderCode));
+    };
+    let note = note_of(&form.note);
+    let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
+    let outcome = write_store!(state.db, |s| resolve::link(
+        s,
+        &matching,
+        id,
+        &code,
+        &actor,
+        note.as_deref(),
+        now
+    ));
+    after_resolution(&state, id, outcome).await
+}
+
+#[derive(Deserialize)]
+pub struct SetAsideForm {
+    csrf: String,
+    resolution: String,
+    note: Option<String>,
+}
+
+pub async fn set_aside(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<SetAsideForm>,
+) -> Result<HttpResponse, AdminError> {
+    ctx.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let resolution = match Resolution::parse(&form.resolution) {
+        Some(r @ (Resolution::Ignored | Resolution::Refunded)) => r,
+        _ => return Ok(back_with_error(id, Notice::ChooseResolution)),
+    };
+    let note = note_of(&form.note);
+    let (actor, now) = (ctx.user(), domain::now());
+    let outcome = write_store!(state.db, |s| resolve::set_aside(
+        s,
+        id,
+        resolution,
+        &actor,
+        note.as_deref(),
+        now
+    ));
+    after_resolution(&state, id, outcome).await
+}
+
+pub async fn undo(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    form: web::Form<NoteForm>,
+) -> Result<HttpResponse, AdminError> {
+    ctx.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let note = note_of(&form.note);
+    let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
+    let outcome = write_store!(state.db, |s| resolve::undo(
+        s,
+        &matching,
+        id,
+        &actor,
+        note.as_deref(),
+        now
+    ));
+    after_resolution(&state, id, outcome).await
+}
