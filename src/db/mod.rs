@@ -106,19 +106,6 @@ pub struct Page<T> {
     pub next_cursor: Option<i64>,
 }
 
-/// Which waiting transactions an admin looks at.
-#[derive(Debug, Clone, Default)]
-pub struct QueueFilter {
-    /// One waiting status; all of them when `None`.
-    pub reason: Option<TransactionStatus>,
-    pub received_from: Option<DateTime<Utc>>,
-    pub received_to: Option<DateTime<Utc>>,
-    pub min_amount: Option<Money>,
-    pub max_amount: Option<Money>,
-    /// Case-insensitive text in the description.
-    pub search: Option<String>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
     pub status: Option<OrderStatus>,
@@ -302,13 +289,6 @@ pub trait Store {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Waiting, unresolved transactions, newest first.
-    fn queue(
-        &mut self,
-        filter: &QueueFilter,
-        cursor: Option<i64>,
-        limit: i64,
-    ) -> Result<Page<BankTransaction>, StoreError>;
     /// (status, resolution, count) over all transactions.
     fn transaction_status_counts(
         &mut self,
@@ -413,10 +393,11 @@ pub trait Store {
         settlement: &Settlement,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Jobs of a kind, newest first; of these statuses only, unless none is given.
     fn jobs_page(
         &mut self,
         kind: &str,
-        status: Option<JobStatus>,
+        statuses: &[JobStatus],
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<JobRow>, StoreError>;

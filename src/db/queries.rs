@@ -11,7 +11,8 @@ use crate::db::schema::{
 };
 use crate::db::{
     AuditRow, Decided, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter,
-    Page, QueueFilter, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
+    Page, PageStart, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
+    TransferFilter,
 };
 use crate::domain::{
     BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
@@ -384,30 +385,6 @@ impl Store for Conn {
         Ok(())
     }
 
-    fn queue(
-        &mut self,
-        filter: &QueueFilter,
-        cursor: Option<i64>,
-        limit: i64,
-    ) -> Result<Page<BankTransaction>, StoreError> {
-        let filter = TransferFilter {
-            statuses: match filter.reason {
-                Some(reason) => vec![reason],
-                None => TransactionStatus::WAITING.to_vec(),
-            },
-            from: filter.received_from,
-            to: filter.received_to,
-            min_amount: filter.min_amount,
-            max_amount: filter.max_amount,
-            search: filter.search.clone(),
-        };
-        let start = PageStart {
-            after: cursor,
-            skip: 0,
-        };
-        self.transfers(&filter, start, limit)
-    }
-
     fn transaction_status_counts(
         &mut self,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
@@ -769,7 +746,7 @@ impl Store for Conn {
     fn jobs_page(
         &mut self,
         kind: &str,
-        status: Option<JobStatus>,
+        statuses: &[JobStatus],
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<JobRow>, StoreError> {
@@ -779,8 +756,9 @@ impl Store for Conn {
             .order(jobs::id.desc())
             .limit(limit + 1)
             .into_boxed();
-        if let Some(status) = status {
-            query = query.filter(jobs::status.eq(status.as_str()));
+        if !statuses.is_empty() {
+            let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+            query = query.filter(jobs::status.eq_any(statuses));
         }
         if let Some(cursor) = cursor {
             query = query.filter(jobs::id.lt(cursor));

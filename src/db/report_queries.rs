@@ -1,7 +1,7 @@
 // The `Reports` queries, included once per backend next to `queries.rs` (whose helpers they
 // use): `Conn` is that backend's connection type.
 
-use crate::db::{PageStart, Reports, Totals, TransferFilter};
+use crate::db::{Reports, Totals};
 
 diesel::define_sql_function!(
     /// The bank's time of a transfer, or paymatch's where the bank gave none. Written exactly

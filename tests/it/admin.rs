@@ -22,7 +22,8 @@ on_both_backends!(
 /// The queue merges one query per waiting reason: pages of every size must still list each
 /// waiting transaction once, newest first, and only waiting ones.
 async fn the_queue_pages_every_waiting_reason_newest_first(backend: Backend) {
-    use paymatch::db::{QueueFilter, Store};
+    use paymatch::db::{PageStart, Reports, TransferFilter};
+    use paymatch::domain::TransactionStatus;
     use paymatch::with_store;
 
     let app = TestApp::spawn(backend).await;
@@ -58,9 +59,15 @@ async fn the_queue_pages_every_waiting_reason_newest_first(backend: Backend) {
         let mut cursor = None;
         loop {
             let mut conn = app.db.get().unwrap();
-            let page = with_store!(&mut conn, |s| s
-                .queue(&QueueFilter::default(), cursor, limit)
-                .unwrap());
+            let waiting = TransferFilter {
+                statuses: TransactionStatus::WAITING.to_vec(),
+                ..TransferFilter::default()
+            };
+            let start = PageStart {
+                after: cursor,
+                skip: 0,
+            };
+            let page = with_store!(&mut conn, |s| s.transfers(&waiting, start, limit).unwrap());
             assert!(page.items.len() <= limit as usize);
             seen.extend(page.items.iter().map(|t| t.external_id.clone()));
             match page.next_cursor {

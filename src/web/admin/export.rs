@@ -10,7 +10,7 @@ use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use chrono::{DateTime, Utc};
 
-use super::filters::vietnam;
+use super::context::vietnam;
 use crate::db::{Database, DbConn, Page, StoreError};
 use crate::domain::{BankTransaction, Order};
 

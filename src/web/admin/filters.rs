@@ -5,12 +5,11 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::context::{non_empty, vietnam, PAGE_SIZE};
 use super::session::url_encode;
 use crate::db::{PageStart, TransferFilter};
 use crate::domain::{parse_amount_input, AmountInputError, TransactionStatus};
 use crate::web::i18n::Lang;
-
-pub const PAGE_SIZE: i64 = 50;
 
 /// What a transfer list's query string may say. The queue names its status `reason`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -55,14 +54,6 @@ impl Scope {
             Scope::All => &TransactionStatus::ALL,
         }
     }
-}
-
-pub fn vietnam() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset")
-}
-
-fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// The start of a day in Vietnam.
@@ -136,31 +127,55 @@ impl TransferQuery {
         }
     }
 
-    /// The query string of this filter with another status and page (`None`: none), for
+    /// A link to `base` with this filter, another status, and where the page starts, for
     /// tabs, pages and exports.
-    pub fn query_string(&self, status: Option<&str>, page: Option<u32>) -> String {
-        let mut parts = Vec::new();
-        for (name, value) in [
-            ("status", status),
-            ("from", non_empty(&self.from)),
-            ("to", non_empty(&self.to)),
-            ("min", non_empty(&self.min)),
-            ("max", non_empty(&self.max)),
-            ("q", non_empty(&self.q)),
-        ] {
-            if let Some(v) = value {
-                parts.push(format!("{name}={}", url_encode(v)));
-            }
-        }
-        if let Some(page) = page.filter(|p| *p > 1) {
-            parts.push(format!("page={page}"));
-        }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", parts.join("&"))
-        }
+    pub fn link(&self, base: &str, status: Option<&str>, at: At) -> String {
+        link(
+            base,
+            &[
+                ("status", status),
+                ("from", non_empty(&self.from)),
+                ("to", non_empty(&self.to)),
+                ("min", non_empty(&self.min)),
+                ("max", non_empty(&self.max)),
+                ("q", non_empty(&self.q)),
+            ],
+            at,
+        )
     }
+}
+
+/// A link to `base` with the parameters that have a value and where the page starts.
+pub fn link(base: &str, params: &[(&str, Option<&str>)], at: At) -> String {
+    let mut parts: Vec<String> = params
+        .iter()
+        .filter_map(|(name, value)| Some(format!("{name}={}", url_encode((*value)?))))
+        .collect();
+    match at {
+        At::Page(page) if page > 1 => parts.push(format!("page={page}")),
+        At::Page(_) => {}
+        At::After(id) => parts.push(format!("cursor={id}")),
+    }
+    if parts.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", parts.join("&"))
+    }
+}
+
+/// Where a linked page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Page(u32),
+    After(i64),
+}
+
+/// A status tab over a list, with how many rows of the filter it holds.
+pub struct Tab {
+    pub label: &'static str,
+    pub count: i64,
+    pub url: String,
+    pub current: bool,
 }
 
 /// One link of the numbered pages under a list; `None` for a gap (`…`).
@@ -271,10 +286,18 @@ mod tests {
     fn links_keep_the_filter() {
         let q = query(&[("min", "100.000"), ("q", "a b"), ("page", "3")]);
         assert_eq!(
-            q.query_string(Some("unmatched"), Some(2)),
-            "?status=unmatched&min=100.000&q=a%20b&page=2"
+            q.link("/admin/queue", Some("unmatched"), At::Page(2)),
+            "/admin/queue?status=unmatched&min=100.000&q=a%20b&page=2"
         );
-        assert_eq!(q.query_string(None, Some(1)), "?min=100.000&q=a%20b");
+        assert_eq!(
+            q.link("/x.csv", None, At::Page(1)),
+            "/x.csv?min=100.000&q=a%20b"
+        );
+        assert_eq!(
+            q.link("/x", None, At::After(7)),
+            "/x?min=100.000&q=a%20b&cursor=7"
+        );
+        assert_eq!(TransferQuery::default().link("/x", None, At::Page(1)), "/x");
         assert_eq!(q.start().skip, 2 * PAGE_SIZE);
     }
 
