@@ -552,15 +552,11 @@ async fn queue_filters_and_pages(backend: Backend) {
     let rows = |html: &str| html.matches("/admin/transactions/").count();
     let (_, first) = get(&client, &app, "/admin/queue").await;
     assert_eq!(rows(&first), 50);
-    let next = first
-        .split("class=\"pager\"><a href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
-    let (_, second) = get(&client, &app, &next).await;
+    assert!(
+        first.contains(r#"href="/admin/queue?page=2""#),
+        "numbered pages"
+    );
+    let (_, second) = get(&client, &app, "/admin/queue?page=2").await;
     assert_eq!(rows(&second), 13);
     let (_, unknown) = get(&client, &app, "/admin/queue?reason=unknown_order").await;
     assert_eq!(rows(&unknown), 1);
@@ -588,7 +584,7 @@ async fn queue_filters_and_pages(backend: Backend) {
     assert_eq!(rows(&none), 0);
     let (status, bad) = get(&client, &app, "/admin/queue?min=abc").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(bad.contains("min:"));
+    assert!(bad.contains(r#"aria-invalid="true" aria-describedby="min-error""#));
 }
 
 async fn cancel_settings_and_rejected_elements(backend: Backend) {
