@@ -8,9 +8,7 @@ use super::pipeline::credit_order;
 use crate::config::MatchingSettings;
 use crate::db::{NewAuditRow, Store, StoreError};
 use crate::domain::order::OrderError;
-use crate::domain::{
-    BankTransaction, Order, OrderCode, OrderStatus, Resolution, TransactionStatus,
-};
+use crate::domain::{BankTransaction, Order, OrderCode, Resolution, TransactionStatus};
 use crate::matching::normalise;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -328,13 +326,38 @@ pub fn cancel_order<S: Store>(
     })
 }
 
-/// Orders an admin may mean: codes one edit away from what the customer typed (`DH1O23` for
-/// `DH1023`), and open orders of the same amount created around the transfer's time.
-pub struct Suggestions {
-    pub near_codes: Vec<Order>,
-    pub same_amount: Vec<Order>,
+/// Why an order is suggested for a waiting transfer, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Why {
+    /// Its code is written in the description and the transfer pays exactly what is due.
+    NamedExactAmount,
+    /// Its code is written in the description.
+    Named,
+    /// It is due exactly the transfer's amount (a code one edit away, or created around then).
+    ExactAmount,
+    /// Its code is one edit away from what the customer typed (`DH1O23` for `DH1023`).
+    OneEdit,
 }
 
+impl Why {
+    /// English, the key of its translation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Why::NamedExactAmount => "Named in the description, exact amount due",
+            Why::Named => "Named in the description",
+            Why::ExactAmount => "Exact amount due",
+            Why::OneEdit => "Code one edit away",
+        }
+    }
+}
+
+/// Open orders an admin may mean, best first: at most `MAX_SUGGESTIONS`.
+pub struct Suggestion {
+    pub order: Order,
+    pub why: Why,
+}
+
+const MAX_SUGGESTIONS: usize = 5;
 const MAX_TOKENS: usize = 12;
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
@@ -400,40 +423,57 @@ pub fn one_edit_away(token: &str) -> Vec<String> {
 pub fn suggestions<S: Store>(
     store: &mut S,
     transaction: &BankTransaction,
-) -> Result<Suggestions, StoreError> {
+) -> Result<Vec<Suggestion>, StoreError> {
+    let tokens = code_like_tokens(&transaction.description);
     let mut codes: Vec<OrderCode> = Vec::new();
-    for token in code_like_tokens(&transaction.description) {
+    for token in &tokens {
         codes.extend(
             std::iter::once(token.clone())
-                .chain(one_edit_away(&token))
+                .chain(one_edit_away(token))
                 .filter_map(|c| OrderCode::parse(&c).ok()),
         );
     }
     codes.sort();
     codes.dedup();
-    let mut near_codes = Vec::new();
+    let mut orders = Vec::new();
     for chunk in codes.chunks(500) {
-        near_codes.extend(store.orders_by_codes(chunk)?);
+        orders.extend(store.orders_by_codes(chunk)?);
     }
-    near_codes.retain(|o| {
-        o.status != OrderStatus::Cancelled && transaction.order_code.as_ref() != Some(&o.code)
-    });
-    near_codes.truncate(10);
     let at = transaction.when.unwrap_or(transaction.received_at);
-    let same_amount = store
-        .open_orders_with_amount(
-            transaction.amount,
-            at - Duration::days(3),
-            at + Duration::hours(1),
-            10,
-        )?
+    for order in store.open_orders_with_amount(
+        transaction.amount,
+        at - Duration::days(3),
+        at + Duration::hours(1),
+        10,
+    )? {
+        if !orders.iter().any(|o| o.code == order.code) {
+            orders.push(order);
+        }
+    }
+    let now = crate::domain::now();
+    let mut ranked: Vec<Suggestion> = orders
         .into_iter()
-        .filter(|o| !near_codes.iter().any(|n| n.code == o.code))
+        .map(|o| o.seen_at(now))
+        // Closed and paid orders are not what a waiting transfer is for; they stay reachable
+        // by typing their code.
+        .filter(|o| o.status.is_open() && transaction.order_code.as_ref() != Some(&o.code))
+        .map(|order| {
+            let named = tokens
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(order.code.as_str()));
+            let exact = order.amount_due() == transaction.amount;
+            let why = match (named, exact) {
+                (true, true) => Why::NamedExactAmount,
+                (true, false) => Why::Named,
+                (false, true) => Why::ExactAmount,
+                (false, false) => Why::OneEdit,
+            };
+            Suggestion { order, why }
+        })
         .collect();
-    Ok(Suggestions {
-        near_codes,
-        same_amount,
-    })
+    ranked.sort_by(|a, b| a.why.cmp(&b.why).then(a.order.code.cmp(&b.order.code)));
+    ranked.truncate(MAX_SUGGESTIONS);
+    Ok(ranked)
 }
 
 #[cfg(test)]

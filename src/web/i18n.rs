@@ -27,7 +27,8 @@ impl Lang {
         }
     }
 
-    /// The switch cookie first, then the browser's `Accept-Language` order; English otherwise.
+    /// The switch cookie first, then the browser's `Accept-Language` order; Vietnamese when
+    /// neither says (the shop and its customers are in Vietnam).
     pub fn of(req: &HttpRequest) -> Lang {
         if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
             return lang;
@@ -42,7 +43,7 @@ impl Lang {
             .filter_map(|part| part.split(';').next())
             .map(|tag| tag.trim().to_ascii_lowercase())
             .find_map(|tag| Lang::parse(tag.split('-').next().unwrap_or("")))
-            .unwrap_or(Lang::En)
+            .unwrap_or(Lang::Vi)
     }
 
     pub fn other(self) -> Lang {
@@ -54,7 +55,10 @@ impl Lang {
 
     pub fn t(self, english: &'static str) -> &'static str {
         match self {
-            Lang::En => english,
+            Lang::En => ENGLISH
+                .iter()
+                .find(|(key, _)| *key == english)
+                .map_or(english, |(_, text)| text),
             Lang::Vi => VIETNAMESE
                 .iter()
                 .find(|(en, _)| *en == english)
@@ -62,6 +66,31 @@ impl Lang {
         }
     }
 }
+
+/// Keys that are not English text (the statuses as stored) and their English names.
+const ENGLISH: &[(&str, &str)] = &[
+    ("pending", "Pending"),
+    ("partially_paid", "Partly paid"),
+    ("paid", "Paid"),
+    ("overpaid", "Overpaid"),
+    ("expired", "Expired"),
+    ("cancelled", "Cancelled"),
+    ("matched", "Matched"),
+    ("unmatched", "No order code"),
+    ("unknown_order", "Unknown order code"),
+    ("ambiguous", "Several orders"),
+    ("order_closed", "Order closed"),
+    ("outgoing", "Outgoing"),
+    ("test", "Test"),
+    ("ignored", "Set aside"),
+    ("linked", "Linked by an admin"),
+    ("refunded", "Refunded"),
+    ("queued", "Queued"),
+    ("running", "Running"),
+    ("done", "Sent"),
+    ("skipped", "Skipped"),
+    ("failed", "Failed"),
+];
 
 pub const VIETNAMESE: &[(&str, &str)] = &[
     ("Dashboard", "Tổng quan"),
@@ -299,6 +328,105 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("ignored", "đã gác lại"),
     ("linked", "gán thủ công"),
     ("refunded", "đã hoàn tiền"),
+    ("queued", "đang chờ gửi"),
+    ("done", "đã gửi"),
+    ("skipped", "bỏ qua"),
+    ("failed", "gửi lỗi"),
+    // Notices after an action
+    (
+        "Nothing was changed: tick the box to confirm first.",
+        "Chưa có gì thay đổi: hãy đánh dấu ô xác nhận trước.",
+    ),
+    (
+        "The transfer was linked to the order.",
+        "Đã gán giao dịch vào đơn hàng.",
+    ),
+    ("The transfer was set aside.", "Đã gác lại giao dịch."),
+    (
+        "Undone: the transfer waits for a decision again.",
+        "Đã hoàn tác: giao dịch lại chờ xử lý.",
+    ),
+    ("The order was cancelled.", "Đã hủy đơn hàng."),
+    ("The element was dismissed.", "Đã bỏ qua phần tử."),
+    (
+        "The notification will be sent again.",
+        "Thông báo sẽ được gửi lại.",
+    ),
+    ("You are logged out.", "Bạn đã đăng xuất."),
+    (
+        "You are logged out on every device.",
+        "Bạn đã đăng xuất trên mọi thiết bị.",
+    ),
+    ("Best match", "Khớp nhất"),
+    (
+        "Yes, undo: the order loses this payment and the transfer waits again.",
+        "Đồng ý hoàn tác: đơn hàng mất khoản này và giao dịch lại chờ xử lý.",
+    ),
+    (
+        "Yes, cancel this order: this cannot be undone.",
+        "Đồng ý hủy đơn này: không thể hoàn tác.",
+    ),
+    (
+        "This order is closed: linking reopens it.",
+        "Đơn này đã đóng: gán giao dịch sẽ mở lại đơn.",
+    ),
+    (
+        "The transfer is more than the amount due:",
+        "Số tiền chuyển nhiều hơn số còn thiếu:",
+    ),
+    ("excess", "thừa"),
+    // Delivery errors and rejected elements
+    ("The shop answered", "Cửa hàng trả lời"),
+    ("No answer from the shop", "Cửa hàng không trả lời"),
+    (
+        "The shop's host name could not be resolved",
+        "Không phân giải được tên miền của cửa hàng",
+    ),
+    (
+        "The notification URL is not a public address",
+        "URL nhận thông báo không phải địa chỉ công khai",
+    ),
+    (
+        "The notification URL is not valid",
+        "URL nhận thông báo không hợp lệ",
+    ),
+    ("Delivery failed", "Gửi không thành công"),
+    (
+        "The element is not a JSON object",
+        "Phần tử không phải đối tượng JSON",
+    ),
+    (
+        "Bad or missing transaction id",
+        "Mã giao dịch sai hoặc bị thiếu",
+    ),
+    ("The amount is zero", "Số tiền bằng 0"),
+    ("Bad or missing amount", "Số tiền sai hoặc bị thiếu"),
+    ("The description is not text", "Nội dung không phải văn bản"),
+    ("Unreadable date", "Không đọc được ngày"),
+    ("Unreadable element", "Không đọc được phần tử"),
+    // Audit log
+    ("Transfer linked to an order", "Gán giao dịch"),
+    ("Link undone", "Hủy gán giao dịch"),
+    ("Set aside: not a payment", "Gác lại: không phải thanh toán"),
+    ("Set aside: refunded", "Gác lại: đã hoàn tiền"),
+    ("Transfer waits again", "Giao dịch chờ xử lý lại"),
+    ("Order credited", "Ghi có đơn hàng"),
+    ("Order debited", "Ghi nợ đơn hàng"),
+    ("Order cancelled", "Hủy đơn hàng"),
+    ("Rejected element dismissed", "Bỏ qua phần tử bị từ chối"),
+    ("Notification sent again", "Gửi lại thông báo"),
+    ("Logged out everywhere", "Đăng xuất khỏi mọi nơi"),
+    ("Secret revealed", "Xem khóa bí mật"),
+    ("Other change", "Thay đổi khác"),
+    ("Other", "Khác"),
+    // Suggestions
+    (
+        "Named in the description, exact amount due",
+        "Có mã trong nội dung, đúng số tiền còn thiếu",
+    ),
+    ("Named in the description", "Có mã trong nội dung"),
+    ("Exact amount due", "Đúng số tiền còn thiếu"),
+    ("Code one edit away", "Mã gần giống"),
     // Filters, tabs, totals and exports of the admin's lists.
     (
         "Write a day as YYYY-MM-DD",
@@ -376,5 +504,7 @@ mod tests {
         assert_eq!(Lang::Vi.t("Log in"), "Đăng nhập");
         assert_eq!(Lang::En.t("Log in"), "Log in");
         assert_eq!(Lang::Vi.t("untranslated"), "untranslated");
+        assert_eq!(Lang::En.t("partially_paid"), "Partly paid");
+        assert_eq!(Lang::Vi.t("partially_paid"), "thanh toán một phần");
     }
 }

@@ -85,6 +85,11 @@ pub(crate) fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // The pages are in Vietnamese unless the browser asks otherwise; these tests read English.
+        .default_headers(reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::ACCEPT_LANGUAGE,
+            reqwest::header::HeaderValue::from_static("en"),
+        )]))
         .build()
         .unwrap()
 }
@@ -403,7 +408,7 @@ async fn linking_a_typo_through_the_preview(backend: Backend) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        preview.contains(r#"<span class="badge paid" id="status-after">paid</span>"#),
+        preview.contains(r#"<span class="badge paid" id="status-after">Paid</span>"#),
         "{preview}"
     );
     assert_eq!(
@@ -481,7 +486,7 @@ async fn undo_and_set_aside(backend: Backend) {
         &client,
         &app,
         "/admin/transactions/1/undo",
-        &[("csrf", &csrf), ("note", "wrong order")],
+        &[("csrf", &csrf), ("note", "wrong order"), ("confirm", "1")],
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -522,7 +527,7 @@ async fn undo_and_set_aside(backend: Backend) {
         &client,
         &app,
         "/admin/transactions/2/undo",
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "1")],
     )
     .await;
     assert_eq!(app.all_transactions().await[0]["status"], "unmatched");
@@ -599,7 +604,7 @@ async fn cancel_settings_and_rejected_elements(backend: Backend) {
         &client,
         &app,
         "/admin/orders/DH8/cancel",
-        &[("csrf", &csrf)],
+        &[("csrf", &csrf), ("confirm", "1")],
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -639,7 +644,7 @@ async fn cancel_settings_and_rejected_elements(backend: Backend) {
     assert!(tester.contains("<code>DH8</code>"));
 
     let (_, rejected) = get(&client, &app, "/admin/rejected").await;
-    assert!(rejected.contains("`amount`") && rejected.contains("lots"));
+    assert!(rejected.contains("Bad or missing amount") && rejected.contains("lots"));
     let r = post(
         &client,
         &app,

@@ -119,7 +119,7 @@ async fn the_day_filter_uses_the_banks_time(backend: Backend) {
     assert_eq!(rows(&day), 1, "{day}");
     assert!(day.contains("late backfill"));
     // The list shows the bank's time, and paymatch's too where they differ.
-    assert!(day.contains("2026-11-02 23:50:00"));
+    assert!(day.contains("02/11/2026 23:50"));
     assert!(day.contains(r#"class="received""#));
     let (_, queue) = get(&client, &app, "/admin/queue?from=2026-11-03&to=2026-11-03").await;
     assert_eq!(rows(&queue), 1);

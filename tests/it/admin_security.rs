@@ -126,7 +126,10 @@ async fn log_out_everywhere_ends_other_sessions(backend: Backend) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(r.headers()["location"], "/admin/login");
+    assert_eq!(
+        r.headers()["location"],
+        "/admin/login?done=logged_out_everywhere"
+    );
     assert_eq!(settings_status(&phone, &app).await, StatusCode::SEE_OTHER);
     assert_eq!(settings_status(&laptop, &app).await, StatusCode::SEE_OTHER);
 

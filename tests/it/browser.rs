@@ -324,7 +324,9 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
             .create_order(json!({"code": "DH1023", "amount": 150000}))
             .await;
         assert_eq!(status, 201, "{order}");
-        let (status, reply) = app.transfer(7001, "chuyen tien DH1O23", json!(150000)).await;
+        let (status, reply) = app
+            .transfer(7001, "chuyen tien DH1O23", json!(150000))
+            .await;
         assert_eq!((status, &reply["accepted"]), (200, &json!(1)), "{reply}");
 
         let browser = Browser::start(&app).await;
@@ -338,24 +340,30 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
 
         // The near code is suggested; following it leads to the preview.
         let suggestion = browser
-            .css("ul.suggestions a[href$='/link?code=DH1023']")
+            .css(".suggestions a[href$='/link?code=DH1023']")
             .await;
         assert_eq!(suggestion.text().await.unwrap().trim(), "DH1023");
         suggestion.click().await.unwrap();
-        browser
-            .wait_path(&format!("{transaction_page}/link"))
-            .await;
-        assert_eq!(browser.text_of("#status-after").await, "paid");
+        browser.wait_path(&format!("{transaction_page}/link")).await;
+        assert_eq!(browser.text_of("#status-after").await, "Paid");
         assert!(browser
             .class_of("#status-after")
             .await
             .split_whitespace()
             .any(|c| c == "paid"));
-        assert_eq!(order_status(&app, "DH1023").await, "pending", "a preview changes nothing");
+        assert_eq!(
+            order_status(&app, "DH1023").await,
+            "pending",
+            "a preview changes nothing"
+        );
 
         browser.css("#confirm-link").await.click().await.unwrap();
         browser.wait_path(&transaction_page).await;
-        assert_eq!(browser.text_of("#tx-status").await, "matched");
+        assert_eq!(browser.text_of("#tx-status").await, "Matched");
+        assert_eq!(
+            browser.text_of("#done[role=status]").await,
+            "The transfer was linked to the order."
+        );
         browser
             .css("a[href='/admin/orders/DH1023']")
             .await
@@ -363,13 +371,13 @@ async fn admin_links_a_transfer_to_an_order(backend: Backend) {
             .await
             .unwrap();
         browser.wait_path("/admin/orders/DH1023").await;
-        assert_eq!(browser.text_of("#order-status").await, "paid");
-        assert_eq!(browser.text_of("#order-received").await, "150,000 VND");
+        assert_eq!(browser.text_of("#order-status").await, "Paid");
+        assert_eq!(browser.text_of("#order-received").await, "150,000 ₫");
 
         browser.goto("/admin/audit").await;
         let actor = browser
             .find(Locator::XPath(
-                "//table[contains(@class,'audit')]//tr[td[contains(@class,'action')][normalize-space()='transaction.link']]/td[2]",
+                "//table[contains(@class,'audit')]//tr[td[@data-action='transaction.link']]/td[2]",
             ))
             .await;
         assert_eq!(actor.text().await.unwrap().trim(), "admin");
@@ -676,3 +684,6 @@ async fn screenshots_of_the_main_pages() {
     })
     .await
 }
+
+#[path = "browser_admin.rs"]
+mod browser_admin;

@@ -134,7 +134,14 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            // Pages are in Vietnamese unless asked otherwise; the tests read English ones.
+            client: reqwest::Client::builder()
+                .default_headers(reqwest::header::HeaderMap::from_iter([(
+                    reqwest::header::ACCEPT_LANGUAGE,
+                    reqwest::header::HeaderValue::from_static("en"),
+                )]))
+                .build()
+                .expect("a client"),
             db,
             _database: database,
         }

@@ -33,7 +33,11 @@ pub async fn audit(
     render(&AuditPage {
         lang: ctx.lang,
         nav: ctx.nav,
-        rows: page.items.iter().map(AuditView::new).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|row| AuditView::new(row, ctx.lang))
+            .collect(),
         next_url: page.next_cursor.map(|c| format!("/admin/audit?cursor={c}")),
     })
 }

@@ -10,6 +10,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::error::AdminError;
+use super::notice::Done;
 use super::session::AdminSession;
 use crate::web::i18n::Lang;
 
@@ -21,6 +22,13 @@ pub struct Nav {
     pub csrf: String,
     pub section: &'static str,
     pub path: String,
+    /// What the last action did (`?done=<code>`), shown as a status banner.
+    pub done: Option<&'static str>,
+}
+
+/// The `done` code of a query string (codes are plain `[a-z_]`, nothing to decode).
+pub fn done_code(query: &str) -> Option<&str> {
+    query.split('&').find_map(|pair| pair.strip_prefix("done="))
 }
 
 /// The section of the navigation a path belongs to (a transaction is opened from the queue).
@@ -71,6 +79,7 @@ impl FromRequest for PageContext {
             .map_or("/admin", |p| p.as_str())
             .to_owned();
         let section = section_of(req.path());
+        let done = Done::message_for(done_code(req.query_string()), lang);
         let session = AdminSession::from_request(req, payload);
         Box::pin(async move {
             let session = session.await?;
@@ -81,6 +90,7 @@ impl FromRequest for PageContext {
                     csrf: session.csrf_token.clone(),
                     section,
                     path,
+                    done,
                 },
                 session,
             })
@@ -119,6 +129,15 @@ pub struct CsrfForm {
 pub struct NoteForm {
     pub csrf: String,
     pub note: Option<String>,
+}
+
+/// An action that cannot be taken back lightly (cancel, undo): without `confirm` (a checkbox
+/// the form asks to tick), nothing changes.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    pub csrf: String,
+    pub note: Option<String>,
+    pub confirm: Option<String>,
 }
 
 #[derive(Deserialize)]

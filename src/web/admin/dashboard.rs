@@ -84,7 +84,7 @@ pub async fn dashboard(
     let match_rate = if incoming == 0 {
         "–".to_owned()
     } else {
-        format!("{:.1}%", automatic as f64 * 100.0 / incoming as f64)
+        views::percent(automatic as f64 * 100.0 / incoming as f64, lang)
     };
     let mut days: Vec<(String, Money)> = (0..30)
         .map(|i| ((first_day + Duration::days(i)).to_string(), Money::ZERO))
@@ -103,7 +103,7 @@ pub async fn dashboard(
         transaction_counts,
         match_rate,
         chart: views::daily_chart(&days, lang),
-        total_30_days: views::amount(total, lang),
+        total_30_days: views::money(total, "VND", lang),
         lang,
     })
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::context::{render, PageContext};
 use super::error::AdminError;
+use super::notice::Done;
 use super::session::{self, LoginForm, LoginOutcome};
 use crate::web::i18n::Lang;
 use crate::web::state::AppState;
@@ -16,6 +17,7 @@ use crate::web::state::AppState;
 struct LoginPage {
     lang: Lang,
     error: Option<&'static str>,
+    done: Option<&'static str>,
     csrf: String,
     next: String,
     user: String,
@@ -24,12 +26,14 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    done: Option<String>,
 }
 
 fn login_form(
     req: &HttpRequest,
     lang: Lang,
     error: Option<&'static str>,
+    done: Option<&'static str>,
     user: String,
     next: String,
     status: actix_web::http::StatusCode,
@@ -38,6 +42,7 @@ fn login_form(
     let page = LoginPage {
         lang,
         error,
+        done,
         csrf: csrf.clone(),
         next,
         user,
@@ -55,10 +60,12 @@ pub async fn login_page(
     query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let next = session::safe_next(query.next.as_deref());
+    let lang = Lang::of(&req);
     login_form(
         &req,
-        Lang::of(&req),
+        lang,
         None,
+        Done::message_for(query.done.as_deref(), lang),
         String::new(),
         next,
         actix_web::http::StatusCode::OK,
@@ -84,6 +91,7 @@ pub async fn login(
             &req,
             lang,
             Some("The form has expired. Reload the page and try again."),
+            None,
             form.user,
             next,
             actix_web::http::StatusCode::FORBIDDEN,
@@ -104,6 +112,7 @@ pub async fn login(
             &req,
             lang,
             Some("Wrong user name or password."),
+            None,
             form.user,
             next,
             actix_web::http::StatusCode::UNAUTHORIZED,
@@ -112,6 +121,7 @@ pub async fn login(
             &req,
             lang,
             Some("Too many failed attempts. Try again in 15 minutes."),
+            None,
             form.user,
             next,
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
@@ -133,13 +143,18 @@ pub async fn logout(
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, AdminError> {
     ctx.check_csrf(&form.csrf)?;
-    if form.everywhere.is_some() {
+    let done = if form.everywhere.is_some() {
         session::end_all_sessions(&state, &ctx.session).await?;
+        Done::LoggedOutEverywhere
     } else {
         session::log_out(&state, &ctx.session).await?;
-    }
+        Done::LoggedOut
+    };
     Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/admin/login"))
+        .insert_header((
+            header::LOCATION,
+            format!("/admin/login?done={}", done.code()),
+        ))
         .cookie(session::logout_cookie(&req))
         .finish())
 }

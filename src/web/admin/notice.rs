@@ -1,6 +1,7 @@
-//! Refusals shown on an admin page after a redirect (`?error=<code>`). The URL carries a short
-//! code; the page shows that code's fixed, translated message, and nothing for an unknown code,
-//! so nobody can put their own text on an admin's screen with a link.
+//! Refusals (`?error=<code>`) and outcomes (`?done=<code>`) shown on an admin page after a
+//! redirect. The URL carries a short code; the page shows that code's fixed, translated message,
+//! and nothing for an unknown code, so nobody can put their own text on an admin's screen with a
+//! link.
 
 use crate::domain::order::OrderError;
 use crate::ingest::resolve::ResolveError;
@@ -17,10 +18,11 @@ pub enum Notice {
     TooLarge,
     CannotCancel,
     ChooseResolution,
+    ConfirmFirst,
 }
 
 impl Notice {
-    const ALL: [Notice; 9] = [
+    const ALL: [Notice; 10] = [
         Notice::BadOrderCode,
         Notice::NoSuchOrder,
         Notice::NoSuchTransaction,
@@ -30,6 +32,7 @@ impl Notice {
         Notice::TooLarge,
         Notice::CannotCancel,
         Notice::ChooseResolution,
+        Notice::ConfirmFirst,
     ];
 
     /// The code in the URL and the message (English, the key of its translation).
@@ -56,6 +59,10 @@ impl Notice {
                 "choose_resolution",
                 "Choose: not a payment for an order, or refunded.",
             ),
+            Notice::ConfirmFirst => (
+                "confirm_first",
+                "Nothing was changed: tick the box to confirm first.",
+            ),
         }
     }
 
@@ -65,13 +72,71 @@ impl Notice {
 
     /// The message of a `?error=` code, in the reader's language; `None` for an unknown code.
     pub fn message_for(code: Option<&str>, lang: Lang) -> Option<&'static str> {
-        let code = code?;
-        Notice::ALL
-            .iter()
-            .map(|n| n.text())
-            .find(|(c, _)| *c == code)
-            .map(|(_, message)| lang.t(message))
+        message_of(Notice::ALL.map(Notice::text), code, lang)
     }
+}
+
+/// What an action did, confirmed on the page it leads to (`?done=<code>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Done {
+    Linked,
+    SetAside,
+    Undone,
+    Cancelled,
+    Dismissed,
+    Replayed,
+    LoggedOut,
+    LoggedOutEverywhere,
+}
+
+impl Done {
+    const ALL: [Done; 8] = [
+        Done::Linked,
+        Done::SetAside,
+        Done::Undone,
+        Done::Cancelled,
+        Done::Dismissed,
+        Done::Replayed,
+        Done::LoggedOut,
+        Done::LoggedOutEverywhere,
+    ];
+
+    fn text(self) -> (&'static str, &'static str) {
+        match self {
+            Done::Linked => ("linked", "The transfer was linked to the order."),
+            Done::SetAside => ("set_aside", "The transfer was set aside."),
+            Done::Undone => ("undone", "Undone: the transfer waits for a decision again."),
+            Done::Cancelled => ("cancelled", "The order was cancelled."),
+            Done::Dismissed => ("dismissed", "The element was dismissed."),
+            Done::Replayed => ("replayed", "The notification will be sent again."),
+            Done::LoggedOut => ("logged_out", "You are logged out."),
+            Done::LoggedOutEverywhere => (
+                "logged_out_everywhere",
+                "You are logged out on every device.",
+            ),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        self.text().0
+    }
+
+    /// The message of a `?done=` code, in the reader's language; `None` for an unknown code.
+    pub fn message_for(code: Option<&str>, lang: Lang) -> Option<&'static str> {
+        message_of(Done::ALL.map(Done::text), code, lang)
+    }
+}
+
+fn message_of<const N: usize>(
+    table: [(&'static str, &'static str); N],
+    code: Option<&str>,
+    lang: Lang,
+) -> Option<&'static str> {
+    let code = code?;
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, message)| lang.t(message))
 }
 
 impl From<&OrderError> for Notice {
@@ -116,5 +181,11 @@ mod tests {
             None
         );
         assert_eq!(Notice::message_for(None, Lang::En), None);
+        for done in Done::ALL {
+            let (code, message) = done.text();
+            assert_eq!(Done::message_for(Some(code), Lang::En), Some(message));
+            assert_ne!(Done::message_for(Some(code), Lang::Vi), Some(message));
+        }
+        assert_eq!(Done::message_for(Some("no_such_outcome"), Lang::En), None);
     }
 }

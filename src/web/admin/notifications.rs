@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::context::{redirect, render, CsrfForm, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
+use super::notice::Done;
 use super::views;
 use crate::db::{JobStatus, Store};
 use crate::domain;
@@ -21,6 +22,7 @@ pub struct NotificationView {
     pub order_code: String,
     pub event_type: String,
     pub status: String,
+    pub status_label: &'static str,
     pub attempts: i32,
     pub next_run: String,
     pub last_error: String,
@@ -28,7 +30,7 @@ pub struct NotificationView {
 }
 
 impl NotificationView {
-    fn new(job: &crate::db::JobRow) -> NotificationView {
+    fn new(job: &crate::db::JobRow, lang: Lang) -> NotificationView {
         let notification: Option<crate::notify::outbox::Notification> =
             serde_json::from_str(&job.payload).ok();
         let time = |t| views::local_time(crate::db::models::from_db_time(t));
@@ -41,13 +43,18 @@ impl NotificationView {
                 .unwrap_or_default(),
             event_type: notification.map(|n| n.event_type).unwrap_or_default(),
             status: job.status.clone(),
+            status_label: views::status_label(&job.status, lang).unwrap_or("–"),
             attempts: job.attempts,
             next_run: if job.status == JobStatus::Queued.as_str() {
                 time(job.run_at)
             } else {
                 String::new()
             },
-            last_error: job.last_error.clone().unwrap_or_default(),
+            last_error: job
+                .last_error
+                .as_deref()
+                .map(|e| views::delivery_error(e, lang))
+                .unwrap_or_default(),
             failed: job.status == JobStatus::Failed.as_str(),
         }
     }
@@ -111,7 +118,11 @@ pub async fn notifications(
     render(&NotificationsPage {
         lang: ctx.lang,
         nav: ctx.nav,
-        rows: page.items.iter().map(NotificationView::new).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|job| NotificationView::new(job, ctx.lang))
+            .collect(),
         next_url: page
             .next_cursor
             .map(|c| format!("/admin/notifications?{view}cursor={c}")),
@@ -148,5 +159,8 @@ pub async fn replay_notification(
         }
         Ok(())
     }))?;
-    Ok(redirect("/admin/notifications?all=1"))
+    Ok(redirect(&format!(
+        "/admin/notifications?all=1&done={}",
+        Done::Replayed.code()
+    )))
 }

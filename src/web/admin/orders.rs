@@ -4,9 +4,9 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::context::{redirect, render, CsrfForm, MessageQuery, Nav, PageContext};
+use super::context::{redirect, render, ConfirmForm, MessageQuery, Nav, PageContext};
 use super::error::AdminError;
-use super::notice::Notice;
+use super::notice::{Done, Notice};
 use super::views::{AuditView, OrderView, TxView};
 use crate::db::{Store, StoreError};
 use crate::domain::{self, OrderCode, OrderStatus};
@@ -60,7 +60,11 @@ pub async fn order(
         can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
         order: OrderView::new(&order, lang),
         transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
-        history: history.items.iter().map(AuditView::new).collect(),
+        history: history
+            .items
+            .iter()
+            .map(|row| AuditView::new(row, lang))
+            .collect(),
         message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
@@ -70,10 +74,16 @@ pub async fn cancel_order(
     ctx: PageContext,
     state: web::Data<AppState>,
     code: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AdminError> {
     ctx.check_csrf(&form.csrf)?;
     let code = OrderCode::parse(&code).map_err(|_| NO_ORDER)?;
+    if form.confirm.is_none() {
+        return Ok(redirect(&format!(
+            "/admin/orders/{code}?error={}",
+            Notice::ConfirmFirst.code()
+        )));
+    }
     let (wanted, actor, now) = (code.clone(), ctx.user(), domain::now());
     let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, &actor, now))?;
     let page = format!("/admin/orders/{code}");
@@ -87,7 +97,7 @@ pub async fn cancel_order(
             if changed {
                 state.order_events.publish([order.code]);
             }
-            Ok(redirect(&page))
+            Ok(redirect(&format!("{page}?done={}", Done::Cancelled.code())))
         }
     }
 }

@@ -7,6 +7,7 @@ use super::context::{
     note_of, redirect, render, CursorQuery, Nav, NoteForm, PageContext, PAGE_SIZE,
 };
 use super::error::AdminError;
+use super::notice::Done;
 use super::views::RejectedView;
 use crate::db::Store;
 use crate::domain;
@@ -42,7 +43,11 @@ pub async fn rejected(
     render(&RejectedPage {
         lang: ctx.lang,
         nav: ctx.nav,
-        rows: page.items.iter().map(RejectedView::new).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|row| RejectedView::new(row, ctx.lang))
+            .collect(),
         next_url: page
             .next_cursor
             .map(|c| format!("/admin/rejected?{all}cursor={c}")),
@@ -85,5 +90,8 @@ pub async fn dismiss_rejected(
     if !found {
         return Err(AdminError::NO_PAGE);
     }
-    Ok(redirect("/admin/rejected"))
+    Ok(redirect(&format!(
+        "/admin/rejected?done={}",
+        Done::Dismissed.code()
+    )))
 }

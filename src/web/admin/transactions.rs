@@ -6,11 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::context::{
-    non_empty, note_of, redirect, render, MessageQuery, Nav, NoteForm, PageContext,
+    non_empty, note_of, redirect, render, ConfirmForm, MessageQuery, Nav, PageContext,
 };
 use super::error::AdminError;
+use super::notice::Done;
 use super::notice::Notice;
-use super::views::{AuditView, OrderView, TxView};
+use super::views::{self, AuditView, OrderView, TxView};
 use crate::db::{Store, StoreError};
 use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
@@ -28,8 +29,8 @@ struct TransactionPage {
     tx: TxView,
     waiting: bool,
     can_undo: bool,
-    near_codes: Vec<OrderView>,
-    same_amount: Vec<OrderView>,
+    /// Ranked, best first, with why each is suggested.
+    suggestions: Vec<(OrderView, &'static str)>,
     history: Vec<AuditView>,
     message: Option<&'static str>,
 }
@@ -62,18 +63,11 @@ pub async fn transaction(
     let Some((t, suggestions, history)) = loaded else {
         return Err(NO_TRANSACTION);
     };
-    let (near_codes, same_amount) = suggestions.map_or((Vec::new(), Vec::new()), |s| {
-        (
-            s.near_codes
-                .iter()
-                .map(|o| OrderView::new(o, lang))
-                .collect(),
-            s.same_amount
-                .iter()
-                .map(|o| OrderView::new(o, lang))
-                .collect(),
-        )
-    });
+    let suggestions = suggestions
+        .unwrap_or_default()
+        .iter()
+        .map(|s| (OrderView::new(&s.order, lang), lang.t(s.why.label())))
+        .collect();
     render(&TransactionPage {
         nav: ctx.nav,
         waiting: t.status.is_waiting() && t.amount.is_positive(),
@@ -82,9 +76,12 @@ pub async fn transaction(
             TransactionStatus::Matched | TransactionStatus::Ignored
         ) && !(t.status == TransactionStatus::Ignored && t.resolution.is_none()),
         tx: TxView::new(&t, lang),
-        near_codes,
-        same_amount,
-        history: history.items.iter().map(AuditView::new).collect(),
+        suggestions,
+        history: history
+            .items
+            .iter()
+            .map(|row| AuditView::new(row, lang))
+            .collect(),
         message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
@@ -103,6 +100,10 @@ struct LinkPreviewPage {
     tx: TxView,
     before: OrderView,
     after: OrderView,
+    /// Linking to a cancelled or expired order opens it again.
+    reopens: bool,
+    /// What the transfer pays beyond the amount due (`71.000 ₫`).
+    excess: Option<String>,
 }
 
 fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
@@ -136,6 +137,7 @@ pub async fn link_preview(
     let Some(order) = order else {
         return Ok(back_with_error(id, Notice::NoSuchOrder));
     };
+    let order = order.seen_at(domain::now());
     if !t.status.is_waiting() {
         return Ok(back_with_error(id, Notice::NotWaiting));
     }
@@ -143,8 +145,13 @@ pub async fn link_preview(
         Ok(after) => after,
         Err(e) => return Ok(back_with_error(id, Notice::from(&e))),
     };
+    let excess = t.amount.saturating_sub_to_zero(order.amount_due());
     render(&LinkPreviewPage {
         nav: ctx.nav,
+        reopens: order.status.is_closed(),
+        excess: excess
+            .is_positive()
+            .then(|| views::money(excess, &order.currency, lang)),
         tx: TxView::new(&t, lang),
         before: OrderView::new(&order, lang),
         after: OrderView::new(&after, lang),
@@ -163,11 +170,15 @@ async fn after_resolution(
     state: &AppState,
     id: i64,
     outcome: Result<resolve::Resolved, StoreError>,
+    done: Done,
 ) -> Result<HttpResponse, AdminError> {
     match outcome? {
         Ok(changed) => {
             state.order_events.publish(changed);
-            Ok(redirect(&format!("/admin/transactions/{id}")))
+            Ok(redirect(&format!(
+                "/admin/transactions/{id}?done={}",
+                done.code()
+            )))
         }
         Err(ResolveError::TransactionNotFound) => Err(NO_TRANSACTION),
         Err(e) => Ok(back_with_error(id, Notice::from(&e))),
@@ -196,7 +207,7 @@ pub async fn link(
         note.as_deref(),
         now
     ));
-    after_resolution(&state, id, outcome).await
+    after_resolution(&state, id, outcome, Done::Linked).await
 }
 
 #[derive(Deserialize)]
@@ -228,17 +239,20 @@ pub async fn set_aside(
         note.as_deref(),
         now
     ));
-    after_resolution(&state, id, outcome).await
+    after_resolution(&state, id, outcome, Done::SetAside).await
 }
 
 pub async fn undo(
     ctx: PageContext,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    form: web::Form<NoteForm>,
+    form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AdminError> {
     ctx.check_csrf(&form.csrf)?;
     let id = id.into_inner();
+    if form.confirm.is_none() {
+        return Ok(back_with_error(id, Notice::ConfirmFirst));
+    }
     let note = note_of(&form.note);
     let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
     let outcome = write_store!(state.db, |s| resolve::undo(
@@ -249,5 +263,5 @@ pub async fn undo(
         note.as_deref(),
         now
     ));
-    after_resolution(&state, id, outcome).await
+    after_resolution(&state, id, outcome, Done::Undone).await
 }

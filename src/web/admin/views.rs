@@ -3,19 +3,34 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::db::{AuditRow, RejectedRow};
-use crate::domain::{BankTransaction, Money, Order};
+use crate::db::{AuditRow, JobStatus, RejectedRow};
+use crate::domain::{BankTransaction, Money, Order, OrderStatus, Resolution, TransactionStatus};
 use crate::web::i18n::Lang;
 
 fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).expect("a valid offset")
 }
 
+/// `30/11/2026 14:05`, in Vietnam time (the shop's and its bank's).
 pub fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&vietnam())
-        // Marked, since admins may sit elsewhere than the shop's bank.
-        .format("%Y-%m-%d %H:%M:%S +07")
+        .format("%d/%m/%Y %H:%M")
         .to_string()
+}
+
+/// `150.000 ₫` (Vietnamese) or `150,000 ₫` (English); other currencies by their code.
+pub fn money(m: Money, currency: &str, lang: Lang) -> String {
+    let sign = if currency == "VND" { "₫" } else { currency };
+    format!("{} {sign}", amount(m, lang))
+}
+
+/// `12,5%` (Vietnamese) or `12.5%` (English).
+pub fn percent(ratio: f64, lang: Lang) -> String {
+    let text = format!("{ratio:.1}%");
+    match lang {
+        Lang::En => text,
+        Lang::Vi => text.replace('.', ","),
+    }
 }
 
 /// `1234567.5` → `1,234,567.5` (English) or `1.234.567,5` (Vietnamese).
@@ -83,7 +98,7 @@ impl TxView {
                 .when
                 .filter(|w| (t.received_at - *w).abs() > RECEIVED_LATE)
                 .map(|_| local_time(t.received_at)),
-            amount: amount(t.amount, lang),
+            amount: money(t.amount, "VND", lang),
             description: t.description.clone(),
             status: t.status.as_str(),
             status_label: lang.t(t.status.as_str()),
@@ -110,7 +125,6 @@ pub struct OrderView {
     pub code: String,
     pub reference: String,
     pub amount: String,
-    pub currency: String,
     pub status: &'static str,
     pub status_label: &'static str,
     pub received: String,
@@ -125,12 +139,11 @@ impl OrderView {
         OrderView {
             code: o.code.to_string(),
             reference: o.reference.clone().unwrap_or_default(),
-            amount: amount(o.amount, lang),
-            currency: o.currency.clone(),
+            amount: money(o.amount, &o.currency, lang),
             status: o.status.as_str(),
             status_label: lang.t(o.status.as_str()),
-            received: amount(o.amount_received, lang),
-            due: amount(o.amount_due(), lang),
+            received: money(o.amount_received, &o.currency, lang),
+            due: money(o.amount_due(), &o.currency, lang),
             created: local_time(o.created_at),
             paid_at: o.paid_at.map(local_time).unwrap_or_default(),
             expires: o.expires_at.map(local_time).unwrap_or_default(),
@@ -141,7 +154,9 @@ impl OrderView {
 pub struct AuditView {
     pub at: String,
     pub actor: String,
-    pub action: String,
+    /// The stored action (`transaction.link`), for machines; `action` is for people.
+    pub action_key: String,
+    pub action: &'static str,
     pub subject: String,
     pub before: String,
     pub after: String,
@@ -149,17 +164,100 @@ pub struct AuditView {
 }
 
 impl AuditView {
-    pub fn new(row: &AuditRow) -> AuditView {
+    pub fn new(row: &AuditRow, lang: Lang) -> AuditView {
         AuditView {
             at: local_time(crate::db::models::from_db_time(row.created_at)),
             actor: row.actor.clone(),
-            action: row.action.clone(),
+            action_key: row.action.clone(),
+            action: audit_action(&row.action, lang),
             subject: row.subject.clone(),
-            before: row.before_state.clone().unwrap_or_default(),
-            after: row.after_state.clone().unwrap_or_default(),
+            before: audit_state(row.before_state.as_deref(), lang),
+            after: audit_state(row.after_state.as_deref(), lang),
             note: row.note.clone().unwrap_or_default(),
         }
     }
+}
+
+const AUDIT_ACTIONS: &[(&str, &str)] = &[
+    ("transaction.link", "Transfer linked to an order"),
+    ("transaction.unlink", "Link undone"),
+    ("transaction.ignored", "Set aside: not a payment"),
+    ("transaction.refunded", "Set aside: refunded"),
+    ("transaction.reopen", "Transfer waits again"),
+    ("order.credit", "Order credited"),
+    ("order.debit", "Order debited"),
+    ("order.cancel", "Order cancelled"),
+    ("rejected.dismiss", "Rejected element dismissed"),
+    ("notification.replay", "Notification sent again"),
+    ("sessions.end_all", "Logged out everywhere"),
+    ("settings.reveal_token", "Secret revealed"),
+];
+
+fn audit_action(action: &str, lang: Lang) -> &'static str {
+    AUDIT_ACTIONS
+        .iter()
+        .find(|(key, _)| *key == action)
+        .map_or(lang.t("Other change"), |(_, label)| lang.t(label))
+}
+
+/// A stored state for people: `{"status":"matched","order_code":"DH1"}` → `Status: matched ·
+/// Order: DH1`, each label and status translated; plain text (a count, a reason) as it is.
+fn audit_state(state: Option<&str>, lang: Lang) -> String {
+    let Some(state) = state else {
+        return String::new();
+    };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(state) else {
+        return status_label(state, lang).unwrap_or(state).to_owned();
+    };
+    const ORDER: [&str; 4] = ["status", "order_code", "resolution", "amount_received"];
+    let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len());
+    let mut fields: Vec<_> = fields.iter().collect();
+    fields.sort_by_key(|(name, _)| rank(name));
+    fields
+        .into_iter()
+        .map(|(name, value)| {
+            let text = value.as_str().unwrap_or("–");
+            let (label, shown) = match name.as_str() {
+                "status" => (
+                    "Status",
+                    status_label(text, lang).unwrap_or(text).to_owned(),
+                ),
+                "order_code" => ("Order", text.to_owned()),
+                "resolution" => (
+                    "Resolution",
+                    status_label(text, lang).unwrap_or(text).to_owned(),
+                ),
+                "amount_received" => (
+                    "Received so far",
+                    Money::parse(text).map_or(text.to_owned(), |m| money(m, "VND", lang)),
+                ),
+                _ => ("Other", text.to_owned()),
+            };
+            format!("{}: {shown}", lang.t(label))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The translated name of an order, transaction, resolution or notification status.
+pub fn status_label(status: &str, lang: Lang) -> Option<&'static str> {
+    let key = OrderStatus::parse(status)
+        .map(OrderStatus::as_str)
+        .or_else(|| TransactionStatus::parse(status).map(TransactionStatus::as_str))
+        .or_else(|| Resolution::parse(status).map(Resolution::as_str))
+        .or_else(|| {
+            [
+                JobStatus::Queued,
+                JobStatus::Running,
+                JobStatus::Done,
+                JobStatus::Skipped,
+                JobStatus::Failed,
+            ]
+            .into_iter()
+            .map(JobStatus::as_str)
+            .find(|s| *s == status)
+        })?;
+    Some(lang.t(key))
 }
 
 pub struct RejectedView {
@@ -173,16 +271,80 @@ pub struct RejectedView {
 }
 
 impl RejectedView {
-    pub fn new(row: &RejectedRow) -> RejectedView {
+    pub fn new(row: &RejectedRow, lang: Lang) -> RejectedView {
         RejectedView {
             id: row.id,
             received: local_time(crate::db::models::from_db_time(row.received_at)),
-            reason: row.reason.clone(),
+            reason: rejection_reason(&row.reason, lang),
             payload: row.payload.clone(),
             resolved: row.resolved_at.is_some(),
             note: row.resolution_note.clone().unwrap_or_default(),
             resolved_by: row.resolved_by.clone().unwrap_or_default(),
         }
+    }
+}
+
+/// The translated label of a technical message's known opening, and the rest of it.
+fn explained<'t>(
+    text: &'t str,
+    known: &[(&str, &'static str)],
+    other: &'static str,
+) -> (&'static str, &'t str) {
+    known
+        .iter()
+        .find_map(|(opening, label)| text.strip_prefix(opening).map(|rest| (*label, rest)))
+        .unwrap_or((other, text))
+}
+
+/// Why a notification could not be delivered (`notify::deliver::DeliveryError`): translated,
+/// with its detail (an HTTP status, a host) as it is.
+pub fn delivery_error(error: &str, lang: Lang) -> String {
+    let (label, detail) = explained(error, DELIVERY_ERRORS, "Delivery failed");
+    let detail = detail.trim_start_matches([':', ' ']);
+    if detail.is_empty() {
+        lang.t(label).to_owned()
+    } else {
+        format!("{}: {detail}", lang.t(label))
+    }
+}
+
+const DELIVERY_ERRORS: &[(&str, &str)] = &[
+    ("the shop answered", "The shop answered"),
+    ("no answer from the shop", "No answer from the shop"),
+    (
+        "the notification URL's host could not be resolved",
+        "The shop's host name could not be resolved",
+    ),
+    (
+        "the notification URL's host",
+        "The notification URL is not a public address",
+    ),
+    ("the notification URL", "The notification URL is not valid"),
+];
+
+/// Why an element of a webhook was rejected (`ingest::casso`); the element itself is shown
+/// next to it.
+fn rejection_reason(reason: &str, lang: Lang) -> String {
+    let known = [
+        (
+            "the element is not a JSON object",
+            "The element is not a JSON object",
+        ),
+        ("`id`", "Bad or missing transaction id"),
+        ("`amount` is zero", "The amount is zero"),
+        ("`amount`", "Bad or missing amount"),
+        ("`description`", "The description is not text"),
+        ("`when`", "Unreadable date"),
+    ];
+    lang.t(explained(reason, &known, "Unreadable element").0)
+        .to_owned()
+}
+
+/// `2026-11-30` → `30/11`.
+fn day_month(day: &str) -> String {
+    match (day.get(8..10), day.get(5..7)) {
+        (Some(d), Some(m)) => format!("{d}/{m}"),
+        _ => day.to_owned(),
     }
 }
 
@@ -213,13 +375,14 @@ pub fn daily_chart(days: &[(String, Money)], lang: Lang) -> String {
             r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{bar:.1}"><title>{day}: {value}</title></rect>"#,
             y = height - bar,
             w = (slot - 4.0).max(1.0),
-            value = amount(*money, lang),
+            value = self::money(*money, "VND", lang),
         ));
-        if i % 5 == 0 {
+        // Labelled back from today, so that today always has its date.
+        if (days.len() - 1 - i) % 5 == 0 {
             svg.push_str(&format!(
                 r#"<text x="{x:.1}" y="{ty}">{label}</text>"#,
                 ty = height + 16.0,
-                label = &day[5..],
+                label = day_month(day),
             ));
         }
     }
@@ -230,6 +393,33 @@ pub fn daily_chart(days: &[(String, Money)], lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_translated() {
+        for (_, label) in AUDIT_ACTIONS {
+            assert_ne!(Lang::Vi.t(label), *label, "{label}");
+        }
+        assert_eq!(
+            audit_state(
+                Some(r#"{"status":"partially_paid","amount_received":"71000"}"#),
+                Lang::En
+            ),
+            "Status: Partly paid · Received so far: 71,000 ₫"
+        );
+        assert_eq!(
+            delivery_error("the shop answered 500 Internal Server Error", Lang::Vi),
+            "Cửa hàng trả lời: 500 Internal Server Error"
+        );
+        assert_eq!(
+            rejection_reason("`amount` is zero", Lang::Vi),
+            "Số tiền bằng 0"
+        );
+        assert_eq!(percent(12.25, Lang::Vi), "12,2%");
+        assert_eq!(
+            money(Money::parse("150000").unwrap(), "VND", Lang::Vi),
+            "150.000 ₫"
+        );
+    }
 
     #[test]
     fn amounts_for_people() {

@@ -1,0 +1,203 @@
+//! The admin in a browser: a notice after each action, confirmation before undo and cancel,
+//! HTML 404 pages, and every admin page at phone and desktop widths in both languages, none
+//! wider than its viewport. A child of `browser`, whose driver it uses.
+
+use super::*;
+
+/// Every admin page, in both languages at both widths, saved and measured; then the notices.
+#[tokio::test]
+async fn admin_pages_fit_and_tell_what_happened() {
+    within(async {
+        let app = TestApp::spawn_with(Backend::Sqlite, BANK).await;
+        for (code, amount, reference) in [
+            ("DH1006", "150000", "Nguyễn Văn An"),
+            ("DH1008", "79000", "Trần Thị Bình"),
+            ("DH1009", "99000", ""),
+        ] {
+            let order = json!({"code": code, "amount": amount, "reference": reference});
+            assert_eq!(app.create_order(order).await.0, 201);
+        }
+        let (status, _) = app
+            .api(reqwest::Method::POST, "/api/v1/orders/DH1008/cancel", None)
+            .await;
+        assert_eq!(status, 200);
+        for (id, description, amount) in [
+            (9001, "DH1006 DH1008 chuyen gop 2 don", json!(150000)),
+            (9002, "chuyen tien khong ghi ma", json!(150000)),
+            (9003, "DH1009 thanh toan", json!(99000)),
+        ] {
+            assert_eq!(app.transfer(id, description, amount).await.0, 200);
+        }
+        app.post_webhook(
+            &json!({"error": 0, "data": [{"id": 9, "amount": "lots", "description": "x"}]}),
+        )
+        .await;
+
+        // A browser that states no language gets Vietnamese.
+        let page = reqwest::get(app.url("/admin/login")).await.unwrap();
+        assert!(page.text().await.unwrap().contains(r#"<html lang="vi">"#));
+
+        let browser = Browser::start(&app).await;
+        browser.login().await;
+        let combined = browser.open_from_queue("chuyen gop").await;
+        // Ranked: DH1006 is named and due exactly the amount; the cancelled DH1008 is hidden.
+        assert!(browser
+            .text_of(".suggestions li.best")
+            .await
+            .starts_with("DH1006"));
+        let listed = browser
+            .js("return document.querySelectorAll('.suggestions li a').length;")
+            .await;
+        assert!(listed.as_u64().unwrap() <= 5);
+        let closed = browser
+            .js("return document.querySelectorAll(\".suggestions a[href$='code=DH1008']\").length;")
+            .await;
+        assert_eq!(closed, json!(0), "closed orders are not suggested");
+        browser.goto(&format!("{combined}/link?code=DH1008")).await;
+        assert!(browser.text_of("#reopens").await.contains("Cancelled → "));
+        assert!(browser.text_of("#excess").await.contains("71,000 ₫ excess"));
+
+        let mut layout = Vec::new();
+        let pages = [
+            ("admin-dashboard", "/admin".to_owned()),
+            ("admin-queue", "/admin/queue".to_owned()),
+            ("admin-transaction", combined.clone()),
+            ("admin-link-preview", format!("{combined}/link?code=DH1008")),
+            ("admin-orders", "/admin/orders".to_owned()),
+            ("admin-order", "/admin/orders/DH1009".to_owned()),
+            ("admin-rejected", "/admin/rejected?all=1".to_owned()),
+            (
+                "admin-notifications",
+                "/admin/notifications?all=1".to_owned(),
+            ),
+            ("admin-reconcile", "/admin/reconcile".to_owned()),
+            ("admin-audit", "/admin/audit".to_owned()),
+            (
+                "admin-settings",
+                "/admin/settings?description=DH1006".to_owned(),
+            ),
+            ("admin-404", "/admin/orders/NOPE".to_owned()),
+        ];
+        for lang in ["vi", "en"] {
+            browser.goto(&format!("/lang/{lang}?next=/admin")).await;
+            for (name, path) in &pages {
+                browser.goto(path).await;
+                for size in [PHONE, WIDE] {
+                    browser
+                        .screenshot(&format!("{name}-{lang}"), size, &mut layout)
+                        .await;
+                    browser.viewport(size.1, size.2).await;
+                    let widths = browser
+                        .js("return [document.documentElement.scrollWidth, window.innerWidth];")
+                        .await;
+                    assert!(
+                        widths[0].as_u64() <= widths[1].as_u64(),
+                        "{path} ({lang}) is wider than {} px: {widths}",
+                        size.1
+                    );
+                }
+            }
+        }
+        std::fs::write(screenshot_dir().join("layout-admin.txt"), layout.join("\n")).unwrap();
+
+        // HTML 404s in the page's language (English now).
+        browser.goto("/admin/orders/NOPE").await;
+        assert_eq!(browser.response_status().await, 404);
+        assert!(browser
+            .body_text()
+            .await
+            .contains("There is no order with this code."));
+        browser.goto("/admin/transactions/987654").await;
+        assert_eq!(browser.response_status().await, 404);
+        assert!(browser
+            .body_text()
+            .await
+            .contains("There is no such transaction."));
+        browser.goto("/lang/vi?next=/admin/orders/NOPE").await;
+        assert_eq!(browser.response_status().await, 404);
+        assert!(browser.body_text().await.contains("Không tìm thấy trang"));
+        browser.goto("/lang/en?next=/admin").await;
+
+        // Each action says what it did; undo and cancel ask first.
+        let matched = browser.transfer_of_order("DH1009").await;
+        browser.click("#undo button[type=submit]").await;
+        assert_eq!(
+            browser
+                .js("return document.querySelector('#undo').checkValidity();")
+                .await,
+            json!(false),
+            "undo asks to confirm first"
+        );
+        browser.click("#undo input[name=confirm]").await;
+        browser.click("#undo button[type=submit]").await;
+        browser
+            .expect_done("Undone: the transfer waits for a decision again.")
+            .await;
+        assert_eq!(browser.current_path().await, matched);
+
+        browser
+            .click("input[name=resolution][value=refunded]")
+            .await;
+        browser
+            .click("form[action$='/set-aside'] button[type=submit]")
+            .await;
+        browser.expect_done("The transfer was set aside.").await;
+
+        browser.goto("/admin/orders/DH1009").await;
+        browser.click("#cancel input[name=confirm]").await;
+        browser.click("#cancel button[type=submit]").await;
+        browser.expect_done("The order was cancelled.").await;
+        assert_eq!(order_status(&app, "DH1009").await, "cancelled");
+
+        browser.goto("/admin/rejected").await;
+        browser
+            .click("form[action$='/dismiss'] button[type=submit]")
+            .await;
+        browser.expect_done("The element was dismissed.").await;
+
+        browser.goto("/admin/settings").await;
+        browser
+            .click("form:has(input[name=everywhere]) button[type=submit]")
+            .await;
+        browser
+            .expect_done("You are logged out on every device.")
+            .await;
+
+        // A code nobody defined shows nothing.
+        browser.login().await;
+        browser.goto("/admin?done=%3Cb%3Ehello").await;
+        assert!(browser.client.find(Locator::Css("#done")).await.is_err());
+        browser.quit().await;
+    })
+    .await
+}
+
+/// Not what phones use: a desktop as the issue measured it.
+const WIDE: (&str, u32, u32) = ("desktop-1366", 1366, 900);
+
+impl Browser {
+    async fn click(&self, selector: &str) {
+        self.css(selector).await.click().await.unwrap();
+    }
+
+    async fn expect_done(&self, message: &str) {
+        assert_eq!(self.text_of("#done[role=status]").await, message);
+    }
+
+    async fn current_path(&self) -> String {
+        self.js("return location.pathname;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Opens the first transfer listed on an order's page; returns its path.
+    async fn transfer_of_order(&self, code: &str) -> String {
+        self.goto(&format!("/admin/orders/{code}")).await;
+        let link = self.css("td.when a[href^='/admin/transactions/']").await;
+        let href = link.attr("href").await.unwrap().expect("a link");
+        self.goto(&href).await;
+        href
+    }
+}
