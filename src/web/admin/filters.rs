@@ -186,8 +186,27 @@ pub struct PageLink {
     pub current: bool,
 }
 
+/// The links under a list: numbered pages counted from the list's start (the rows of its
+/// current tab) and "next"; after a cursor, only "next", which follows the cursor.
+pub fn pager(
+    tabs: &[Tab],
+    current: u32,
+    cursor: Option<i64>,
+    next_cursor: Option<i64>,
+    link: impl Fn(At) -> String,
+) -> (Vec<PageLink>, Option<String>) {
+    let rows = tabs.iter().find(|t| t.current).map_or(0, |t| t.count);
+    match cursor {
+        None => (
+            page_links(current, rows, |n| link(At::Page(n))),
+            next_cursor.map(|_| link(At::Page(current.saturating_add(1)))),
+        ),
+        Some(_) => (Vec::new(), next_cursor.map(|last| link(At::After(last)))),
+    }
+}
+
 /// The first and last page, and two on each side of the current one, with gaps between.
-pub fn page_links(current: u32, rows: i64, url: impl Fn(u32) -> String) -> Vec<PageLink> {
+fn page_links(current: u32, rows: i64, url: impl Fn(u32) -> String) -> Vec<PageLink> {
     let last = u32::try_from((rows + PAGE_SIZE - 1) / PAGE_SIZE).unwrap_or(u32::MAX);
     if last <= 1 {
         return Vec::new();

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::context::{non_empty, render, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
-use super::filters::{link, page_links, At, PageLink, Tab};
+use super::filters::{link, pager, At, PageLink, Tab};
 use super::views::OrderView;
 use crate::db::{OrderFilter, PageStart, Reports, StoreError};
 use crate::domain::{self, OrderStatus};
@@ -97,21 +97,9 @@ pub async fn orders(
         url: query.link(base, Some(status), At::Page(1)),
         current: chosen == Some(status),
     }));
-    let rows_in_list = tabs.iter().find(|t| t.current).map_or(0, |t| t.count);
-    let (pages, next_url) = match query.cursor {
-        None => (
-            page_links(current, rows_in_list, |n| {
-                query.link(base, chosen, At::Page(n))
-            }),
-            page.next_cursor
-                .map(|_| query.link(base, chosen, At::Page(current.saturating_add(1)))),
-        ),
-        Some(_) => (
-            Vec::new(),
-            page.next_cursor
-                .map(|last| query.link(base, chosen, At::After(last))),
-        ),
-    };
+    let (pages, next_url) = pager(&tabs, current, query.cursor, page.next_cursor, |at| {
+        query.link(base, chosen, at)
+    });
     render(&OrdersPage {
         nav: ctx.nav,
         tabs,

@@ -9,7 +9,7 @@ use askama::Template;
 use super::context::{render, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
-use super::filters::{page_links, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
+use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
 use super::views::{self, TxView};
 use crate::db::{PageStart, Reports, StoreError, TransferFilter};
 use crate::web::i18n::Lang;
@@ -105,23 +105,10 @@ async fn list(
         current: chosen == Some(status),
     }));
     let status = chosen.map(|s| s.as_str());
-    let rows_in_list = tabs.iter().find(|t| t.current).map_or(0, |t| t.count);
     let current = query.page.unwrap_or(1).max(1);
-    // Numbered pages count from the list's start; after a cursor, "next" follows the cursor.
-    let (pages, next_url) = match query.cursor {
-        None => (
-            page_links(current, rows_in_list, |n| {
-                query.link(base, status, At::Page(n))
-            }),
-            page.next_cursor
-                .map(|_| query.link(base, status, At::Page(current.saturating_add(1)))),
-        ),
-        Some(_) => (
-            Vec::new(),
-            page.next_cursor
-                .map(|last| query.link(base, status, At::After(last))),
-        ),
-    };
+    let (pages, next_url) = pager(&tabs, current, query.cursor, page.next_cursor, |at| {
+        query.link(base, status, at)
+    });
     render(&TransferListPage {
         nav: ctx.nav,
         heading: match scope {
