@@ -15,6 +15,7 @@ use crate::on_both_backends;
 on_both_backends!(
     amount_filters_read_vietnamese_numbers,
     the_day_filter_uses_the_banks_time,
+    the_chart_puts_money_on_the_banks_day,
     tabs_count_and_pages_are_numbered,
     totals_of_money_in_and_out,
     csv_downloads_hold_every_row,
@@ -139,6 +140,28 @@ async fn the_day_filter_uses_the_banks_time(backend: Backend) {
     let (status, bad) = get(&client, &app, "/admin/transactions?from=02/11/2026").await;
     assert_eq!(status, StatusCode::OK);
     assert!(bad.contains(r#"id="from-error""#));
+}
+
+async fn the_chart_puts_money_on_the_banks_day(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_order(json!({"code": "DH31", "amount": 150000}))
+        .await;
+    let vietnam_now = chrono::Utc::now() + chrono::Duration::hours(7);
+    let (today, three_days_ago) = (
+        vietnam_now.date_naive(),
+        (vietnam_now - chrono::Duration::days(3)).date_naive(),
+    );
+    // A reconciliation brings in today what the bank dated three days ago.
+    let when = format!("{three_days_ago} 10:00:00");
+    let transfer = dated(1, "DH31 thanh toan", json!(150000), Some(&when));
+    assert_eq!(app.post_webhook(&envelope(vec![transfer])).await.0, 200);
+    let client = admin_in(&app, "en").await;
+    let (_, dashboard) = get(&client, &app, "/admin").await;
+    assert!(
+        dashboard.contains(&format!("<title>{three_days_ago}: 150,000")),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains(&format!("<title>{today}: 0")));
 }
 
 /// Links as written in a page, with `&` as it is in the URL.
