@@ -142,3 +142,41 @@ async fn filters_and_a_csv_download_in_the_browser() {
     })
     .await
 }
+
+/// "Reconcile now" with Casso out of reach: the run is listed with its error.
+#[tokio::test]
+async fn reconcile_now_in_the_browser_lists_a_failed_run() {
+    within(async {
+        let app = TestApp::spawn_with(
+            Backend::Sqlite,
+            &[
+                ("PAYMATCH_CASSO_API_KEY", "casso-key-for-a-closed-port"),
+                ("PAYMATCH_CASSO_API_URL", "http://127.0.0.1:9"),
+                ("PAYMATCH_RECONCILE_INTERVAL", "0"),
+            ],
+        )
+        .await;
+        let browser = Browser::start(&app).await;
+        browser.login().await;
+        browser.goto("/admin/reconcile").await;
+        browser
+            .css("form[action='/admin/reconcile/run'] button")
+            .await
+            .click()
+            .await
+            .unwrap();
+        browser
+            .wait_js(
+                "return document.querySelectorAll('table.list td.desc').length > 0;",
+                Duration::from_secs(40),
+            )
+            .await;
+        let error = browser.text_of("table.list td.desc").await;
+        assert!(!error.is_empty(), "the failed run shows its error");
+        assert!(browser.body_text().await.contains("admin:admin"));
+        let mut layout = Vec::new();
+        browser.fits("data-reconcile-failed-en", &mut layout).await;
+        browser.quit().await;
+    })
+    .await
+}
