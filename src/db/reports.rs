@@ -23,7 +23,7 @@ pub struct TransferFilter {
 
 /// Where a page of a list starts: after a row (keyset, the same cost at any depth) and then
 /// skipping rows (numbered pages).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageStart {
     pub after: Option<i64>,
     pub skip: i64,

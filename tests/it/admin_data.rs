@@ -237,6 +237,12 @@ async fn tabs_count_and_pages_are_numbered(backend: Backend) {
     }
     seen.sort_unstable();
     assert_eq!(seen, (1..=120).collect::<Vec<_>>());
+    let (_, past) = get(&client, &app, "/admin/queue?status=unmatched&page=99999").await;
+    assert!(
+        past.contains("<span aria-current=\"page\">3</span>"),
+        "the last page"
+    );
+    assert_eq!(rows(&past), 20);
 
     let (_, orders) = get(&client, &app, "/admin/orders").await;
     assert_eq!(tab_count(&orders, "/admin/orders"), 3);

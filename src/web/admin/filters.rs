@@ -117,14 +117,16 @@ impl TransferQuery {
         (filter, errors)
     }
 
-    /// Where the page starts: a numbered page, or after a row (`cursor`, as the first pages
-    /// of the queue linked).
-    pub fn start(&self) -> PageStart {
-        let page = i64::from(self.page.unwrap_or(1).max(1));
-        PageStart {
+    /// The page asked for, within the pages that `rows` fill (a page past the end would read
+    /// every row to skip them), and where it starts: a numbered page, or after a row (`cursor`).
+    pub fn start(&self, rows: i64) -> (u32, PageStart) {
+        let last = u32::try_from((rows + PAGE_SIZE - 1) / PAGE_SIZE).unwrap_or(u32::MAX);
+        let page = self.page.unwrap_or(1).min(last).max(1);
+        let start = PageStart {
             after: self.cursor,
-            skip: (page - 1) * PAGE_SIZE,
-        }
+            skip: i64::from(page - 1) * PAGE_SIZE,
+        };
+        (page, start)
     }
 
     /// A link to `base` with this filter, another status, and where the page starts, for
@@ -317,7 +319,10 @@ mod tests {
             "/x?min=100.000&q=a%20b&cursor=7"
         );
         assert_eq!(TransferQuery::default().link("/x", None, At::Page(1)), "/x");
-        assert_eq!(q.start().skip, 2 * PAGE_SIZE);
+        assert_eq!(q.start(500).1.skip, 2 * PAGE_SIZE);
+        assert_eq!(q.start(101), (3, q.start(500).1));
+        assert_eq!(q.start(60).0, 2, "no page past the last");
+        assert_eq!(q.start(0).0, 1);
     }
 
     #[test]

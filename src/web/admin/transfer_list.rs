@@ -72,15 +72,25 @@ async fn list(
 ) -> Result<HttpResponse, AdminError> {
     let lang = ctx.lang;
     let (filter, errors) = query.filter(scope, lang);
-    let start = query.start();
-    let (page, counts, totals) = state
+    let asked = query.clone();
+    let (current, page, counts, totals) = state
         .db
         .run(move |conn| {
-            with_store!(conn, |s| Ok::<_, StoreError>((
-                s.transfers(&filter, start, PAGE_SIZE)?,
-                s.transfer_counts(&filter)?,
-                s.transfer_totals(&filter)?,
-            )))
+            with_store!(conn, |s| {
+                let counts = s.transfer_counts(&filter)?;
+                let rows = counts
+                    .iter()
+                    .filter(|(status, _)| filter.statuses.contains(status))
+                    .map(|(_, n)| n)
+                    .sum();
+                let (current, start) = asked.start(rows);
+                Ok::<_, StoreError>((
+                    current,
+                    s.transfers(&filter, start, PAGE_SIZE)?,
+                    counts,
+                    s.transfer_totals(&filter)?,
+                ))
+            })
         })
         .await?;
     let chosen = query.status(scope);
@@ -105,7 +115,6 @@ async fn list(
         current: chosen == Some(status),
     }));
     let status = chosen.map(|s| s.as_str());
-    let current = query.page.unwrap_or(1).max(1);
     let (pages, next_url) = pager(&tabs, current, query.cursor, page.next_cursor, |at| {
         query.link(base, status, at)
     });
