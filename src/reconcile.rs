@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDate, Utc};
 
 use crate::casso_api::{CassoApi, CassoApiError};
-use crate::config::MatchingSettings;
+use crate::config::{MatchingSettings, Settings};
 use crate::db::{Database, ReconcileTotals, Store, StoreError};
 use crate::domain::{self, OrderCode};
 use crate::ingest::pipeline::ingest_delivery;
@@ -90,6 +90,38 @@ pub async fn run(
         "reconciliation finished"
     );
     outcome.map(|()| totals)
+}
+
+/// One reconciliation of `window` with the configured Casso API (the scheduled one and an
+/// admin's "reconcile now"); `None` when no API key is set.
+pub async fn run_configured(
+    db: &Database,
+    settings: &Settings,
+    window: (NaiveDate, NaiveDate),
+    trigger: &str,
+    changed: &mut Vec<OrderCode>,
+) -> Option<Result<ReconcileTotals, ReconcileError>> {
+    let key = settings.casso_api_key.clone()?;
+    let api = match CassoApi::new(
+        &settings.casso_api_url,
+        key,
+        std::time::Duration::from_secs(30),
+    ) {
+        Ok(api) => api,
+        Err(e) => return Some(Err(e.into())),
+    };
+    Some(
+        run(
+            db,
+            &settings.matching,
+            &api,
+            window,
+            trigger,
+            &mut |_, _| {},
+            changed,
+        )
+        .await,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -217,7 +217,7 @@ struct QueueFilter {
     cursor: Option<i64>,
 }
 
-/// `Store::queue` (the admin queue). It runs one such query per waiting reason (one when a
+/// `Reports::transfers` for the admin queue. It runs one such query per waiting reason (one when a
 /// reason is chosen) and merges them; every reason's query has the same shape, so the plan of
 /// one of them (`unknown_order` without a reason) stands for all.
 fn queue(filter: QueueFilter) -> Sql {
@@ -227,17 +227,13 @@ fn queue(filter: QueueFilter) -> Sql {
         "=",
         Param::Text(status.to_string()),
     )];
+    // Days are the bank's (`Reports::transfers`): the expression of the index
+    // `bank_transactions_status_bank_time`.
     if let Some((from, to)) = filter.received {
-        conditions.push(cmp(
-            "`bank_transactions`.`received_at`",
-            ">=",
-            Param::Time(from),
-        ));
-        conditions.push(cmp(
-            "`bank_transactions`.`received_at`",
-            "<",
-            Param::Time(to),
-        ));
+        let bank_time =
+            "coalesce(`bank_transactions`.`occurred_at`, `bank_transactions`.`received_at`)";
+        conditions.push(cmp(bank_time, ">=", Param::Time(from)));
+        conditions.push(cmp(bank_time, "<", Param::Time(to)));
     }
     if let Some((min, max)) = filter.amount_units {
         conditions.push(cmp("`bank_transactions`.`amount`", ">=", Param::Int(min)));

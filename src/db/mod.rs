@@ -7,6 +7,7 @@
 mod backend;
 mod files;
 pub mod models;
+mod reports;
 pub mod schema;
 mod writer;
 
@@ -17,6 +18,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+pub use reports::{PageStart, Reports, Totals, TransferFilter};
 pub use writer::SqliteWriter;
 
 use crate::config::DatabaseKind;
@@ -35,11 +37,13 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 mod sqlite {
     type Conn = diesel::SqliteConnection;
     include!("queries.rs");
+    include!("report_queries.rs");
 }
 
 mod postgres {
     type Conn = diesel::PgConnection;
     include!("queries.rs");
+    include!("report_queries.rs");
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,19 +104,6 @@ impl StoreError {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<i64>,
-}
-
-/// Which waiting transactions an admin looks at.
-#[derive(Debug, Clone, Default)]
-pub struct QueueFilter {
-    /// One waiting status; all of them when `None`.
-    pub reason: Option<TransactionStatus>,
-    pub received_from: Option<DateTime<Utc>>,
-    pub received_to: Option<DateTime<Utc>>,
-    pub min_amount: Option<Money>,
-    pub max_amount: Option<Money>,
-    /// Case-insensitive text in the description.
-    pub search: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -298,18 +289,12 @@ pub trait Store {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Waiting, unresolved transactions, newest first.
-    fn queue(
-        &mut self,
-        filter: &QueueFilter,
-        cursor: Option<i64>,
-        limit: i64,
-    ) -> Result<Page<BankTransaction>, StoreError>;
     /// (status, resolution, count) over all transactions.
     fn transaction_status_counts(
         &mut self,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
-    /// (received_at, amount) of matched transactions received since `since`.
+    /// (bank time, amount) of matched transactions the bank dated since `since` (paymatch's
+    /// receive time where the bank gave none).
     fn matched_amounts_since(
         &mut self,
         since: DateTime<Utc>,
@@ -408,10 +393,11 @@ pub trait Store {
         settlement: &Settlement,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Jobs of a kind, newest first; of these statuses only, unless none is given.
     fn jobs_page(
         &mut self,
         kind: &str,
-        status: Option<JobStatus>,
+        statuses: &[JobStatus],
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<JobRow>, StoreError>;

@@ -11,7 +11,8 @@ use crate::db::schema::{
 };
 use crate::db::{
     AuditRow, Decided, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter,
-    Page, QueueFilter, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
+    Page, PageStart, ReconcileRunRow, ReconcileTotals, SessionRow, Settlement, Store, StoreError,
+    TransferFilter,
 };
 use crate::domain::{
     BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
@@ -206,56 +207,11 @@ impl Store for Conn {
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<Order>, StoreError> {
-        // Statuses as readers see them now: an open order past its expiry is expired.
-        let now = crate::domain::now();
-        let expiry = to_db_time(now);
-        let mut query = orders::table
-            .select(OrderRow::as_select())
-            .order(orders::id.desc())
-            .limit(limit + 1)
-            .into_boxed();
-        match filter.status {
-            Some(OrderStatus::Expired) => {
-                let open = [OrderStatus::Pending, OrderStatus::PartiallyPaid].map(|s| s.as_str());
-                query = query.filter(
-                    orders::status
-                        .eq(OrderStatus::Expired.as_str())
-                        .or(orders::status
-                            .eq_any(open)
-                            .and(orders::expires_at.le(expiry))),
-                );
-            }
-            Some(status) if status.is_open() => {
-                query = query.filter(
-                    orders::status.eq(status.as_str()).and(
-                        orders::expires_at
-                            .is_null()
-                            .or(orders::expires_at.gt(expiry)),
-                    ),
-                );
-            }
-            Some(status) => query = query.filter(orders::status.eq(status.as_str())),
-            None => {}
-        }
-        if let Some(search) = &filter.search {
-            let code_prefix = format!("{}%", like_escape(&search.to_ascii_uppercase()));
-            let anywhere = format!("%{}%", like_escape(search));
-            query = query.filter(
-                orders::code
-                    .like(code_prefix)
-                    .escape('\\')
-                    .or(orders::reference.like(anywhere).escape('\\')),
-            );
-        }
-        if let Some(cursor) = cursor {
-            query = query.filter(orders::id.lt(cursor));
-        }
-        let rows = query
-            .load(self)?
-            .into_iter()
-            .map(|row| Ok((row.id, row.into_order()?.seen_at(now))))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(page(rows, limit))
+        let start = PageStart {
+            after: cursor,
+            skip: 0,
+        };
+        self.orders_page(filter, start, limit, crate::domain::now())
     }
 
     fn orders_by_codes(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError> {
@@ -429,62 +385,6 @@ impl Store for Conn {
         Ok(())
     }
 
-    fn queue(
-        &mut self,
-        filter: &QueueFilter,
-        cursor: Option<i64>,
-        limit: i64,
-    ) -> Result<Page<BankTransaction>, StoreError> {
-        let statuses = match filter.reason {
-            Some(reason) => vec![reason],
-            None => TransactionStatus::WAITING.to_vec(),
-        };
-        // One query per status, merged here: each walks the (status, id) index newest first
-        // and stops at the limit, where one `status IN (…)` query makes SQLite sort the whole
-        // backlog (289 ms for a page at 100,000 waiting; bench/README.md).
-        let mut rows = Vec::new();
-        for status in statuses {
-            let mut query = bank_transactions::table
-                .left_join(orders::table)
-                .filter(bank_transactions::status.eq(status.as_str()))
-                .select((TransactionRow::as_select(), orders::code.nullable()))
-                .order(bank_transactions::id.desc())
-                .limit(limit + 1)
-                .into_boxed();
-            if let Some(from) = filter.received_from {
-                query = query.filter(bank_transactions::received_at.ge(to_db_time(from)));
-            }
-            if let Some(to) = filter.received_to {
-                query = query.filter(bank_transactions::received_at.lt(to_db_time(to)));
-            }
-            if let Some(min) = filter.min_amount {
-                query = query.filter(bank_transactions::amount.ge(units(min)?));
-            }
-            if let Some(max) = filter.max_amount {
-                query = query.filter(bank_transactions::amount.le(units(max)?));
-            }
-            if let Some(search) = &filter.search {
-                let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
-                query = query.filter(
-                    upper(bank_transactions::description)
-                        .like(pattern)
-                        .escape('\\'),
-                );
-            }
-            if let Some(cursor) = cursor {
-                query = query.filter(bank_transactions::id.lt(cursor));
-            }
-            rows.extend(query.load::<(TransactionRow, Option<String>)>(self)?);
-        }
-        rows.sort_unstable_by_key(|(row, _)| std::cmp::Reverse(row.id));
-        rows.truncate(usize::try_from(limit + 1).unwrap_or(0));
-        let rows = rows
-            .into_iter()
-            .map(|(row, code)| Ok((row.id, row.into_transaction(code)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(page(rows, limit))
-    }
-
     fn transaction_status_counts(
         &mut self,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
@@ -504,8 +404,20 @@ impl Store for Conn {
     ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError> {
         Ok(bank_transactions::table
             .filter(bank_transactions::status.eq(TransactionStatus::Matched.as_str()))
-            .filter(bank_transactions::received_at.ge(to_db_time(since)))
-            .select((bank_transactions::received_at, bank_transactions::amount))
+            .filter(
+                coalesce(
+                    bank_transactions::occurred_at,
+                    bank_transactions::received_at,
+                )
+                .ge(to_db_time(since)),
+            )
+            .select((
+                coalesce(
+                    bank_transactions::occurred_at,
+                    bank_transactions::received_at,
+                ),
+                bank_transactions::amount,
+            ))
             .load::<(chrono::NaiveDateTime, i64)>(self)?
             .into_iter()
             .map(|(at, amount)| (from_db_time(at), Money::from_units(amount)))
@@ -834,7 +746,7 @@ impl Store for Conn {
     fn jobs_page(
         &mut self,
         kind: &str,
-        status: Option<JobStatus>,
+        statuses: &[JobStatus],
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<JobRow>, StoreError> {
@@ -844,8 +756,9 @@ impl Store for Conn {
             .order(jobs::id.desc())
             .limit(limit + 1)
             .into_boxed();
-        if let Some(status) = status {
-            query = query.filter(jobs::status.eq(status.as_str()));
+        if !statuses.is_empty() {
+            let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+            query = query.filter(jobs::status.eq_any(statuses));
         }
         if let Some(cursor) = cursor {
             query = query.filter(jobs::id.lt(cursor));

@@ -1,10 +1,12 @@
 //! Pure domain types: no I/O here.
 
+pub mod amount_input;
 pub mod code;
 pub mod money;
 pub mod order;
 pub mod transaction;
 
+pub use amount_input::{parse_amount_input, AmountInputError};
 pub use code::OrderCode;
 pub use money::Money;
 pub use order::{Order, OrderStatus};

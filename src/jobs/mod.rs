@@ -15,7 +15,6 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::casso_api::CassoApi;
 use crate::config::Settings;
 use crate::db::models::to_db_time;
 use crate::db::{Database, JobRow, JobStatus, NewJobRow, Settlement, Store, StoreError};
@@ -334,31 +333,21 @@ async fn reconcile_scheduled(context: &Context) -> Outcome {
                 .unwrap_or(i64::MAX / 2)
                 .max(1),
         );
-    let Some(key) = context.settings.casso_api_key.clone() else {
-        return Outcome::Skipped("no PAYMATCH_CASSO_API_KEY".to_owned());
-    };
     if context.settings.reconcile_interval == 0 {
         return Outcome::Skipped("scheduled reconciliation is off".to_owned());
     }
-    let api = match CassoApi::new(
-        &context.settings.casso_api_url,
-        key,
-        Duration::from_secs(30),
-    ) {
-        Ok(api) => api,
-        Err(e) => return Outcome::Rearm(next, Some(e.to_string())),
-    };
     let mut changed = Vec::new();
-    let result = reconcile::run(
+    let Some(result) = reconcile::run_configured(
         &context.db,
-        &context.settings.matching,
-        &api,
+        &context.settings,
         reconcile::scheduled_window(),
         "schedule",
-        &mut |_, _| {},
         &mut changed,
     )
-    .await;
+    .await
+    else {
+        return Outcome::Skipped("no PAYMATCH_CASSO_API_KEY".to_owned());
+    };
     context.events.publish(changed);
     Outcome::Rearm(next, result.err().map(|e| e.to_string()))
 }

@@ -450,6 +450,40 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("Named in the description", "Có mã trong nội dung"),
     ("Exact amount due", "Đúng số tiền còn thiếu"),
     ("Code one edit away", "Mã gần giống"),
+    // Filters, tabs, totals and exports of the admin's lists.
+    (
+        "Write a day as YYYY-MM-DD",
+        "Nhập ngày theo dạng YYYY-MM-DD",
+    ),
+    (
+        "Not an amount: write 100000, 100.000 or 100k",
+        "Không đọc được số tiền: hãy nhập 100000, 100.000 hoặc 100k",
+    ),
+    (
+        "An amount has at most 4 decimal places",
+        "Số tiền có tối đa 4 chữ số thập phân",
+    ),
+    ("The amount is too large", "Số tiền quá lớn"),
+    ("Transactions", "Giao dịch"),
+    ("bank's day", "ngày theo ngân hàng"),
+    ("Bank time", "Giờ ngân hàng"),
+    ("received", "nhận lúc"),
+    ("Money in", "Tiền vào"),
+    ("Money out", "Tiền ra"),
+    ("Download CSV", "Tải CSV"),
+    ("Reconcile now", "Đối soát ngay"),
+    (
+        "Show skipped (no notification URL)",
+        "Hiện thông báo bỏ qua (không có URL nhận)",
+    ),
+    (
+        "Hide skipped (no notification URL)",
+        "Ẩn thông báo bỏ qua (không có URL nhận)",
+    ),
+    (
+        "Fetches the last 3 days of transfers from Casso and records every one that is missing.",
+        "Lấy giao dịch 3 ngày gần nhất từ Casso và ghi lại mọi giao dịch còn thiếu.",
+    ),
 ];
 
 #[cfg(test)]

@@ -692,3 +692,6 @@ async fn screenshots_of_the_main_pages() {
 
 #[path = "browser_admin.rs"]
 mod browser_admin;
+
+#[path = "browser_data.rs"]
+mod browser_data;

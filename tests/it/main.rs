@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod admin_data;
 mod admin_security;
 mod amounts;
 mod api;

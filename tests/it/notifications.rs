@@ -198,7 +198,7 @@ fn assert_signed(r: &Received, signer: &NotifySigner) -> Value {
 // The jobs table
 
 pub(crate) async fn notify_jobs(db: &Database) -> Vec<JobRow> {
-    db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "notify", None, None, 100)))
+    db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "notify", &[], None, 100)))
         .await
         .unwrap()
         .items

@@ -413,7 +413,7 @@ async fn reconcile_runs(db: &Database) -> Vec<ReconcileRunRow> {
 }
 
 async fn reconcile_jobs(db: &Database) -> Vec<JobRow> {
-    db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "reconcile", None, None, 100)))
+    db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "reconcile", &[], None, 100)))
         .await
         .unwrap()
         .items

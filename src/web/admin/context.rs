@@ -35,6 +35,9 @@ pub fn done_code(query: &str) -> Option<&str> {
 fn section_of(path: &str) -> &'static str {
     let rest = path.strip_prefix("/admin").unwrap_or(path);
     match rest.trim_start_matches('/').split('/').next().unwrap_or("") {
+        "transactions" | "transactions.csv" if !rest.trim_matches('/').contains('/') => {
+            "transactions"
+        }
         "queue" | "transactions" => "queue",
         "rejected" => "rejected",
         "orders" => "orders",
@@ -158,6 +161,7 @@ mod tests {
         assert_eq!(section_of("/admin"), "dashboard");
         assert_eq!(section_of("/admin/"), "dashboard");
         assert_eq!(section_of("/admin/transactions/4/link"), "queue");
+        assert_eq!(section_of("/admin/transactions"), "transactions");
         assert_eq!(section_of("/admin/orders/DH1"), "orders");
         assert_eq!(section_of("/admin/settings"), "settings");
     }

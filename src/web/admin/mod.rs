@@ -5,15 +5,19 @@ pub mod audit;
 pub mod context;
 pub mod dashboard;
 pub mod error;
+pub mod export;
+pub mod filters;
 pub mod login;
 pub mod notice;
 pub mod notifications;
+pub mod order_list;
 pub mod orders;
 pub mod queue;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
 pub mod transactions;
+pub mod transfer_list;
 pub mod views;
 
 use actix_web::{middleware, web};
@@ -27,7 +31,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login", web::get().to(login::login_page))
             .route("/login", web::post().to(login::login))
             .route("/logout", web::post().to(login::logout))
-            .route("/queue", web::get().to(queue::queue))
+            .route("/queue", web::get().to(transfer_list::queue))
+            .route("/queue.csv", web::get().to(transfer_list::queue_csv))
+            .route("/transactions", web::get().to(transfer_list::transactions))
+            .route(
+                "/transactions.csv",
+                web::get().to(transfer_list::transactions_csv),
+            )
             .route("/rejected", web::get().to(queue::rejected))
             .route(
                 "/rejected/{id}/dismiss",
@@ -53,7 +63,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/transactions/{id}/undo",
                 web::post().to(transactions::undo),
             )
-            .route("/orders", web::get().to(orders::orders))
+            .route("/orders", web::get().to(order_list::orders))
+            .route("/orders.csv", web::get().to(order_list::orders_csv))
             .route("/orders/{code}", web::get().to(orders::order))
             .route(
                 "/orders/{code}/cancel",
@@ -69,6 +80,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(notifications::replay_notification),
             )
             .route("/reconcile", web::get().to(reconcile::reconcile_runs))
+            .route("/reconcile/run", web::post().to(reconcile::reconcile_now))
             .route("/settings", web::get().to(settings::settings))
             .route("/settings/reveal", web::post().to(settings::reveal_token)),
     );

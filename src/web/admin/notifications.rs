@@ -3,7 +3,9 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::context::{redirect, render, CsrfForm, CursorQuery, Nav, PageContext, PAGE_SIZE};
+use serde::Deserialize;
+
+use super::context::{redirect, render, CsrfForm, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::notice::Done;
 use super::views;
@@ -66,28 +68,53 @@ struct NotificationsPage {
     rows: Vec<NotificationView>,
     next_url: Option<String>,
     show_all: bool,
+    show_skipped: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NotificationsQuery {
+    cursor: Option<i64>,
+    /// Every notification, not only the failed ones.
+    all: Option<String>,
+    /// With every notification, also those skipped for want of a URL (hidden otherwise: a
+    /// shop without a notification URL has one per order change).
+    skipped: Option<String>,
 }
 
 pub async fn notifications(
     ctx: PageContext,
     state: web::Data<AppState>,
-    query: web::Query<CursorQuery>,
+    query: web::Query<NotificationsQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let show_all = query.all.is_some();
-    let status = (!show_all).then_some(JobStatus::Failed);
+    let show_skipped = show_all && query.skipped.is_some();
+    let statuses: &'static [JobStatus] = match (show_all, show_skipped) {
+        (false, _) => &[JobStatus::Failed],
+        (true, false) => &[
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Done,
+            JobStatus::Failed,
+        ],
+        (true, true) => &[],
+    };
     let cursor = query.cursor;
     let page = state
         .db
         .run(move |conn| {
             with_store!(conn, |s| s.jobs_page(
                 crate::notify::outbox::KIND,
-                status,
+                statuses,
                 cursor,
                 PAGE_SIZE
             ))
         })
         .await?;
-    let all = if show_all { "all=1&" } else { "" };
+    let view = match (show_all, show_skipped) {
+        (false, _) => "",
+        (true, false) => "all=1&",
+        (true, true) => "all=1&skipped=1&",
+    };
     render(&NotificationsPage {
         lang: ctx.lang,
         nav: ctx.nav,
@@ -98,8 +125,9 @@ pub async fn notifications(
             .collect(),
         next_url: page
             .next_cursor
-            .map(|c| format!("/admin/notifications?{all}cursor={c}")),
+            .map(|c| format!("/admin/notifications?{view}cursor={c}")),
         show_all,
+        show_skipped,
     })
 }
 

@@ -1,17 +1,14 @@
-//! The orders list, one order with its transfers and history, and cancelling an order.
+//! One order with its transfers and history, and cancelling an order (the list of orders is
+//! `order_list`).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
 
-use super::context::{
-    non_empty, redirect, render, ConfirmForm, MessageQuery, Nav, PageContext, PAGE_SIZE,
-};
+use super::context::{redirect, render, ConfirmForm, MessageQuery, Nav, PageContext};
 use super::error::AdminError;
 use super::notice::{Done, Notice};
-use super::session;
 use super::views::{AuditView, OrderView, TxView};
-use crate::db::{OrderFilter, Store, StoreError};
+use crate::db::{Store, StoreError};
 use crate::domain::{self, OrderCode, OrderStatus};
 use crate::ingest::resolve;
 use crate::web::i18n::Lang;
@@ -19,62 +16,6 @@ use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 const NO_ORDER: AdminError = AdminError::NotFound("There is no order with this code.");
-
-#[derive(Deserialize)]
-pub struct OrdersQuery {
-    q: Option<String>,
-    status: Option<String>,
-    cursor: Option<i64>,
-}
-
-#[derive(Template)]
-#[template(path = "admin/orders.html")]
-struct OrdersPage {
-    lang: Lang,
-    nav: Nav,
-    statuses: Vec<(&'static str, &'static str)>,
-    q: String,
-    status: String,
-    rows: Vec<OrderView>,
-    next_url: Option<String>,
-}
-
-pub async fn orders(
-    ctx: PageContext,
-    state: web::Data<AppState>,
-    query: web::Query<OrdersQuery>,
-) -> Result<HttpResponse, AdminError> {
-    let lang = ctx.lang;
-    let filter = OrderFilter {
-        status: non_empty(&query.status).and_then(OrderStatus::parse),
-        search: non_empty(&query.q).map(|q| q.chars().take(100).collect()),
-    };
-    let cursor = query.cursor;
-    let page = state
-        .db
-        .run(move |conn| with_store!(conn, |s| s.list_orders(&filter, cursor, PAGE_SIZE)))
-        .await?;
-    let q = query.q.clone().unwrap_or_default();
-    let status = query.status.clone().unwrap_or_default();
-    render(&OrdersPage {
-        nav: ctx.nav,
-        statuses: OrderStatus::ALL
-            .iter()
-            .map(|s| (s.as_str(), lang.t(s.as_str())))
-            .collect(),
-        rows: page.items.iter().map(|o| OrderView::new(o, lang)).collect(),
-        next_url: page.next_cursor.map(|c| {
-            format!(
-                "/admin/orders?q={}&status={}&cursor={c}",
-                session::url_encode(&q),
-                session::url_encode(&status)
-            )
-        }),
-        q,
-        status,
-        lang,
-    })
-}
 
 #[derive(Template)]
 #[template(path = "admin/order.html")]

@@ -58,11 +58,18 @@ pub fn amount(m: Money, lang: Lang) -> String {
     }
 }
 
+/// How far the receive time may be from the bank's before lists show both.
+const RECEIVED_LATE: chrono::Duration = chrono::Duration::minutes(5);
+
 pub struct TxView {
     pub id: i64,
     pub public_id: String,
     pub received: String,
     pub when: String,
+    /// The bank's time, or the receive time where the bank gave none: what lists sort by day.
+    pub bank_time: String,
+    /// The receive time, where it is far from the bank's (a late delivery, a reconciliation).
+    pub received_late: Option<String>,
     pub amount: String,
     pub description: String,
     pub status: &'static str,
@@ -86,6 +93,11 @@ impl TxView {
             public_id: format!("{}:{}", t.source, t.external_id),
             received: local_time(t.received_at),
             when: t.when.map(local_time).unwrap_or_default(),
+            bank_time: local_time(t.when.unwrap_or(t.received_at)),
+            received_late: t
+                .when
+                .filter(|w| (t.received_at - *w).abs() > RECEIVED_LATE)
+                .map(|_| local_time(t.received_at)),
             amount: money(t.amount, "VND", lang),
             description: t.description.clone(),
             status: t.status.as_str(),

@@ -1,0 +1,1 @@
+DROP INDEX bank_transactions_status_bank_time;

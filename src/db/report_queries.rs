@@ -1,0 +1,259 @@
+// The `Reports` queries, included once per backend next to `queries.rs` (whose helpers they
+// use): `Conn` is that backend's connection type.
+
+use crate::db::{Reports, Totals};
+
+diesel::define_sql_function!(
+    /// The bank's time of a transfer, or paymatch's where the bank gave none. Written exactly
+    /// as the index `bank_transactions_status_bank_time` is, so that filters use it.
+    fn coalesce(
+        x: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
+        y: diesel::sql_types::Timestamp,
+    ) -> diesel::sql_types::Timestamp
+);
+
+/// Narrows a boxed query on `bank_transactions` to a filter's times, amounts and text (its
+/// statuses are left to the caller, which walks the `(status, …)` indexes one status at a time).
+macro_rules! filter_transfers {
+    ($query:expr, $filter:expr) => {{
+        let filter: &TransferFilter = $filter;
+        let mut query = $query;
+        let bank_time = coalesce(
+            bank_transactions::occurred_at,
+            bank_transactions::received_at,
+        );
+        if let Some(from) = filter.from {
+            query = query.filter(bank_time.ge(to_db_time(from)));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(bank_time.lt(to_db_time(to)));
+        }
+        if let Some(min) = filter.min_amount {
+            query = query.filter(bank_transactions::amount.ge(units(min)?));
+        }
+        if let Some(max) = filter.max_amount {
+            query = query.filter(bank_transactions::amount.le(units(max)?));
+        }
+        if let Some(search) = &filter.search {
+            let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
+            query = query.filter(
+                upper(bank_transactions::description)
+                    .like(pattern)
+                    .escape('\\'),
+            );
+        }
+        query
+    }};
+}
+
+/// Narrows a boxed query on `orders` to a filter's search text.
+macro_rules! search_orders {
+    ($query:expr, $filter:expr) => {{
+        let filter: &OrderFilter = $filter;
+        let mut query = $query;
+        if let Some(search) = &filter.search {
+            let code_prefix = format!("{}%", like_escape(&search.to_ascii_uppercase()));
+            let anywhere = format!("%{}%", like_escape(search));
+            query = query.filter(
+                orders::code
+                    .like(code_prefix)
+                    .escape('\\')
+                    .or(orders::reference.like(anywhere).escape('\\')),
+            );
+        }
+        query
+    }};
+}
+
+/// Narrows a boxed query on `orders` to a filter's status as readers see it at `expiry`: an
+/// open order past its expiry is expired.
+macro_rules! filter_orders {
+    ($query:expr, $filter:expr, $expiry:expr) => {{
+        let filter: &OrderFilter = $filter;
+        let expiry: chrono::NaiveDateTime = $expiry;
+        let mut query = search_orders!($query, filter);
+        match filter.status {
+            Some(OrderStatus::Expired) => {
+                let open = [OrderStatus::Pending, OrderStatus::PartiallyPaid].map(|s| s.as_str());
+                query = query.filter(
+                    orders::status
+                        .eq(OrderStatus::Expired.as_str())
+                        .or(orders::status
+                            .eq_any(open)
+                            .and(orders::expires_at.le(expiry))),
+                );
+            }
+            Some(status) if status.is_open() => {
+                query = query.filter(
+                    orders::status.eq(status.as_str()).and(
+                        orders::expires_at
+                            .is_null()
+                            .or(orders::expires_at.gt(expiry)),
+                    ),
+                );
+            }
+            Some(status) => query = query.filter(orders::status.eq(status.as_str())),
+            None => {}
+        }
+        query
+    }};
+}
+
+/// Rows `skip..skip + limit` (and one more, to tell whether a next page exists) of rows
+/// merged from several newest-first lists.
+fn merged_page<T>(mut rows: Vec<(i64, T)>, start: PageStart, limit: i64) -> Page<T> {
+    rows.sort_unstable_by_key(|(id, _)| std::cmp::Reverse(*id));
+    let skip = usize::try_from(start.skip).unwrap_or(0);
+    let rows = rows
+        .into_iter()
+        .skip(skip)
+        .take(usize::try_from(limit + 1).unwrap_or(0))
+        .collect();
+    page(rows, limit)
+}
+
+impl Reports for Conn {
+    fn transfers(
+        &mut self,
+        filter: &TransferFilter,
+        start: PageStart,
+        limit: i64,
+    ) -> Result<Page<BankTransaction>, StoreError> {
+        let statuses = if filter.statuses.is_empty() {
+            TransactionStatus::ALL.to_vec()
+        } else {
+            filter.statuses.clone()
+        };
+        // One query per status, merged here: each walks a `(status, …)` index newest first
+        // and stops at the page's end, where one `status IN (…)` query makes SQLite sort the
+        // whole backlog (289 ms for a page at 100,000 waiting; bench/README.md).
+        let mut rows = Vec::new();
+        for status in statuses {
+            let mut query = bank_transactions::table
+                .left_join(orders::table)
+                .filter(bank_transactions::status.eq(status.as_str()))
+                .select((TransactionRow::as_select(), orders::code.nullable()))
+                .order(bank_transactions::id.desc())
+                .limit(start.skip + limit + 1)
+                .into_boxed();
+            if let Some(after) = start.after {
+                query = query.filter(bank_transactions::id.lt(after));
+            }
+            let query = filter_transfers!(query, filter);
+            for (row, code) in query.load::<(TransactionRow, Option<String>)>(self)? {
+                rows.push((row.id, row.into_transaction(code)?));
+            }
+        }
+        Ok(merged_page(rows, start, limit))
+    }
+
+    fn transfer_counts(
+        &mut self,
+        filter: &TransferFilter,
+    ) -> Result<Vec<(TransactionStatus, i64)>, StoreError> {
+        let query = bank_transactions::table
+            .group_by(bank_transactions::status)
+            .select((bank_transactions::status, diesel::dsl::count_star()))
+            .into_boxed();
+        filter_transfers!(query, filter)
+            .load::<(String, i64)>(self)?
+            .into_iter()
+            .map(|(status, n)| {
+                TransactionStatus::parse(&status)
+                    .map(|s| (s, n))
+                    .ok_or_else(|| StoreError::Corrupt(format!("transaction status {status:?}")))
+            })
+            .collect()
+    }
+
+    fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError> {
+        use diesel::sql_types::{BigInt, Nullable};
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to the exact integer units.
+        let sums = diesel::dsl::sql::<(Nullable<BigInt>, Nullable<BigInt>)>(
+            "CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS BIGINT)",
+        );
+        let mut query = bank_transactions::table
+            .filter(bank_transactions::status.ne(TransactionStatus::Test.as_str()))
+            .select(sums)
+            .into_boxed();
+        if !filter.statuses.is_empty() {
+            let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+            query = query.filter(bank_transactions::status.eq_any(statuses));
+        }
+        let (money_in, money_out) =
+            filter_transfers!(query, filter).first::<(Option<i64>, Option<i64>)>(self)?;
+        Ok(Totals {
+            money_in: Money::from_units(money_in.unwrap_or(0)),
+            money_out: Money::from_units(money_out.unwrap_or(0)),
+        })
+    }
+
+    fn orders_page(
+        &mut self,
+        filter: &OrderFilter,
+        start: PageStart,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Page<Order>, StoreError> {
+        let mut query = orders::table
+            .select(OrderRow::as_select())
+            .order(orders::id.desc())
+            .offset(start.skip)
+            .limit(limit + 1)
+            .into_boxed();
+        if let Some(after) = start.after {
+            query = query.filter(orders::id.lt(after));
+        }
+        let rows = filter_orders!(query, filter, to_db_time(now))
+            .load(self)?
+            .into_iter()
+            .map(|row| Ok((row.id, row.into_order()?.seen_at(now))))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(page(rows, limit))
+    }
+
+    fn order_counts(
+        &mut self,
+        filter: &OrderFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(OrderStatus, i64)>, StoreError> {
+        let stored = search_orders!(
+            orders::table
+                .group_by(orders::status)
+                .select((orders::status, diesel::dsl::count_star()))
+                .into_boxed(),
+            filter
+        )
+        .load::<(String, i64)>(self)?;
+        let open = [OrderStatus::Pending, OrderStatus::PartiallyPaid].map(|s| s.as_str());
+        let overdue = search_orders!(
+            orders::table
+                .filter(orders::status.eq_any(open))
+                .filter(orders::expires_at.le(to_db_time(now)))
+                .group_by(orders::status)
+                .select((orders::status, diesel::dsl::count_star()))
+                .into_boxed(),
+            filter
+        )
+        .load::<(String, i64)>(self)?;
+        let count = |rows: &[(String, i64)], status: OrderStatus| {
+            rows.iter()
+                .filter(|(s, _)| s == status.as_str())
+                .map(|(_, n)| *n)
+                .sum::<i64>()
+        };
+        let all_overdue: i64 = overdue.iter().map(|(_, n)| n).sum();
+        Ok(OrderStatus::ALL
+            .iter()
+            .map(|&status| {
+                let n = count(&stored, status);
+                let n = match status {
+                    OrderStatus::Expired => n + all_overdue,
+                    _ => n - count(&overdue, status),
+                };
+                (status, n)
+            })
+            .collect())
+    }
+}

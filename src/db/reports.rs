@@ -1,0 +1,68 @@
+//! What the admin's lists, tabs, totals and exports read: transfers filtered by the bank's
+//! time, counts per status, and sums of money in and out.
+
+use chrono::{DateTime, Utc};
+
+use super::{OrderFilter, Page, StoreError};
+use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
+
+/// Which transfers an admin lists or exports. Times are the bank's (`when`), or the time
+/// paymatch received the transfer where the bank gave none.
+#[derive(Debug, Clone, Default)]
+pub struct TransferFilter {
+    /// Every status when empty.
+    pub statuses: Vec<TransactionStatus>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+    pub min_amount: Option<Money>,
+    pub max_amount: Option<Money>,
+    /// Case-insensitive text in the description.
+    pub search: Option<String>,
+}
+
+/// Where a page of a list starts: after a row (keyset, the same cost at any depth) and then
+/// skipping rows (numbered pages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageStart {
+    pub after: Option<i64>,
+    pub skip: i64,
+}
+
+/// Money in and out over the transfers of a filter (Casso's test calls are not money).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub money_in: Money,
+    pub money_out: Money,
+}
+
+pub trait Reports {
+    /// Transfers of the filter, newest first.
+    fn transfers(
+        &mut self,
+        filter: &TransferFilter,
+        start: PageStart,
+        limit: i64,
+    ) -> Result<Page<BankTransaction>, StoreError>;
+    /// How many transfers of the filter (its statuses aside) have each status.
+    fn transfer_counts(
+        &mut self,
+        filter: &TransferFilter,
+    ) -> Result<Vec<(TransactionStatus, i64)>, StoreError>;
+    fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError>;
+    /// Orders of the filter, newest first, as readers see them at `now`.
+    fn orders_page(
+        &mut self,
+        filter: &OrderFilter,
+        start: PageStart,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Page<Order>, StoreError>;
+    /// How many orders of the filter (its status aside) have each status at `now` (an open
+    /// order past its expiry counts as expired).
+    fn order_counts(
+        &mut self,
+        filter: &OrderFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(OrderStatus, i64)>, StoreError>;
+}

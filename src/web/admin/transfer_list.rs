@@ -1,0 +1,174 @@
+//! The lists of transfers: the queue (those waiting for a decision) and every transaction,
+//! with status tabs and their counts, money in and out, numbered pages and CSV downloads.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use super::context::{render, Nav, PageContext, PAGE_SIZE};
+use super::error::AdminError;
+use super::export::{self, CHUNK_ROWS};
+use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
+use super::views::{self, TxView};
+use crate::db::{PageStart, Reports, StoreError, TransferFilter};
+use crate::web::i18n::Lang;
+use crate::web::state::AppState;
+use crate::with_store;
+
+#[derive(Template)]
+#[template(path = "admin/queue.html")]
+struct TransferListPage {
+    lang: Lang,
+    nav: Nav,
+    heading: &'static str,
+    base: &'static str,
+    tabs: Vec<Tab>,
+    status: String,
+    from: String,
+    to: String,
+    min: String,
+    max: String,
+    q: String,
+    errors: FieldErrors,
+    money_in: String,
+    money_out: String,
+    rows: Vec<TxView>,
+    pages: Vec<PageLink>,
+    next_url: Option<String>,
+    csv_url: String,
+}
+
+impl Scope {
+    fn base(self) -> &'static str {
+        match self {
+            Scope::Waiting => "/admin/queue",
+            Scope::All => "/admin/transactions",
+        }
+    }
+}
+
+pub async fn queue(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<TransferQuery>,
+) -> Result<HttpResponse, AdminError> {
+    list(ctx, state, query.into_inner(), Scope::Waiting).await
+}
+
+pub async fn transactions(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<TransferQuery>,
+) -> Result<HttpResponse, AdminError> {
+    list(ctx, state, query.into_inner(), Scope::All).await
+}
+
+async fn list(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: TransferQuery,
+    scope: Scope,
+) -> Result<HttpResponse, AdminError> {
+    let lang = ctx.lang;
+    let (filter, errors) = query.filter(scope, lang);
+    let asked = query.clone();
+    let (current, page, counts, totals) = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| {
+                let counts = s.transfer_counts(&filter)?;
+                let rows = counts
+                    .iter()
+                    .filter(|(status, _)| filter.statuses.contains(status))
+                    .map(|(_, n)| n)
+                    .sum();
+                let (current, start) = asked.start(rows);
+                Ok::<_, StoreError>((
+                    current,
+                    s.transfers(&filter, start, PAGE_SIZE)?,
+                    counts,
+                    s.transfer_totals(&filter)?,
+                ))
+            })
+        })
+        .await?;
+    let chosen = query.status(scope);
+    let count_of = |statuses: &[_]| -> i64 {
+        counts
+            .iter()
+            .filter(|(s, _)| statuses.contains(s))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let base = scope.base();
+    let mut tabs = vec![Tab {
+        label: lang.t("All"),
+        count: count_of(scope.statuses()),
+        url: query.link(base, None, At::Page(1)),
+        current: chosen.is_none(),
+    }];
+    tabs.extend(scope.statuses().iter().map(|&status| Tab {
+        label: lang.t(status.as_str()),
+        count: count_of(&[status]),
+        url: query.link(base, Some(status.as_str()), At::Page(1)),
+        current: chosen == Some(status),
+    }));
+    let status = chosen.map(|s| s.as_str());
+    let (pages, next_url) = pager(&tabs, current, query.cursor, page.next_cursor, |at| {
+        query.link(base, status, at)
+    });
+    render(&TransferListPage {
+        nav: ctx.nav,
+        heading: match scope {
+            Scope::Waiting => lang.t("Transfers waiting for a decision"),
+            Scope::All => lang.t("Transactions"),
+        },
+        base,
+        tabs,
+        status: status.unwrap_or_default().to_owned(),
+        from: query.from.clone().unwrap_or_default(),
+        to: query.to.clone().unwrap_or_default(),
+        min: query.min.clone().unwrap_or_default(),
+        max: query.max.clone().unwrap_or_default(),
+        q: query.q.clone().unwrap_or_default(),
+        errors,
+        money_in: views::money(totals.money_in, "VND", lang),
+        money_out: views::money(totals.money_out, "VND", lang),
+        rows: page.items.iter().map(|t| TxView::new(t, lang)).collect(),
+        pages,
+        next_url,
+        csv_url: query.link(&format!("{base}.csv"), status, At::Page(1)),
+        lang,
+    })
+}
+
+pub async fn queue_csv(
+    _ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<TransferQuery>,
+) -> HttpResponse {
+    download(&state, &query, Scope::Waiting, "queue")
+}
+
+pub async fn transactions_csv(
+    _ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<TransferQuery>,
+) -> HttpResponse {
+    download(&state, &query, Scope::All, "transactions")
+}
+
+/// Every transfer of the filter; a field that cannot be read is left out, as on the page.
+fn download(state: &AppState, query: &TransferQuery, scope: Scope, name: &str) -> HttpResponse {
+    let (filter, _) = query.filter(scope, Lang::En);
+    let filter: Arc<TransferFilter> = Arc::new(filter);
+    export::download(
+        state.db.clone(),
+        name,
+        Arc::new(move |conn, after| {
+            let start = PageStart { after, skip: 0 };
+            with_store!(conn, |s| s.transfers(&filter, start, CHUNK_ROWS))
+        }),
+    )
+}
