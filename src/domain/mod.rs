@@ -1,11 +1,13 @@
 //! Pure domain types: no I/O here.
 
 pub mod code;
+pub mod history;
 pub mod money;
 pub mod order;
 pub mod transaction;
 
 pub use code::OrderCode;
+pub use history::{Cause, HistoryEntry, HistoryEvent, OrderState, TransferRef};
 pub use money::Money;
 pub use order::{Order, OrderStatus};
 pub use transaction::{BankTransaction, IncomingTransfer, Resolution, Source, TransactionStatus};

@@ -3,6 +3,7 @@
 pub mod casso;
 pub mod casso_v2;
 pub mod distinct_keys;
+pub mod history;
 pub mod pipeline;
 pub mod resolve;
 

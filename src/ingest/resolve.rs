@@ -4,11 +4,15 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::pipeline::credit_order;
+use super::history;
+use super::pipeline::{credit_order, Credit};
 use crate::config::MatchingSettings;
 use crate::db::{NewAuditRow, Store, StoreError};
 use crate::domain::order::OrderError;
-use crate::domain::{BankTransaction, Order, OrderCode, Resolution, TransactionStatus};
+use crate::domain::{
+    BankTransaction, Cause, HistoryEvent, Order, OrderCode, OrderState, Resolution,
+    TransactionStatus, TransferRef,
+};
 use crate::matching::normalise;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +27,11 @@ pub enum ResolveError {
     NotLinked,
     #[error("this transaction was not set aside by an admin")]
     NotSetAside,
+    #[error("transfer {} credited this order later, at {at}: undo that one first", later.name)]
+    BuiltOn {
+        later: TransferRef,
+        at: DateTime<Utc>,
+    },
     #[error(transparent)]
     Order(#[from] OrderError),
 }
@@ -119,16 +128,17 @@ pub fn link<S: Store>(
             return Ok(Err(ResolveError::OrderNotFound(code.to_string())));
         };
         let transaction_before = transaction_state(&transaction);
-        let order_before = order_state(&order);
         let mut changed = Vec::new();
-        if let Err(e) = credit_order(
-            store,
-            &mut order,
-            transaction.amount,
-            matching,
-            now,
-            &mut changed,
-        )? {
+        if history::expire_if_due(store, &mut order, now)? {
+            changed.push(order.code.clone());
+        }
+        let order_before = order_state(&order);
+        let credit = Credit {
+            amount: transaction.amount,
+            cause: &Cause::Admin(actor.to_owned()),
+            transfer: history::transfer_ref(&transaction),
+        };
+        if let Err(e) = credit_order(store, &mut order, &credit, matching, now, &mut changed)? {
             return Ok(Err(e.into()));
         }
         transaction.waiting_reason = Some(transaction.status);
@@ -239,11 +249,17 @@ pub fn undo<S: Store>(
                 if let Some(mut order) = store.orders_for_update(std::slice::from_ref(&code))?.pop()
                 {
                     let order_before = order_state(&order);
-                    let status_before = order.status;
-                    order.reverse_transfer(transaction.amount, matching.amount_tolerance, now);
-                    store.update_order(&order)?;
-                    if order.status != status_before {
-                        changed.push(order.code.clone());
+                    let cause = Cause::Admin(actor.to_owned());
+                    if let Err(e) = history::undo_credit(
+                        store,
+                        &mut order,
+                        &transaction,
+                        matching,
+                        &cause,
+                        now,
+                        &mut changed,
+                    )? {
+                        return Ok(Err(e));
                     }
                     audit(
                         store,
@@ -292,27 +308,39 @@ pub fn undo<S: Store>(
 /// changed, or why it cannot be cancelled.
 pub type Cancelled = Option<Result<(Order, bool), OrderError>>;
 
-/// Cancels an order (the storefront API's and an admin's way alike), audited with the actor
-/// (`api` for the storefront).
+/// Cancels an order (the storefront API's and an admin's way alike), audited and recorded in
+/// its history with its cause.
 pub fn cancel_order<S: Store>(
     store: &mut S,
     code: &OrderCode,
-    actor: &str,
+    cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Cancelled, StoreError> {
     store.write(|store| {
         let Some(mut order) = store.orders_for_update(std::slice::from_ref(code))?.pop() else {
             return Ok(None);
         };
+        // What readers see already: an overdue order is expired before it is cancelled.
+        history::expire_if_due(store, &mut order, now)?;
         let before = order_state(&order);
+        let state_before = OrderState::of(&order);
         let result = order.cancel(now);
         if let Ok(true) = result {
             store.update_order(&order)?;
+            history::record(
+                store,
+                &order,
+                Some(state_before),
+                HistoryEvent::Cancelled,
+                cause,
+                None,
+                now,
+            )?;
             crate::notify::outbox::record_changes(store, std::slice::from_ref(code), now)?;
             audit(
                 store,
                 &Audit {
-                    actor,
+                    actor: &cause.actor(),
                     action: "order.cancel",
                     subject: &order_subject(code),
                     before: Some(&before),

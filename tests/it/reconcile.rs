@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::cli::{run, Output, Server};
 use crate::helpers::{num, spawn_fake_server, Backend, TestApp, TestDatabase};
 
-const CASSO_KEY: &str = "casso-api-key-for-tests-8812";
+pub(crate) const CASSO_KEY: &str = "casso-api-key-for-tests-8812";
 const TOKEN: &str = "reconcile-test-secure-token-8812";
 const KEY: &str = "reconcile-test-api-key-8812";
 /// The longest any wait in these tests may take.
@@ -48,13 +48,13 @@ struct CassoState {
 }
 
 /// `GET /v2/transactions` of the Casso API (v2), paged as asked.
-struct FakeCasso {
-    url: String,
+pub(crate) struct FakeCasso {
+    pub(crate) url: String,
     state: web::Data<CassoState>,
 }
 
 impl FakeCasso {
-    fn start(records: Vec<Value>, open: bool) -> FakeCasso {
+    pub(crate) fn start(records: Vec<Value>, open: bool) -> FakeCasso {
         let state = web::Data::new(CassoState {
             key: CASSO_KEY.to_owned(),
             records,
@@ -177,7 +177,7 @@ struct Planned {
     order: Option<&'static str>,
 }
 
-fn record(id: u64, description: &str, amount: Value) -> Value {
+pub(crate) fn record(id: u64, description: &str, amount: Value) -> Value {
     json!({
         "id": id,
         "tid": format!("FT24276{id}"),
