@@ -197,6 +197,7 @@ pub fn plan_undo(history: &[HistoryEntry], row_id: i64) -> UndoPlan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use HistoryEvent as E;
     use OrderStatus::*;
 
     fn state(status: OrderStatus, received: i64) -> OrderState {
@@ -228,10 +229,9 @@ mod tests {
 
     #[test]
     fn an_undo_restores_the_state_before_the_credit() {
-        use HistoryEvent::*;
         let history = [
-            entry(Cancelled, None, state(Pending, 0), state(Cancelled, 0)),
-            entry(Credited, Some(7), state(Cancelled, 0), state(Paid, 10)),
+            entry(E::Cancelled, None, state(Pending, 0), state(Cancelled, 0)),
+            entry(E::Credited, Some(7), state(Cancelled, 0), state(Paid, 10)),
         ];
         assert_eq!(
             plan_undo(&history, 7),
@@ -242,19 +242,23 @@ mod tests {
 
     #[test]
     fn a_later_credit_refuses_until_it_is_undone() {
-        use HistoryEvent::*;
         let mut history = vec![
             entry(
-                Credited,
+                E::Credited,
                 Some(1),
                 state(Pending, 0),
                 state(PartiallyPaid, 4),
             ),
-            entry(Credited, Some(2), state(PartiallyPaid, 4), state(Paid, 10)),
+            entry(
+                E::Credited,
+                Some(2),
+                state(PartiallyPaid, 4),
+                state(Paid, 10),
+            ),
         ];
         assert_eq!(plan_undo(&history, 1), UndoPlan::BuiltOn(&history[1]));
         history.push(entry(
-            Undone,
+            E::Undone,
             Some(2),
             state(Paid, 10),
             state(PartiallyPaid, 4),
@@ -264,15 +268,14 @@ mod tests {
 
     #[test]
     fn a_later_closing_holds() {
-        use HistoryEvent::*;
         let history = [
             entry(
-                Credited,
+                E::Credited,
                 Some(1),
                 state(Pending, 0),
                 state(PartiallyPaid, 4),
             ),
-            entry(Expired, None, state(PartiallyPaid, 4), state(Expired, 4)),
+            entry(E::Expired, None, state(PartiallyPaid, 4), state(Expired, 4)),
         ];
         assert_eq!(plan_undo(&history, 1), UndoPlan::Restore(state(Expired, 0)));
     }

@@ -65,7 +65,7 @@ impl FakeCasso {
         FakeCasso { url, state }
     }
 
-    fn open(&self) {
+    pub(crate) fn open(&self) {
         self.state.open.store(true, Ordering::SeqCst);
     }
 
