@@ -395,7 +395,7 @@ async fn the_migration_backfills_existing_orders(backend: Backend) {
         "api".to_owned(),
         "pending 0".to_owned(),
     );
-    assert_eq!(summary(history("DH81")), [created.clone()]);
+    assert_eq!(summary(history("DH81")), std::slice::from_ref(&created));
     let paid = history("DH82");
     assert_eq!(paid[1].after.paid_at, paid[1].at.into());
     assert_eq!(

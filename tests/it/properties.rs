@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use paymatch::config::Settings;
 use paymatch::db::{Database, PoolPurpose, Store};
 use paymatch::domain::{IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source};
 use paymatch::ingest::ingest_delivery;
@@ -120,26 +121,46 @@ fn run_case(
 }
 
 async fn sums_hold_for_any_sequence(backend: Backend) {
+    let cases = match backend {
+        Backend::Sqlite => 48,
+        Backend::Postgres => 24,
+    };
+    check_on_database(
+        backend,
+        cases,
+        transfers(),
+        |db, _, n, (amounts, deliveries)| run_case(db, n, &amounts, &deliveries),
+    )
+    .await;
+}
+
+/// Runs `property` on `cases` generated values, on a fresh migrated database of `backend`.
+/// Each case (and each shrinking step) gets its own number, for its own order codes and ids.
+pub(crate) async fn check_on_database<S>(
+    backend: Backend,
+    cases: u32,
+    strategy: S,
+    property: impl Fn(&Database, &Settings, usize, S::Value) -> Result<(), TestCaseError>
+        + Send
+        + 'static,
+) where
+    S: Strategy + Send + 'static,
+{
     let database = TestDatabase::new(backend);
     let settings = settings_for(&database.url, &[]);
     let db = paymatch::startup::connect_and_migrate(&settings, PoolPurpose::Command)
         .await
         .unwrap();
-    let cases = match backend {
-        Backend::Sqlite => 48,
-        Backend::Postgres => 24,
-    };
     tokio::task::spawn_blocking(move || {
         let mut runner = TestRunner::new(Config {
             cases,
             ..Config::default()
         });
-        // Each case (and each shrinking step) gets its own order codes and ids.
         let case = std::sync::atomic::AtomicUsize::new(0);
         runner
-            .run(&transfers(), |(amounts, deliveries)| {
+            .run(&strategy, |value| {
                 let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                run_case(&db, n, &amounts, &deliveries)
+                property(&db, &settings, n, value)
             })
             .unwrap();
     })

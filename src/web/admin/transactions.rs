@@ -13,6 +13,7 @@ use super::views::{self, AuditView, OrderView, TxView};
 use crate::db::{Store, StoreError};
 use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
+use crate::ingest::suggest;
 use crate::web::i18n::Lang;
 use crate::web::state::AppState;
 use crate::{with_store, write_store};
@@ -67,7 +68,7 @@ pub async fn transaction(
                     return Ok::<_, StoreError>(None);
                 };
                 let suggestions = if t.status.is_waiting() {
-                    Some(resolve::suggestions(s, &t)?)
+                    Some(suggest::suggestions(s, &t)?)
                 } else {
                     None
                 };

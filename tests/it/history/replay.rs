@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use paymatch::config::Settings;
-use paymatch::db::{Database, PoolPurpose, Store};
+use paymatch::db::Store;
 use paymatch::domain::{
     Cause, HistoryEntry, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState,
     OrderStatus, Source, TransactionStatus,
@@ -12,9 +12,9 @@ use paymatch::domain::{
 use paymatch::ingest::{history, ingest_delivery, resolve};
 use paymatch::with_store;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 use crate::helpers::*;
+use crate::properties::check_on_database;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -186,31 +186,20 @@ fn restores_before_its_credit(earlier: &[HistoryEntry], undo: &HistoryEntry) -> 
 }
 
 async fn history_replays_to_every_order(backend: Backend) {
-    let database = TestDatabase::new(backend);
-    let settings = settings_for(&database.url, &[]);
-    let db: Database = paymatch::startup::connect_and_migrate(&settings, PoolPurpose::Command)
-        .await
-        .unwrap();
     let cases = match backend {
         Backend::Sqlite => 96,
         Backend::Postgres => 64,
     };
-    tokio::task::spawn_blocking(move || {
-        let mut runner = TestRunner::new(Config {
-            cases,
-            ..Config::default()
-        });
-        let case = std::sync::atomic::AtomicUsize::new(0);
-        runner
-            .run(&sequences(), |(amounts, ops)| {
-                let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                let mut conn = db.get().unwrap();
-                with_store!(&mut conn, |s| run_case(s, &settings, n, &amounts, &ops))
-            })
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    check_on_database(
+        backend,
+        cases,
+        sequences(),
+        |db, settings, n, (amounts, ops)| {
+            let mut conn = db.get().unwrap();
+            with_store!(&mut conn, |s| run_case(s, settings, n, &amounts, &ops))
+        },
+    )
+    .await;
 }
 
 crate::on_both_backends!(history_replays_to_every_order);
