@@ -307,19 +307,11 @@ async fn a_later_credit_refuses_the_undo_until_it_is_undone(backend: Backend) {
 }
 
 async fn reconciliation_names_itself_in_the_history(backend: Backend) {
-    use crate::reconcile::{record, FakeCasso, CASSO_KEY};
+    use crate::reconcile::{app_reconciling_every_second, record, FakeCasso};
 
     // Casso shows the transfer only once the order exists: a run before would find no order.
     let casso = FakeCasso::start(vec![record(7_300_001, "DH4 thanh toan", json!(500))], false);
-    let app = TestApp::spawn_with(
-        backend,
-        &[
-            ("PAYMATCH_CASSO_API_KEY", CASSO_KEY),
-            ("PAYMATCH_CASSO_API_URL", &casso.url),
-            ("PAYMATCH_RECONCILE_INTERVAL", "1"),
-        ],
-    )
-    .await;
+    let app = app_reconciling_every_second(backend, &casso).await;
     app.create_order(json!({"code": "DH4", "amount": 500}))
         .await;
     casso.open();

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use paymatch::config::Settings;
 use paymatch::db::{Database, PoolPurpose, Store};
 use paymatch::domain::{IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source};
@@ -51,19 +52,7 @@ fn run_case(
     let now = paymatch::domain::now();
     with_store!(&mut conn, |s| {
         for (i, units) in amounts.iter().enumerate() {
-            let order = Order {
-                code: code(i),
-                reference: None,
-                amount: Money::from_units(*units),
-                currency: "VND".into(),
-                status: OrderStatus::Pending,
-                amount_received: Money::ZERO,
-                notify_url: None,
-                created_at: now,
-                updated_at: now,
-                paid_at: None,
-                expires_at: None,
-            };
+            let order = new_order(code(i), *units, now, None);
             assert!(s.insert_order(&order).unwrap());
         }
         // The model: the first delivery of an id counts, later ones change nothing.
@@ -118,6 +107,28 @@ fn run_case(
         }
         Ok(())
     })
+}
+
+/// A new order of `units` ten-thousandths, created `now`.
+pub(crate) fn new_order(
+    code: OrderCode,
+    units: i64,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Order {
+    Order {
+        code,
+        reference: None,
+        amount: Money::from_units(units),
+        currency: "VND".into(),
+        status: OrderStatus::Pending,
+        amount_received: Money::ZERO,
+        notify_url: None,
+        created_at: now,
+        updated_at: now,
+        paid_at: None,
+        expires_at,
+    }
 }
 
 async fn sums_hold_for_any_sequence(backend: Backend) {

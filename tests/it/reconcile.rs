@@ -83,6 +83,19 @@ impl FakeCasso {
     }
 }
 
+/// A running paymatch that reconciles with `casso` every second.
+pub(crate) async fn app_reconciling_every_second(backend: Backend, casso: &FakeCasso) -> TestApp {
+    TestApp::spawn_with(
+        backend,
+        &[
+            ("PAYMATCH_CASSO_API_KEY", CASSO_KEY),
+            ("PAYMATCH_CASSO_API_URL", &casso.url),
+            ("PAYMATCH_RECONCILE_INTERVAL", "1"),
+        ],
+    )
+    .await
+}
+
 async fn casso_handler(
     request: HttpRequest,
     query: web::Query<HashMap<String, String>>,
@@ -645,15 +658,7 @@ async fn scheduled_reconciliation_brings_the_missing_transactions(backend: Backe
     let plan = plan();
     // Casso does not show the transfers yet: the first scheduled runs find nothing.
     let casso = FakeCasso::start(records(&plan), false);
-    let app = TestApp::spawn_with(
-        backend,
-        &[
-            ("PAYMATCH_CASSO_API_KEY", CASSO_KEY),
-            ("PAYMATCH_CASSO_API_URL", &casso.url),
-            ("PAYMATCH_RECONCILE_INTERVAL", "1"),
-        ],
-    )
-    .await;
+    let app = app_reconciling_every_second(backend, &casso).await;
     create_orders_on_app(&app).await;
     for delivery in known_deliveries(&plan) {
         let (status, reply) = app.post_webhook(&delivery).await;

@@ -6,15 +6,15 @@ use chrono::{DateTime, Duration, Utc};
 use paymatch::config::Settings;
 use paymatch::db::Store;
 use paymatch::domain::{
-    Cause, HistoryEntry, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState,
-    OrderStatus, Source, TransactionStatus,
+    Cause, HistoryEntry, HistoryEvent, IncomingTransfer, Money, OrderCode, OrderState, Source,
+    TransactionStatus,
 };
 use paymatch::ingest::{history, ingest_delivery, resolve};
 use paymatch::with_store;
 use proptest::prelude::*;
 
 use crate::helpers::*;
-use crate::properties::check_on_database;
+use crate::properties::{check_on_database, new_order};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -72,19 +72,7 @@ fn run_case<S: Store>(
     let expiry = |i: usize| start + Duration::hours(i as i64 + 1);
     let mut now: DateTime<Utc> = start;
     for (i, units) in amounts.iter().enumerate() {
-        let order = Order {
-            code: code(i),
-            reference: None,
-            amount: Money::from_units(*units),
-            currency: "VND".into(),
-            status: OrderStatus::Pending,
-            amount_received: Money::ZERO,
-            notify_url: None,
-            created_at: now,
-            updated_at: now,
-            paid_at: None,
-            expires_at: Some(expiry(i)),
-        };
+        let order = new_order(code(i), *units, now, Some(expiry(i)));
         assert!(s.insert_order(&order).unwrap());
         s.insert_history(&order.code, &HistoryEntry::created(&order, &Cause::Api))
             .unwrap();
