@@ -16,7 +16,7 @@ pub const PAGE_SIZE: u32 = 100;
 pub const SCHEDULED_WINDOW_DAYS: i64 = 3;
 /// A bound on pages, so a misbehaving API cannot keep a run going for ever.
 const MAX_PAGES: u32 = 10_000;
-const CHANNEL: &str = "casso_api";
+const CHANNEL: &str = crate::ingest::pipeline::RECONCILE_CHANNEL;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {

@@ -23,7 +23,8 @@ pub use writer::SqliteWriter;
 
 use crate::config::DatabaseKind;
 use crate::domain::{
-    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
+    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
+    TransactionStatus,
 };
 pub use models::{
     AuditRow, DeliveryRow, JobRow, NewAuditRow, NewJobRow, ReconcileRunRow, RejectedRow, SessionRow,
@@ -431,6 +432,11 @@ pub trait Store {
         cursor: Option<i64>,
         limit: i64,
     ) -> Result<Page<ReconcileRunRow>, StoreError>;
+
+    /// Adds one change to an order's history.
+    fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError>;
+    /// Every change of an order, oldest first.
+    fn order_history(&mut self, code: &OrderCode) -> Result<Vec<HistoryEntry>, StoreError>;
 
     fn insert_audit(&mut self, entry: &NewAuditRow) -> Result<(), StoreError>;
     /// Audit entries, newest first; only those about `subject` when given.

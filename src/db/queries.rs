@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{
-    admin_sessions, admin_users, audit_log, bank_transactions, jobs, login_failures, orders,
-    reconcile_runs, rejected_items, settings, webhook_deliveries,
+    admin_sessions, admin_users, audit_log, bank_transactions, jobs, login_failures, order_history,
+    orders, reconcile_runs, rejected_items, settings, webhook_deliveries,
 };
 use crate::db::{
     AuditRow, Decided, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter,
@@ -15,7 +15,8 @@ use crate::db::{
     TransferFilter,
 };
 use crate::domain::{
-    BankTransaction, IncomingTransfer, Money, Order, OrderCode, OrderStatus, TransactionStatus,
+    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
+    TransactionStatus,
 };
 
 const WRITE_ATTEMPTS: usize = 3;
@@ -641,6 +642,34 @@ impl Store for Conn {
             .count()
             .get_result(self)?;
         Ok((for_user, from_address))
+    }
+
+    // Order history.
+
+    fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
+        let order_id = order_row_id(self, Some(code))?
+            .ok_or_else(|| StoreError::Corrupt(format!("order {code} vanished")))?;
+        diesel::insert_into(order_history::table)
+            .values(NewHistoryRow::from_entry(order_id, entry)?)
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn order_history(&mut self, code: &OrderCode) -> Result<Vec<HistoryEntry>, StoreError> {
+        order_history::table
+            .inner_join(orders::table)
+            .left_join(bank_transactions::table)
+            .filter(orders::code.eq(code.as_str()))
+            .order(order_history::id.asc())
+            .select((
+                HistoryRow::as_select(),
+                bank_transactions::source.nullable(),
+                bank_transactions::external_id.nullable(),
+            ))
+            .load::<(HistoryRow, Option<String>, Option<String>)>(self)?
+            .into_iter()
+            .map(|(row, source, external_id)| row.into_entry(source.zip(external_id)))
+            .collect()
     }
 
     fn insert_audit(&mut self, entry: &NewAuditRow) -> Result<(), StoreError> {

@@ -156,7 +156,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    order_history (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        at -> Timestamp,
+        event -> Text,
+        actor -> Text,
+        status_before -> Nullable<Text>,
+        status_after -> Text,
+        amount_received_before -> Nullable<BigInt>,
+        amount_received_after -> BigInt,
+        paid_at_before -> Nullable<Timestamp>,
+        paid_at_after -> Nullable<Timestamp>,
+        transaction_id -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(bank_transactions -> orders (order_id));
+diesel::joinable!(order_history -> orders (order_id));
+diesel::joinable!(order_history -> bank_transactions (transaction_id));
 diesel::joinable!(bank_transactions -> webhook_deliveries (delivery_id));
 diesel::joinable!(rejected_items -> webhook_deliveries (delivery_id));
 
@@ -172,4 +191,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     jobs,
     reconcile_runs,
+    order_history,
 );

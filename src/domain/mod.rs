@@ -2,12 +2,14 @@
 
 pub mod amount_input;
 pub mod code;
+pub mod history;
 pub mod money;
 pub mod order;
 pub mod transaction;
 
 pub use amount_input::{parse_amount_input, AmountInputError};
 pub use code::OrderCode;
+pub use history::{Cause, HistoryEntry, HistoryEvent, OrderState, TransferRef};
 pub use money::Money;
 pub use order::{Order, OrderStatus};
 pub use transaction::{BankTransaction, IncomingTransfer, Resolution, Source, TransactionStatus};

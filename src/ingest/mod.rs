@@ -3,7 +3,9 @@
 pub mod casso;
 pub mod casso_v2;
 pub mod distinct_keys;
+pub mod history;
 pub mod pipeline;
 pub mod resolve;
+pub mod suggest;
 
 pub use pipeline::{apply_transfer, ingest_delivery, DeliveryReport, TransferOutcome};

@@ -4,10 +4,13 @@ use chrono::{DateTime, Utc};
 use tracing::Span;
 
 use super::casso::Element;
+use super::history;
 use crate::config::MatchingSettings;
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
-use crate::domain::{IncomingTransfer, Money, Order, OrderCode};
+use crate::domain::{
+    Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState, TransferRef,
+};
 use crate::matching::{self, MatchDecision, Reading};
 
 /// What became of one delivery, committed before this is returned.
@@ -71,6 +74,7 @@ fn record_delivery<S: Store>(
                     store,
                     matching,
                     transfer,
+                    &cause_of(channel, transfer),
                     Some(delivery_id),
                     now,
                     &mut report.changed_orders,
@@ -106,25 +110,54 @@ pub fn record_unreadable_delivery<S: Store>(
     })
 }
 
+/// Money in for an order: how much, who or what brought it, and which transfer.
+pub struct Credit<'a> {
+    pub amount: Money,
+    pub cause: &'a Cause,
+    pub transfer: TransferRef,
+}
+
 /// The one place where money changes an order's total, for automatic matches and admin links
-/// alike. The order must be locked (`orders_for_update`) in the current write transaction.
+/// alike, with its history. The order must be locked (`orders_for_update`) in the current
+/// write transaction.
 pub fn credit_order<S: Store>(
     store: &mut S,
     order: &mut Order,
-    amount: Money,
+    credit: &Credit,
     matching: &MatchingSettings,
     now: DateTime<Utc>,
     changed_orders: &mut Vec<OrderCode>,
 ) -> Result<Result<(), OrderError>, StoreError> {
-    let before = order.status;
-    if let Err(error) = order.apply_transfer(amount, matching.amount_tolerance, now) {
+    let before = OrderState::of(order);
+    if let Err(error) = order.apply_transfer(credit.amount, matching.amount_tolerance, now) {
         return Ok(Err(error));
     }
     store.update_order(order)?;
-    if order.status != before {
+    history::record(
+        store,
+        order,
+        Some(before.clone()),
+        HistoryEvent::Credited,
+        credit.cause,
+        Some(&credit.transfer),
+        now,
+    )?;
+    if order.status != before.status {
         changed_orders.push(order.code.clone());
     }
     Ok(Ok(()))
+}
+
+/// The channel of reconciliation's deliveries (the provider's API read back).
+pub const RECONCILE_CHANNEL: &str = "casso_api";
+
+/// What brought a transfer: reconciliation, else its provider's webhook.
+fn cause_of(channel: &str, transfer: &IncomingTransfer) -> Cause {
+    if channel == RECONCILE_CHANNEL {
+        Cause::Reconcile
+    } else {
+        Cause::Provider(transfer.source.as_str().to_owned())
+    }
 }
 
 /// A decision as it is stored with its transaction.
@@ -146,6 +179,7 @@ pub fn apply_transfer<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
     transfer: &IncomingTransfer,
+    cause: &Cause,
     delivery_id: Option<i64>,
     now: DateTime<Utc>,
     changed_orders: &mut Vec<OrderCode>,
@@ -158,8 +192,7 @@ pub fn apply_transfer<S: Store>(
     );
     let mut orders = store.orders_for_update(&reading.candidates)?;
     for order in &mut orders {
-        if order.expire_if_due(now) {
-            store.update_order(order)?;
+        if history::expire_if_due(store, order, now)? {
             changed_orders.push(order.code.clone());
         }
     }
@@ -175,8 +208,15 @@ pub fn apply_transfer<S: Store>(
     };
     if let MatchDecision::Matched(code) = &decision {
         if let Some(order) = orders.iter_mut().find(|o| &o.code == code) {
-            if let Err(error) =
-                credit_order(store, order, transfer.amount, matching, now, changed_orders)?
+            let credit = Credit {
+                amount: transfer.amount,
+                cause,
+                transfer: TransferRef {
+                    row_id: transaction_id,
+                    name: format!("{}:{}", transfer.source.as_str(), transfer.external_id),
+                },
+            };
+            if let Err(error) = credit_order(store, order, &credit, matching, now, changed_orders)?
             {
                 // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
                 tracing::error!(%error, "transfer not applied");

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::db::{Database, Store, StoreError};
 use crate::domain::{self, OrderCode};
+use crate::ingest::history;
 use crate::notify::outbox;
 use crate::web::state::OrderEvents;
 use crate::write_store;
@@ -36,8 +37,7 @@ async fn expire_overdue(db: &Database, events: &OrderEvents) -> Result<(), Store
     let expired = write_store!(db, |s| s.write(|s| {
         let mut expired: Vec<OrderCode> = Vec::new();
         for mut order in s.overdue_orders_for_update(now, BATCH)? {
-            if order.expire_if_due(now) {
-                s.update_order(&order)?;
+            if history::expire_if_due(s, &mut order, now)? {
                 expired.push(order.code);
             }
         }

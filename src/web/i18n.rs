@@ -357,6 +357,10 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("failed", "gửi lỗi"),
     // Notices after an action
     (
+        "Nothing was changed: a later transfer credited this order after this one. Undo that transfer first.",
+        "Chưa có gì thay đổi: một giao dịch sau đã cộng tiền vào đơn hàng này. Hãy hoàn tác giao dịch đó trước.",
+    ),
+    (
         "Nothing was changed: tick the box to confirm first.",
         "Chưa có gì thay đổi: hãy đánh dấu ô xác nhận trước.",
     ),
@@ -436,6 +440,13 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("Order credited", "Ghi có đơn hàng"),
     ("Order debited", "Ghi nợ đơn hàng"),
     ("Order cancelled", "Hủy đơn hàng"),
+    ("Order created", "Tạo đơn hàng"),
+    ("Transfer credited", "Cộng tiền từ giao dịch"),
+    ("Order expired", "Đơn hàng hết hạn"),
+    ("Credit undone", "Hoàn tác khoản cộng tiền"),
+    ("State when history began", "Trạng thái khi bắt đầu ghi lịch sử"),
+    ("By", "Bởi"),
+    ("Transfer", "Giao dịch"),
     ("Rejected element dismissed", "Bỏ qua phần tử bị từ chối"),
     ("Notification sent again", "Gửi lại thông báo"),
     ("Logged out everywhere", "Đăng xuất khỏi mọi nơi"),

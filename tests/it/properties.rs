@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+use paymatch::config::Settings;
 use paymatch::db::{Database, PoolPurpose, Store};
 use paymatch::domain::{IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source};
 use paymatch::ingest::ingest_delivery;
@@ -50,19 +52,7 @@ fn run_case(
     let now = paymatch::domain::now();
     with_store!(&mut conn, |s| {
         for (i, units) in amounts.iter().enumerate() {
-            let order = Order {
-                code: code(i),
-                reference: None,
-                amount: Money::from_units(*units),
-                currency: "VND".into(),
-                status: OrderStatus::Pending,
-                amount_received: Money::ZERO,
-                notify_url: None,
-                created_at: now,
-                updated_at: now,
-                paid_at: None,
-                expires_at: None,
-            };
+            let order = new_order(code(i), *units, now, None);
             assert!(s.insert_order(&order).unwrap());
         }
         // The model: the first delivery of an id counts, later ones change nothing.
@@ -119,27 +109,69 @@ fn run_case(
     })
 }
 
+/// A new order of `units` ten-thousandths, created `now`.
+pub(crate) fn new_order(
+    code: OrderCode,
+    units: i64,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> Order {
+    Order {
+        code,
+        reference: None,
+        amount: Money::from_units(units),
+        currency: "VND".into(),
+        status: OrderStatus::Pending,
+        amount_received: Money::ZERO,
+        notify_url: None,
+        created_at: now,
+        updated_at: now,
+        paid_at: None,
+        expires_at,
+    }
+}
+
 async fn sums_hold_for_any_sequence(backend: Backend) {
+    let cases = match backend {
+        Backend::Sqlite => 48,
+        Backend::Postgres => 24,
+    };
+    check_on_database(
+        backend,
+        cases,
+        transfers(),
+        |db, _, n, (amounts, deliveries)| run_case(db, n, &amounts, &deliveries),
+    )
+    .await;
+}
+
+/// Runs `property` on `cases` generated values, on a fresh migrated database of `backend`.
+/// Each case (and each shrinking step) gets its own number, for its own order codes and ids.
+pub(crate) async fn check_on_database<S>(
+    backend: Backend,
+    cases: u32,
+    strategy: S,
+    property: impl Fn(&Database, &Settings, usize, S::Value) -> Result<(), TestCaseError>
+        + Send
+        + 'static,
+) where
+    S: Strategy + Send + 'static,
+{
     let database = TestDatabase::new(backend);
     let settings = settings_for(&database.url, &[]);
     let db = paymatch::startup::connect_and_migrate(&settings, PoolPurpose::Command)
         .await
         .unwrap();
-    let cases = match backend {
-        Backend::Sqlite => 48,
-        Backend::Postgres => 24,
-    };
     tokio::task::spawn_blocking(move || {
         let mut runner = TestRunner::new(Config {
             cases,
             ..Config::default()
         });
-        // Each case (and each shrinking step) gets its own order codes and ids.
         let case = std::sync::atomic::AtomicUsize::new(0);
         runner
-            .run(&transfers(), |(amounts, deliveries)| {
+            .run(&strategy, |value| {
                 let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                run_case(&db, n, &amounts, &deliveries)
+                property(&db, &settings, n, value)
             })
             .unwrap();
     })

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use crate::cli::{run, Output, Server};
 use crate::helpers::{num, spawn_fake_server, Backend, TestApp, TestDatabase};
 
-const CASSO_KEY: &str = "casso-api-key-for-tests-8812";
+pub(crate) const CASSO_KEY: &str = "casso-api-key-for-tests-8812";
 const TOKEN: &str = "reconcile-test-secure-token-8812";
 const KEY: &str = "reconcile-test-api-key-8812";
 /// The longest any wait in these tests may take.
@@ -48,13 +48,13 @@ struct CassoState {
 }
 
 /// `GET /v2/transactions` of the Casso API (v2), paged as asked.
-struct FakeCasso {
-    url: String,
+pub(crate) struct FakeCasso {
+    pub(crate) url: String,
     state: web::Data<CassoState>,
 }
 
 impl FakeCasso {
-    fn start(records: Vec<Value>, open: bool) -> FakeCasso {
+    pub(crate) fn start(records: Vec<Value>, open: bool) -> FakeCasso {
         let state = web::Data::new(CassoState {
             key: CASSO_KEY.to_owned(),
             records,
@@ -65,7 +65,7 @@ impl FakeCasso {
         FakeCasso { url, state }
     }
 
-    fn open(&self) {
+    pub(crate) fn open(&self) {
         self.state.open.store(true, Ordering::SeqCst);
     }
 
@@ -81,6 +81,19 @@ impl FakeCasso {
             .filter(|r| r.path == "/v2/transactions")
             .collect()
     }
+}
+
+/// A running paymatch that reconciles with `casso` every second.
+pub(crate) async fn app_reconciling_every_second(backend: Backend, casso: &FakeCasso) -> TestApp {
+    TestApp::spawn_with(
+        backend,
+        &[
+            ("PAYMATCH_CASSO_API_KEY", CASSO_KEY),
+            ("PAYMATCH_CASSO_API_URL", &casso.url),
+            ("PAYMATCH_RECONCILE_INTERVAL", "1"),
+        ],
+    )
+    .await
 }
 
 async fn casso_handler(
@@ -177,7 +190,7 @@ struct Planned {
     order: Option<&'static str>,
 }
 
-fn record(id: u64, description: &str, amount: Value) -> Value {
+pub(crate) fn record(id: u64, description: &str, amount: Value) -> Value {
     json!({
         "id": id,
         "tid": format!("FT24276{id}"),
@@ -645,15 +658,7 @@ async fn scheduled_reconciliation_brings_the_missing_transactions(backend: Backe
     let plan = plan();
     // Casso does not show the transfers yet: the first scheduled runs find nothing.
     let casso = FakeCasso::start(records(&plan), false);
-    let app = TestApp::spawn_with(
-        backend,
-        &[
-            ("PAYMATCH_CASSO_API_KEY", CASSO_KEY),
-            ("PAYMATCH_CASSO_API_URL", &casso.url),
-            ("PAYMATCH_RECONCILE_INTERVAL", "1"),
-        ],
-    )
-    .await;
+    let app = app_reconciling_every_second(backend, &casso).await;
     create_orders_on_app(&app).await;
     for delivery in known_deliveries(&plan) {
         let (status, reply) = app.post_webhook(&delivery).await;

@@ -19,10 +19,11 @@ pub enum Notice {
     CannotCancel,
     ChooseResolution,
     ConfirmFirst,
+    LaterCredit,
 }
 
 impl Notice {
-    const ALL: [Notice; 10] = [
+    const ALL: [Notice; 11] = [
         Notice::BadOrderCode,
         Notice::NoSuchOrder,
         Notice::NoSuchTransaction,
@@ -33,6 +34,7 @@ impl Notice {
         Notice::CannotCancel,
         Notice::ChooseResolution,
         Notice::ConfirmFirst,
+        Notice::LaterCredit,
     ];
 
     /// The code in the URL and the message (English, the key of its translation).
@@ -62,6 +64,10 @@ impl Notice {
             Notice::ConfirmFirst => (
                 "confirm_first",
                 "Nothing was changed: tick the box to confirm first.",
+            ),
+            Notice::LaterCredit => (
+                "later_credit",
+                "Nothing was changed: a later transfer credited this order after this one. Undo that transfer first.",
             ),
         }
     }
@@ -156,6 +162,7 @@ impl From<&ResolveError> for Notice {
             ResolveError::NotWaiting(_) => Notice::NotWaiting,
             ResolveError::NotLinked => Notice::NotLinked,
             ResolveError::NotSetAside => Notice::NotSetAside,
+            ResolveError::BuiltOn { .. } => Notice::LaterCredit,
             ResolveError::Order(e) => Notice::from(e),
         }
     }

@@ -7,9 +7,9 @@ use askama::Template;
 use super::context::{redirect, render, ConfirmForm, MessageQuery, Nav, PageContext};
 use super::error::AdminError;
 use super::notice::{Done, Notice};
-use super::views::{AuditView, OrderView, TxView};
+use super::views::{self, money, status_label, OrderView, TxView};
 use crate::db::{Store, StoreError};
-use crate::domain::{self, OrderCode, OrderStatus};
+use crate::domain::{self, Cause, HistoryEntry, HistoryEvent, OrderCode, OrderState, OrderStatus};
 use crate::ingest::resolve;
 use crate::web::i18n::Lang;
 use crate::web::state::AppState;
@@ -24,7 +24,7 @@ struct OrderPage {
     nav: Nav,
     order: OrderView,
     transactions: Vec<TxView>,
-    history: Vec<AuditView>,
+    history: Vec<HistoryRowView>,
     can_cancel: bool,
     message: Option<&'static str>,
 }
@@ -45,7 +45,7 @@ pub async fn order(
                     return Ok::<_, StoreError>(None);
                 };
                 let transactions = s.transactions_of(std::slice::from_ref(&code))?;
-                let history = s.audit_page(Some(&resolve::order_subject(&code)), None, 100)?;
+                let history = s.order_history(&code)?;
                 Ok(Some((order, transactions, history)))
             })
         })
@@ -61,9 +61,8 @@ pub async fn order(
         order: OrderView::new(&order, lang),
         transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
         history: history
-            .items
             .iter()
-            .map(|row| AuditView::new(row, lang))
+            .map(|e| HistoryRowView::new(e, &order.currency, lang))
             .collect(),
         message: Notice::message_for(query.error.as_deref(), lang),
         lang,
@@ -84,8 +83,8 @@ pub async fn cancel_order(
             Notice::ConfirmFirst.code()
         )));
     }
-    let (wanted, actor, now) = (code.clone(), ctx.user(), domain::now());
-    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, &actor, now))?;
+    let (wanted, cause, now) = (code.clone(), Cause::Admin(ctx.user()), domain::now());
+    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, &cause, now))?;
     let page = format!("/admin/orders/{code}");
     match outcome {
         None => Err(NO_ORDER),
@@ -98,6 +97,56 @@ pub async fn cancel_order(
                 state.order_events.publish([order.code]);
             }
             Ok(redirect(&format!("{page}?done={}", Done::Cancelled.code())))
+        }
+    }
+}
+
+/// One change of the order, as its page shows it.
+struct HistoryRowView {
+    at: String,
+    /// The stored event (`credited`), for machines; `event` is for people.
+    event_key: &'static str,
+    event: &'static str,
+    by: String,
+    transfer: String,
+    status: String,
+    received: String,
+}
+
+impl HistoryRowView {
+    fn new(e: &HistoryEntry, currency: &str, lang: Lang) -> HistoryRowView {
+        let status = |s: &OrderState| status_label(s.status.as_str(), lang).unwrap_or_default();
+        let received = |s: &OrderState| money(s.amount_received, currency, lang);
+        let (status, received) = match &e.before {
+            Some(before) if before.status == e.after.status => (
+                status(&e.after).to_owned(),
+                format!("{} → {}", received(before), received(&e.after)),
+            ),
+            Some(before) => (
+                format!("{} → {}", status(before), status(&e.after)),
+                format!("{} → {}", received(before), received(&e.after)),
+            ),
+            None => (status(&e.after).to_owned(), received(&e.after)),
+        };
+        HistoryRowView {
+            at: views::local_time(e.at),
+            event_key: e.event.as_str(),
+            event: lang.t(match e.event {
+                HistoryEvent::Created => "Order created",
+                HistoryEvent::Credited => "Transfer credited",
+                HistoryEvent::Cancelled => "Order cancelled",
+                HistoryEvent::Expired => "Order expired",
+                HistoryEvent::Undone => "Credit undone",
+                HistoryEvent::Imported => "State when history began",
+            }),
+            by: e.by.clone(),
+            transfer: e
+                .transfer
+                .as_ref()
+                .map(|t| t.name.clone())
+                .unwrap_or_default(),
+            status,
+            received,
         }
     }
 }

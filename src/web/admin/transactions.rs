@@ -5,9 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::context::{
-    non_empty, note_of, redirect, render, ConfirmForm, MessageQuery, Nav, PageContext,
-};
+use super::context::{non_empty, note_of, redirect, render, ConfirmForm, Nav, PageContext};
 use super::error::AdminError;
 use super::notice::Done;
 use super::notice::Notice;
@@ -15,6 +13,7 @@ use super::views::{self, AuditView, OrderView, TxView};
 use crate::db::{Store, StoreError};
 use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
+use crate::ingest::suggest;
 use crate::web::i18n::Lang;
 use crate::web::state::AppState;
 use crate::{with_store, write_store};
@@ -33,16 +32,34 @@ struct TransactionPage {
     suggestions: Vec<(OrderView, &'static str)>,
     history: Vec<AuditView>,
     message: Option<&'static str>,
+    /// An undo was refused: the later transfer to undo first (row id, `source:external_id`).
+    later: Option<(i64, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct TransactionQuery {
+    error: Option<String>,
+    /// The later transfer that refused an undo.
+    later: Option<i64>,
 }
 
 pub async fn transaction(
     ctx: PageContext,
     state: web::Data<AppState>,
     id: web::Path<i64>,
-    query: web::Query<MessageQuery>,
+    query: web::Query<TransactionQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let lang = ctx.lang;
     let id = id.into_inner();
+    let later_id = query.later;
+    let later = match later_id {
+        Some(later) => state
+            .db
+            .run(move |conn| with_store!(conn, |s| s.bank_transaction(later)))
+            .await?
+            .map(|t| (t.row_id, format!("{}:{}", t.source, t.external_id))),
+        None => None,
+    };
     let loaded = state
         .db
         .run(move |conn| {
@@ -51,7 +68,7 @@ pub async fn transaction(
                     return Ok::<_, StoreError>(None);
                 };
                 let suggestions = if t.status.is_waiting() {
-                    Some(resolve::suggestions(s, &t)?)
+                    Some(suggest::suggestions(s, &t)?)
                 } else {
                     None
                 };
@@ -83,6 +100,7 @@ pub async fn transaction(
             .map(|row| AuditView::new(row, lang))
             .collect(),
         message: Notice::message_for(query.error.as_deref(), lang),
+        later,
         lang,
     })
 }
@@ -181,6 +199,11 @@ async fn after_resolution(
             )))
         }
         Err(ResolveError::TransactionNotFound) => Err(NO_TRANSACTION),
+        Err(ResolveError::BuiltOn { later, .. }) => Ok(redirect(&format!(
+            "/admin/transactions/{id}?error={}&later={}",
+            Notice::LaterCredit.code(),
+            later.row_id
+        ))),
         Err(e) => Ok(back_with_error(id, Notice::from(&e))),
     }
 }

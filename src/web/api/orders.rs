@@ -10,7 +10,7 @@ use super::views::{ListView, OrderStatusName, OrderView};
 use super::{ApiClient, ListQuery};
 use crate::db::{OrderFilter, Store, StoreError};
 use crate::domain::order::OrderError;
-use crate::domain::{self, Money, Order, OrderCode, OrderStatus};
+use crate::domain::{self, Cause, HistoryEntry, Money, Order, OrderCode, OrderStatus};
 use crate::ingest::resolve;
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;
@@ -210,6 +210,15 @@ enum Created {
 
 /// Inserts the order; the same code again with the same amount is a replay and answers the
 /// order as it is.
+/// Stores a new order with the start of its history; `false` when the code is taken.
+fn insert_new<S: Store>(store: &mut S, order: &Order) -> Result<bool, StoreError> {
+    if !store.insert_order(order)? {
+        return Ok(false);
+    }
+    store.insert_history(&order.code, &HistoryEntry::created(order, &Cause::Api))?;
+    Ok(true)
+}
+
 fn create_order<S: Store>(
     store: &mut S,
     new: &NewOrder,
@@ -218,7 +227,7 @@ fn create_order<S: Store>(
     store.write(|store| match &new.code {
         Some(code) => {
             let order = CreateOrder::into_order(new, code.clone(), now);
-            if store.insert_order(&order)? {
+            if insert_new(store, &order)? {
                 return Ok(Created::New(order));
             }
             let existing = store
@@ -234,7 +243,7 @@ fn create_order<S: Store>(
             let mut rng = rand::rng();
             for _ in 0..GENERATE_ATTEMPTS {
                 let order = CreateOrder::into_order(new, OrderCode::generate(&mut rng), now);
-                if store.insert_order(&order)? {
+                if insert_new(store, &order)? {
                     return Ok(Created::New(order));
                 }
             }
@@ -295,7 +304,10 @@ pub async fn create(
     let new = parse_json_body(&body)?.validate(now)?;
     let created = write_store!(state.db, |s| create_order(s, &new, now))?;
     match created {
-        Created::New(order) => Ok(HttpResponse::Created().json(OrderView::new(order, &[]))),
+        Created::New(order) => {
+            let history = [HistoryEntry::created(&order, &Cause::Api)];
+            Ok(HttpResponse::Created().json(OrderView::new(order, &[]).with_history(&history)))
+        }
         Created::Existing(order) => {
             let view = order_view(&state, order.seen_at(now)).await?;
             Ok(HttpResponse::Ok().json(view))
@@ -314,13 +326,19 @@ pub async fn create(
     }
 }
 
+/// The order with its transfers and history.
 async fn order_view(state: &AppState, order: Order) -> Result<OrderView, ApiError> {
-    let codes = vec![order.code.clone()];
-    let transactions = state
+    let code = order.code.clone();
+    let (transactions, history) = state
         .db
-        .run(move |conn| with_store!(conn, |s| s.transactions_of(&codes)))
+        .run(move |conn| {
+            with_store!(conn, |s| Ok::<_, StoreError>((
+                s.transactions_of(std::slice::from_ref(&code))?,
+                s.order_history(&code)?
+            )))
+        })
         .await?;
-    Ok(OrderView::new(order, &transactions))
+    Ok(OrderView::new(order, &transactions).with_history(&history))
 }
 
 async fn load_order(state: &AppState, code: &OrderCode) -> Result<Order, ApiError> {
@@ -448,7 +466,12 @@ pub async fn cancel(
     let code = path_code(&code)?;
     let wanted = code.clone();
     let now = domain::now();
-    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, "api", now))?;
+    let outcome = write_store!(state.db, |s| resolve::cancel_order(
+        s,
+        &wanted,
+        &Cause::Api,
+        now
+    ))?;
     match outcome {
         None => Err(not_found(code.as_str())),
         Some(Err(OrderError::CannotCancel(status))) => Err(ApiError::conflict(

@@ -8,7 +8,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
+use crate::domain::{BankTransaction, HistoryEntry, Money, Order, OrderStatus, TransactionStatus};
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
@@ -140,6 +140,9 @@ pub struct OrderView {
     pub expires_at: Option<String>,
     pub notify_url: Option<String>,
     pub transactions: Vec<TransactionView>,
+    /// Every change of the order, oldest first (`GET /api/v1/orders/{code}`, not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryView>>,
 }
 
 impl OrderView {
@@ -166,6 +169,49 @@ impl OrderView {
             notify_url: order.notify_url.clone(),
             code: order.code.to_string(),
             transactions,
+            history: None,
+        }
+    }
+
+    pub fn with_history(mut self, history: &[HistoryEntry]) -> OrderView {
+        self.history = Some(history.iter().map(HistoryView::new).collect());
+        self
+    }
+}
+
+/// One change of an order: what happened, who or what caused it, and the state around it.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryView {
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// `created`, `credited`, `cancelled`, `expired`, `undone` or `imported` (the state an
+    /// order had when history began to be kept).
+    #[schema(example = "credited")]
+    pub event: &'static str,
+    /// The provider (`casso`), `reconcile`, `api`, `admin:<user>` or `expiry`.
+    #[schema(example = "casso")]
+    pub by: String,
+    /// Null for `created`.
+    #[schema(value_type = Option<OrderStatusName>)]
+    pub status_before: Option<&'static str>,
+    #[schema(value_type = OrderStatusName)]
+    pub status_after: &'static str,
+    #[schema(value_type = Option<AmountText>)]
+    pub amount_received_before: Option<Money>,
+    #[schema(value_type = AmountText)]
+    pub amount_received_after: Money,
+}
+
+impl HistoryView {
+    pub fn new(e: &HistoryEntry) -> HistoryView {
+        HistoryView {
+            at: rfc3339(e.at),
+            event: e.event.as_str(),
+            by: e.by.clone(),
+            status_before: e.before.as_ref().map(|b| b.status.as_str()),
+            status_after: e.after.status.as_str(),
+            amount_received_before: e.before.as_ref().map(|b| b.amount_received),
+            amount_received_after: e.after.amount_received,
         }
     }
 }

@@ -1,0 +1,109 @@
+//! Writes an order's history, always in the write transaction of the change it records, and
+//! undoes a credit from it.
+
+use chrono::{DateTime, Utc};
+
+use super::resolve::ResolveError;
+use crate::config::MatchingSettings;
+use crate::db::{Store, StoreError};
+use crate::domain::history::{plan_undo, UndoPlan};
+use crate::domain::{
+    BankTransaction, Cause, HistoryEntry, HistoryEvent, Order, OrderCode, OrderState, TransferRef,
+};
+
+/// Records that `order` (already saved) came to its state now from `before`.
+pub fn record<S: Store>(
+    store: &mut S,
+    order: &Order,
+    before: Option<OrderState>,
+    event: HistoryEvent,
+    cause: &Cause,
+    transfer: Option<&TransferRef>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    store.insert_history(
+        &order.code,
+        &HistoryEntry {
+            at: now,
+            event,
+            by: cause.by(),
+            before,
+            after: OrderState::of(order),
+            transfer: transfer.cloned(),
+        },
+    )
+}
+
+/// Stores the expiry of a locked order that is due, with its history: `true` when it changed.
+pub fn expire_if_due<S: Store>(
+    store: &mut S,
+    order: &mut Order,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let before = OrderState::of(order);
+    if !order.expire_if_due(now) {
+        return Ok(false);
+    }
+    store.update_order(order)?;
+    record(
+        store,
+        order,
+        Some(before),
+        HistoryEvent::Expired,
+        &Cause::Expiry,
+        None,
+        now,
+    )?;
+    Ok(true)
+}
+
+/// Takes a transfer's credit back from a locked order: the order returns to its state before
+/// that credit (see [`plan_undo`]), or the undo is refused when a later credit built on it.
+pub fn undo_credit<S: Store>(
+    store: &mut S,
+    order: &mut Order,
+    transaction: &BankTransaction,
+    matching: &MatchingSettings,
+    cause: &Cause,
+    now: DateTime<Utc>,
+    changed: &mut Vec<OrderCode>,
+) -> Result<Result<(), ResolveError>, StoreError> {
+    let transfer = &transfer_ref(transaction);
+    let before = OrderState::of(order);
+    let history = store.order_history(&order.code)?;
+    match plan_undo(&history, transfer.row_id) {
+        UndoPlan::Restore(state) => state.restore(order, now),
+        UndoPlan::BuiltOn(later) => {
+            return Ok(Err(ResolveError::BuiltOn {
+                later: later.transfer.clone().unwrap_or_else(|| transfer.clone()),
+                at: later.at,
+            }))
+        }
+        // Credited before history was kept: the amount comes off, the status follows it.
+        UndoPlan::Untracked => {
+            order.reverse_transfer(transaction.amount, matching.amount_tolerance, now)
+        }
+    }
+    store.update_order(order)?;
+    record(
+        store,
+        order,
+        Some(before.clone()),
+        HistoryEvent::Undone,
+        cause,
+        Some(transfer),
+        now,
+    )?;
+    expire_if_due(store, order, now)?;
+    if order.status != before.status {
+        changed.push(order.code.clone());
+    }
+    Ok(Ok(()))
+}
+
+pub fn transfer_ref(t: &BankTransaction) -> TransferRef {
+    TransferRef {
+        row_id: t.row_id,
+        name: format!("{}:{}", t.source, t.external_id),
+    }
+}

@@ -1,0 +1,184 @@
+//! Open orders an admin may mean for a waiting transfer, ranked: named in the description,
+//! due exactly its amount, or a code one typo away.
+
+use chrono::Duration;
+
+use crate::db::{Store, StoreError};
+use crate::domain::{BankTransaction, Order, OrderCode};
+use crate::matching::normalise;
+
+/// Why an order is suggested for a waiting transfer, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Why {
+    /// Its code is written in the description and the transfer pays exactly what is due.
+    NamedExactAmount,
+    /// Its code is written in the description.
+    Named,
+    /// It is due exactly the transfer's amount (a code one edit away, or created around then).
+    ExactAmount,
+    /// Its code is one edit away from what the customer typed (`DH1O23` for `DH1023`).
+    OneEdit,
+}
+
+impl Why {
+    /// English, the key of its translation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Why::NamedExactAmount => "Named in the description, exact amount due",
+            Why::Named => "Named in the description",
+            Why::ExactAmount => "Exact amount due",
+            Why::OneEdit => "Code one edit away",
+        }
+    }
+}
+
+/// Open orders an admin may mean, best first: at most `MAX_SUGGESTIONS`.
+pub struct Suggestion {
+    pub order: Order,
+    pub why: Why,
+}
+
+const MAX_SUGGESTIONS: usize = 5;
+const MAX_TOKENS: usize = 12;
+const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// Code-like words of a description: runs of letters and digits (separators between a letter
+/// prefix and digits joined, as customers type `DH 1023`), holding at least one digit.
+pub fn code_like_tokens(description: &str) -> Vec<String> {
+    let normalised = normalise(description);
+    let words: Vec<String> = normalised
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut tokens: Vec<String> = Vec::new();
+    let mut push = |t: String| {
+        if (3..=32).contains(&t.len())
+            && t.bytes().any(|b| b.is_ascii_digit())
+            && !tokens.contains(&t)
+        {
+            tokens.push(t);
+        }
+    };
+    for (i, word) in words.iter().enumerate() {
+        push(word.clone());
+        if let Some(next) = words.get(i + 1) {
+            if word.bytes().all(|b| b.is_ascii_alphabetic())
+                && next.bytes().all(|b| b.is_ascii_digit())
+            {
+                push(format!("{word}{next}"));
+            }
+        }
+    }
+    tokens.truncate(MAX_TOKENS);
+    tokens
+}
+
+/// Every string one substitution, insertion or deletion away from `token`.
+pub fn one_edit_away(token: &str) -> Vec<String> {
+    let bytes = token.as_bytes();
+    let mut out = Vec::new();
+    for i in 0..=bytes.len() {
+        for &c in ALPHABET {
+            let mut inserted = bytes.to_vec();
+            inserted.insert(i, c);
+            out.push(inserted);
+            if i < bytes.len() && bytes[i] != c {
+                let mut replaced = bytes.to_vec();
+                replaced[i] = c;
+                out.push(replaced);
+            }
+        }
+        if i < bytes.len() {
+            let mut deleted = bytes.to_vec();
+            deleted.remove(i);
+            out.push(deleted);
+        }
+    }
+    out.into_iter()
+        .filter_map(|b| String::from_utf8(b).ok())
+        .filter(|s| !s.is_empty() && s.len() <= 32)
+        .collect()
+}
+
+pub fn suggestions<S: Store>(
+    store: &mut S,
+    transaction: &BankTransaction,
+) -> Result<Vec<Suggestion>, StoreError> {
+    let tokens = code_like_tokens(&transaction.description);
+    let mut codes: Vec<OrderCode> = Vec::new();
+    for token in &tokens {
+        codes.extend(
+            std::iter::once(token.clone())
+                .chain(one_edit_away(token))
+                .filter_map(|c| OrderCode::parse(&c).ok()),
+        );
+    }
+    codes.sort();
+    codes.dedup();
+    let mut orders = Vec::new();
+    for chunk in codes.chunks(500) {
+        orders.extend(store.orders_by_codes(chunk)?);
+    }
+    let at = transaction.when.unwrap_or(transaction.received_at);
+    for order in store.open_orders_with_amount(
+        transaction.amount,
+        at - Duration::days(3),
+        at + Duration::hours(1),
+        10,
+    )? {
+        if !orders.iter().any(|o| o.code == order.code) {
+            orders.push(order);
+        }
+    }
+    let now = crate::domain::now();
+    let mut ranked: Vec<Suggestion> = orders
+        .into_iter()
+        .map(|o| o.seen_at(now))
+        // Closed and paid orders are not what a waiting transfer is for; they stay reachable
+        // by typing their code.
+        .filter(|o| o.status.is_open() && transaction.order_code.as_ref() != Some(&o.code))
+        .map(|order| {
+            let named = tokens
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(order.code.as_str()));
+            let exact = order.amount_due() == transaction.amount;
+            let why = match (named, exact) {
+                (true, true) => Why::NamedExactAmount,
+                (true, false) => Why::Named,
+                (false, true) => Why::ExactAmount,
+                (false, false) => Why::OneEdit,
+            };
+            Suggestion { order, why }
+        })
+        .collect();
+    ranked.sort_by(|a, b| a.why.cmp(&b.why).then(a.order.code.cmp(&b.order.code)));
+    ranked.truncate(MAX_SUGGESTIONS);
+    Ok(ranked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_of_a_mangled_description() {
+        assert_eq!(code_like_tokens("Thanh toan DH1O23"), ["DH1O23"]);
+        assert_eq!(code_like_tokens("dh 1023 chuyen tien"), ["DH1023", "1023"]);
+        assert_eq!(code_like_tokens("no digits here"), Vec::<String>::new());
+        assert_eq!(
+            code_like_tokens("MBVCB.123.DH99"),
+            ["MBVCB123", "123", "DH99"]
+        );
+    }
+
+    #[test]
+    fn one_edit_covers_typos() {
+        let variants = one_edit_away("DH1O23");
+        for typo_fix in ["DH1023", "DH123", "DH1O234", "DH1O2"] {
+            assert!(variants.iter().any(|v| v == typo_fix), "{typo_fix}");
+        }
+        assert!(!variants.iter().any(|v| v == "DH1O23"));
+        assert!(!variants.iter().any(|v| v == "XX1O24"));
+    }
+}
