@@ -26,9 +26,9 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// The longest one test may take, browser start included.
-pub(crate) const TEST_LIMIT: Duration = Duration::from_secs(180);
+pub(crate) const TEST_LIMIT: Duration = Duration::from_secs(300);
 /// The longest wait for a page, an element or a condition.
-pub(crate) const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 const BANK: &[(&str, &str)] = &[
     ("PAYMATCH_BANK_BIN", "970436"),
@@ -115,7 +115,7 @@ impl Browser {
         }
         let capabilities = json!({
             "browserName": "chrome",
-            "timeouts": {"pageLoad": 20_000, "script": 20_000, "implicit": 0},
+            "timeouts": {"pageLoad": 60_000, "script": 60_000, "implicit": 0},
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": [
