@@ -182,8 +182,18 @@ impl Browser {
         self.css(selector).await.click().await.unwrap();
     }
 
+    /// Waits for the next page's notice to read exactly `message`: the click that led here
+    /// navigates, so the element found first may belong to the page being left.
     async fn expect_done(&self, message: &str) {
-        assert_eq!(self.text_of("#done[role=status]").await, message);
+        self.wait_js(
+            &format!(
+                "var e = document.querySelector('#done[role=status]'); \
+                 return !!e && e.textContent.trim() === {};",
+                json!(message)
+            ),
+            WAIT,
+        )
+        .await;
     }
 
     async fn current_path(&self) -> String {
