@@ -9,7 +9,7 @@ use crate::auth;
 use crate::config::Settings;
 use crate::db::{Store, StoreError};
 use crate::domain;
-use crate::web::state::{secret_digest, Digest, Secrets};
+use crate::web::state::{secret_digest, secret_digest_hex, Digest, Secrets};
 
 pub const SECURE_TOKEN_KEY: &str = "casso_secure_token";
 /// Where the first versions kept the storefront API key itself; moved to its digest at start.
@@ -72,27 +72,30 @@ fn resolve_api_key<S: Store>(
         return Ok(secret_digest(value.expose_secret()));
     }
     if let Some(plain) = store.setting(PLAIN_API_KEY_KEY)? {
-        store.setting_or_insert(API_KEY_DIGEST_KEY, &hex(&secret_digest(&plain)))?;
+        store.setting_or_insert(API_KEY_DIGEST_KEY, &secret_digest_hex(&plain))?;
         store.delete_setting(PLAIN_API_KEY_KEY)?;
     }
-    let fresh = random_token();
-    let fresh_digest = hex(&secret_digest(&fresh));
-    let stored = store.setting_or_insert(API_KEY_DIGEST_KEY, &fresh_digest)?;
-    if stored == fresh_digest {
-        generated.push(Generated {
-            what: "storefront API key (PAYMATCH_API_KEY)",
-            value: fresh,
-        });
-    }
+    let stored = match store.setting(API_KEY_DIGEST_KEY)? {
+        Some(stored) => stored,
+        None => {
+            let fresh = random_token();
+            let fresh_digest = secret_digest_hex(&fresh);
+            let stored = store.setting_or_insert(API_KEY_DIGEST_KEY, &fresh_digest)?;
+            // Another process may have won the race: only the winner prints.
+            if stored == fresh_digest {
+                generated.push(Generated {
+                    what: "storefront API key (PAYMATCH_API_KEY)",
+                    value: fresh,
+                });
+            }
+            stored
+        }
+    };
     unhex(&stored).ok_or_else(|| {
         StoreError::Unavailable(format!(
             "the stored {API_KEY_DIGEST_KEY} is not a SHA-256 digest"
         ))
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(text: &str) -> Option<Digest> {

@@ -62,6 +62,14 @@ pub fn secret_digest(secret: &str) -> Digest {
     sha2::Sha256::digest(secret.as_bytes()).into()
 }
 
+/// The digest in lower-case hex, as the database keeps it (session tokens, the API key).
+pub fn secret_digest_hex(secret: &str) -> String {
+    secret_digest(secret)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Compares a presented secret with the expected one in constant time. Digests first, so that
 /// not even the length of the secret shows in the timing.
 pub fn secret_matches(presented: &str, expected: &SecretString) -> bool {

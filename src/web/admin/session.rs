@@ -11,12 +11,11 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use chrono::Duration;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::db::{SessionRow, Store, StoreError};
 use crate::web::client;
 use crate::web::error::ApiError;
-use crate::web::state::AppState;
+use crate::web::state::{secret_digest_hex, AppState};
 use crate::{auth, domain, with_store, write_store};
 
 pub const SESSION_COOKIE: &str = "paymatch_session";
@@ -31,13 +30,6 @@ pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
 pub fn random_token() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 43)
-}
-
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Secure cookies when the request came over HTTPS (directly or through a trusted proxy).
@@ -121,7 +113,7 @@ impl FromRequest for AdminSession {
             let (Some(state), Some(token)) = (state, token) else {
                 return Err(LoginRequired { next }.into());
             };
-            let hash = token_hash(&token);
+            let hash = secret_digest_hex(&token);
             let now = domain::now();
             let lookup = hash.clone();
             let row = state
@@ -238,7 +230,7 @@ pub async fn log_in(
     }
     let token = random_token();
     let session = SessionRow {
-        token_hash: token_hash(&token),
+        token_hash: secret_digest_hex(&token),
         user_name: user.clone(),
         csrf_token: random_token(),
         created_at: crate::db::models::to_db_time(now),
