@@ -84,7 +84,7 @@ fn checkpoint(
 /// Copies the log into the database file and truncates it, at a clean exit. Another process
 /// still using the database can keep it from finishing: that is logged, not an error.
 pub fn empty(pool: &Pool<ConnectionManager<SqliteConnection>>) {
-    match super::checkout(pool)
+    match super::pool::checkout(pool)
         .and_then(|mut c| checkpoint(&mut c, Checkpoint::Truncate, EXIT_WAIT))
     {
         Ok(true) => tracing::debug!("WAL emptied"),
@@ -124,7 +124,7 @@ impl WalBound {
         if size < self.reset_at {
             return;
         }
-        match super::checkout(pool)
+        match super::pool::checkout(pool)
             .and_then(|mut c| checkpoint(&mut c, Checkpoint::Restart, RESET_WAIT))
         {
             Ok(true) => {}
