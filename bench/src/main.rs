@@ -228,29 +228,45 @@ async fn run(args: &Args) -> Result<()> {
 }
 
 fn print_summary(args: &Args, reports: &[BackendReport]) {
-    println!("== summary ==");
+    println!("== summary: webhooks, full speed, side by side ==");
+    // The ratio is to SQLite's rate in this run, so it holds when the machine is busy.
+    let sqlite_rate = reports
+        .iter()
+        .find(|r| r.backend == BackendKind::Sqlite)
+        .map(|r| r.phases[1].measured.rate_per_s);
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     println!(
-        "  {:<9} {:>12} {:>11} {:>9} {:>14} {:>8} {:>9} {:>7}",
+        "  {:<9} {:>11} {:>7} {:>7} {:>8} {:>12} {:>12} {:>9} {:>9} {:>9} {:>7} {:>7}",
         "backend",
-        "baseline/s",
         "webhooks/s",
-        "ratio",
+        "p50 ms",
+        "p99 ms",
+        "×SQLite",
         format!("p99 @{}/s", args.rate),
-        "errors",
+        "2 procs /s",
         "peak RSS",
+        "WAL peak",
+        "WAL exit",
+        "errors",
         "scale"
     );
     for r in reports {
+        let hooks = &r.phases[1].measured;
         let errors: u64 = r.phases.iter().map(|p| p.measured.error_count()).sum();
+        let two = r.phases.iter().find(|p| p.name == "webhooks_two_processes");
         println!(
-            "  {:<9} {:>12.0} {:>11.0} {:>9.4} {:>11.1} ms {:>8} {:>5.1} MiB {:>7}",
+            "  {:<9} {:>11.0} {:>7.2} {:>7.2} {:>8} {:>9.1} ms {:>12} {:>5.1} MiB {:>9} {:>9} {:>7} {:>7}",
             r.backend.name(),
-            r.phases[0].measured.rate_per_s,
-            r.phases[1].measured.rate_per_s,
-            r.ratios.webhooks_per_s_over_baseline,
+            hooks.rate_per_s,
+            hooks.latency.p50_ms,
+            hooks.latency.p99_ms,
+            or_dash(sqlite_rate.map(|s| format!("{:.2}", hooks.rate_per_s / s))),
             r.phases[2].measured.latency.p99_ms,
-            errors,
+            or_dash(two.map(|p| format!("{:.0}", p.measured.rate_per_s))),
             r.peak_rss_mib,
+            or_dash(r.wal_peak_mib.map(|m| format!("{m:.1} MiB"))),
+            or_dash(r.wal_after_exit_mib.map(|m| format!("{m:.1} MiB"))),
+            errors,
             r.scale
                 .as_ref()
                 .and_then(|s| s.per_request_ratio)
@@ -507,6 +523,10 @@ struct BackendReport {
     rss_at_start_mib: f64,
     check: Check,
     server: ServerEnd,
+    /// SQLite's `-wal` file at its largest under load and after the server's exit, MiB (not
+    /// measured yet: `None`, printed `-`).
+    wal_peak_mib: Option<f64>,
+    wal_after_exit_mib: Option<f64>,
     scale: Option<Scale>,
     targets: Vec<TargetCheck>,
 }
@@ -570,10 +590,35 @@ async fn run_backend(
             format!("POST /webhooks/casso, {} per second, open loop", args.rate),
             &server,
             &sampler,
-            load::open_loop(addr, webhooks, rate, args.duration(), args.max_connections),
+            load::open_loop(
+                addr,
+                webhooks.clone(),
+                rate,
+                args.duration(),
+                args.max_connections,
+            ),
         )
         .await,
     );
+
+    if kind == BackendKind::Postgres {
+        // Several `paymatch serve` behind a load balancer: a second process on the same
+        // database, the connections spread over both.
+        let mut second = Server::start(&db, opts).await?;
+        let both = [addr, second.addr];
+        load::closed_loop_spread(&both, webhooks.clone(), c, args.warmup()).await;
+        phases.push(
+            measure(
+                "webhooks_two_processes",
+                format!("POST /webhooks/casso to two servers on one database, {c} connections"),
+                &server,
+                &sampler,
+                load::closed_loop_spread(&both, webhooks.clone(), c, args.duration()),
+            )
+            .await,
+        );
+        second.stop()?;
+    }
 
     let vm_hwm = procfs::status_kib(server.pid, "VmHWM").unwrap_or(0);
     let peak_rss = sampler.run_peak();
@@ -656,6 +701,8 @@ async fn run_backend(
         rss_at_start_mib: mib(rss_at_start),
         check,
         server: server_end,
+        wal_peak_mib: None,
+        wal_after_exit_mib: None,
         scale,
         targets: Vec::new(),
     };
@@ -956,6 +1003,7 @@ fn print_report(args: &Args, r: &BackendReport) {
         "baseline GET /livez".to_string(),
         "webhooks, full speed".to_string(),
         format!("webhooks @{}/s, open loop", args.rate),
+        "webhooks, two processes".to_string(),
     ];
     for (label, phase) in labels.iter().zip(&r.phases) {
         print_phase_row(label, phase);

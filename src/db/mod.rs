@@ -7,6 +7,7 @@
 mod backend;
 mod files;
 pub mod models;
+mod pg_url;
 mod reports;
 pub mod schema;
 mod writer;
@@ -19,7 +20,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 pub use reports::{PageStart, Reports, Totals, TransferFilter};
-pub use writer::SqliteWriter;
+pub use writer::Writer;
 
 use crate::config::DatabaseKind;
 use crate::domain::{
@@ -201,7 +202,9 @@ pub trait Store {
     /// Runs `f` in a write transaction that holds its rows until commit (SQLite `BEGIN
     /// IMMEDIATE`; PostgreSQL rows are locked with `FOR UPDATE` where it matters). Retried when
     /// the database reports a deadlock or serialisation failure, so `f` may run more than once.
-    /// Any error rolls everything back.
+    /// Any error rolls everything back. Inside an open transaction (a serving process's writer
+    /// runs each write in a savepoint) `f` runs in it: its error must be returned, not handled,
+    /// so that the enclosing savepoint rolls it back and the writer retries.
     fn write<T, F>(&mut self, f: F) -> Result<T, StoreError>
     where
         F: FnMut(&mut Self) -> Result<T, StoreError>;
@@ -455,16 +458,22 @@ pub enum DbConn {
 }
 
 /// Runs one expression that writes, with `$store` bound to a concrete `Store`, off the async
-/// runtime: on SQLite inside the group-commit writer's next transaction, elsewhere on a pooled
-/// connection. Evaluates to the expression's `Result<_, StoreError>` once it is committed.
-/// A multi-statement write still wraps itself in `Store::write` (a savepoint on SQLite's writer).
+/// runtime: in a serving process inside a group-commit writer's next transaction, in a one-shot
+/// command on a pooled connection. Evaluates to the expression's `Result<_, StoreError>` once
+/// it is committed. The expression may run more than once (see `writer`). A multi-statement
+/// write still wraps itself in `Store::write` (a savepoint in the writer's transaction).
 #[macro_export]
 macro_rules! write_store {
     ($db:expr, |$store:ident| $body:expr) => {
-        match $db.sqlite_writer() {
-            Some(writer) => {
+        match $db.writer() {
+            Some($crate::db::Writers::Sqlite(writer)) => {
                 writer
                     .run(move |$store: &mut diesel::SqliteConnection| $body)
+                    .await
+            }
+            Some($crate::db::Writers::Postgres(writer)) => {
+                writer
+                    .run(move |$store: &mut diesel::PgConnection| $body)
                     .await
             }
             None => {
@@ -503,9 +512,15 @@ enum PoolKind {
 #[derive(Clone)]
 pub struct Database {
     pool: PoolKind,
-    /// A serving process's one SQLite writer (group commit); `None` on PostgreSQL, where
-    /// transactions commit side by side, and in one-shot commands.
-    writer: Option<SqliteWriter>,
+    /// A serving process's group-commit writers; `None` in one-shot commands.
+    writer: Option<Writers>,
+}
+
+/// The group-commit writers of a serving process, on its backend.
+#[derive(Clone)]
+pub enum Writers {
+    Sqlite(Writer<SqliteConnection>),
+    Postgres(Writer<PgConnection>),
 }
 
 /// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable before
@@ -535,6 +550,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 }
 
 const POOL_TIMEOUT: Duration = Duration::from_secs(4);
+/// PostgreSQL writer threads of a serving process: enough for the database's backends to work
+/// side by side, few enough that each batch carries many writes and the pool keeps
+/// connections for reads and the worker.
+const POSTGRES_WRITERS: usize = 3;
 
 fn checkout<M: diesel::r2d2::ManageConnection>(
     pool: &Pool<M>,
@@ -590,7 +609,8 @@ impl Database {
                 )
             }
             DatabaseKind::Postgres => {
-                let manager = ConnectionManager::<PgConnection>::new(url);
+                let manager =
+                    ConnectionManager::<PgConnection>::new(pg_url::with_loopback_defaults(url));
                 PoolKind::Postgres(
                     Pool::builder()
                         .max_size(max_size)
@@ -603,14 +623,17 @@ impl Database {
         };
         let writer = match (&pool, purpose) {
             (PoolKind::Sqlite(pool), PoolPurpose::Server) => {
-                Some(SqliteWriter::start(pool.clone()))
+                Some(Writers::Sqlite(Writer::start_sqlite(pool.clone())))
             }
-            _ => None,
+            (PoolKind::Postgres(pool), PoolPurpose::Server) => Some(Writers::Postgres(
+                Writer::start_postgres(pool, POSTGRES_WRITERS),
+            )),
+            (_, PoolPurpose::Command) => None,
         };
         Ok(Database { pool, writer })
     }
 
-    pub fn sqlite_writer(&self) -> Option<&SqliteWriter> {
+    pub fn writer(&self) -> Option<&Writers> {
         self.writer.as_ref()
     }
 

@@ -44,31 +44,24 @@ fn page<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
     }
 }
 
-/// The stored form of a decision: the order's row id and the candidates, space-separated.
-fn decision_columns(
-    conn: &mut Conn,
-    decided: &Decided<'_>,
-) -> Result<(Option<i64>, String), StoreError> {
-    let candidates = decided
+/// The stored form of a decision's candidates: their codes, space-separated.
+fn candidate_codes(decided: &Decided<'_>) -> String {
+    decided
         .candidates
         .iter()
         .map(OrderCode::as_str)
         .collect::<Vec<_>>()
-        .join(" ");
-    Ok((order_row_id(conn, decided.order)?, candidates))
+        .join(" ")
 }
 
-/// The row id a transaction's `order_id` refers to, for the order with this code.
-fn order_row_id(conn: &mut Conn, code: Option<&OrderCode>) -> Result<Option<i64>, StoreError> {
-    Ok(match code {
-        Some(code) => Some(
-            orders::table
-                .filter(orders::code.eq(code.as_str()))
-                .select(orders::id)
-                .first::<i64>(conn)?,
-        ),
-        None => None,
-    })
+/// The row id of the order with this code (NULL for none), read inside the statement that
+/// stores it rather than in a round trip of its own.
+#[diesel::dsl::auto_type]
+fn order_row_id<'a>(code: Option<&'a str>) -> _ {
+    orders::table
+        .filter(orders::code.nullable().eq(code))
+        .select(orders::id)
+        .single_value()
 }
 
 impl Store for Conn {
@@ -76,6 +69,13 @@ impl Store for Conn {
     where
         F: FnMut(&mut Self) -> Result<T, StoreError>,
     {
+        // Inside a transaction (the writer's savepoint for each write) it runs in that
+        // transaction: its error ends the transaction or savepoint, which rolls it back, and
+        // whoever began that retries (the writer runs the write again, alone). A savepoint of
+        // its own would cost two round trips and a subtransaction per write.
+        if crate::db::backend::in_transaction(self)? {
+            return f(self);
+        }
         let mut attempt = 1;
         loop {
             let mut failure = None;
@@ -266,16 +266,16 @@ impl Store for Conn {
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let (order_id, candidates) = decision_columns(self, decided)?;
+        let row = NewTransactionRow::from_incoming(
+            transfer,
+            delivery_id,
+            decided.status,
+            candidate_codes(decided),
+            now,
+        )?;
+        let order_id = order_row_id(decided.order.map(OrderCode::as_str));
         Ok(diesel::insert_into(bank_transactions::table)
-            .values(NewTransactionRow::from_incoming(
-                transfer,
-                delivery_id,
-                decided.status,
-                order_id,
-                candidates,
-                now,
-            )?)
+            .values((row, bank_transactions::order_id.eq(order_id)))
             .on_conflict((bank_transactions::source, bank_transactions::external_id))
             .do_nothing()
             .returning(bank_transactions::id)
@@ -289,12 +289,11 @@ impl Store for Conn {
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (order_id, candidates) = decision_columns(self, decided)?;
         diesel::update(bank_transactions::table.find(id))
             .set((
                 bank_transactions::status.eq(decided.status.as_str()),
-                bank_transactions::order_id.eq(order_id),
-                bank_transactions::candidates.eq(candidates),
+                bank_transactions::order_id.eq(order_row_id(decided.order.map(OrderCode::as_str))),
+                bank_transactions::candidates.eq(candidate_codes(decided)),
                 bank_transactions::updated_at.eq(to_db_time(now)),
             ))
             .execute(self)?;
@@ -369,7 +368,7 @@ impl Store for Conn {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let order_id = order_row_id(self, transaction.order_code.as_ref())?;
+        let order_id = order_row_id(transaction.order_code.as_ref().map(OrderCode::as_str));
         diesel::update(bank_transactions::table.find(transaction.row_id))
             .set((
                 bank_transactions::status.eq(transaction.status.as_str()),
@@ -647,10 +646,12 @@ impl Store for Conn {
     // Order history.
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
-        let order_id = order_row_id(self, Some(code))?
-            .ok_or_else(|| StoreError::Corrupt(format!("order {code} vanished")))?;
+        let order_id = order_row_id(Some(code.as_str())).assume_not_null();
         diesel::insert_into(order_history::table)
-            .values(NewHistoryRow::from_entry(order_id, entry)?)
+            .values((
+                NewHistoryRow::from_entry(entry)?,
+                order_history::order_id.eq(order_id),
+            ))
             .execute(self)?;
         Ok(())
     }
