@@ -201,7 +201,7 @@ fn checkpoint_loop(
 ) {
     // PASSIVE: copies what it can without waiting for the writer or readers.
     while let Err(RecvTimeoutError::Timeout) = writer_stopped.recv_timeout(CHECKPOINT_EVERY) {
-        let checkpointed = super::checkout(pool).and_then(|mut conn| {
+        let checkpointed = super::pool::checkout(pool).and_then(|mut conn| {
             conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
                 .map_err(StoreError::from)
         });
@@ -248,7 +248,7 @@ fn commit_batch<C: WriterConnection>(
     mut batch: Vec<Queued<C>>,
 ) -> (Vec<Queued<C>>, Vec<Queued<C>>) {
     let mut ran: Vec<(Queued<C>, Ran)> = Vec::with_capacity(batch.len());
-    let committed = super::checkout(pool).and_then(|mut conn| {
+    let committed = super::pool::checkout(pool).and_then(|mut conn| {
         conn.write_transaction(|conn| {
             conn.begin_batch()?;
             ran.extend(batch.drain(..).map(|mut write| {
@@ -289,7 +289,7 @@ fn commit_batch<C: WriterConnection>(
 
 /// Runs one write in a transaction of its own, again while it meets other transactions.
 fn run_alone<C: WriterConnection>(pool: &Pool<ConnectionManager<C>>, mut write: Queued<C>) {
-    let mut conn = match super::checkout(pool) {
+    let mut conn = match super::pool::checkout(pool) {
         Ok(conn) => conn,
         Err(error) => return write.fail(&error),
     };
