@@ -373,12 +373,21 @@ pub async fn closed_loop(
     connections: usize,
     duration: Duration,
 ) -> Measured {
-    let host = addr.to_string();
+    closed_loop_spread(&[addr], target, connections, duration).await
+}
+
+/// [`closed_loop`] with the connections spread over several servers in turn.
+pub async fn closed_loop_spread(
+    addrs: &[SocketAddr],
+    target: Arc<Target>,
+    connections: usize,
+    duration: Duration,
+) -> Measured {
     let start = Instant::now();
     let deadline = start + duration;
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..connections {
-        let (target, host) = (target.clone(), host.clone());
+    for &addr in addrs.iter().cycle().take(connections) {
+        let (target, host) = (target.clone(), addr.to_string());
         workers.spawn(async move {
             let mut hist = histogram();
             let mut tallies = Tallies::default();

@@ -246,38 +246,49 @@ async fn run(args: &Args) -> Result<()> {
 }
 
 fn print_summary(args: &Args, reports: &[BackendReport]) {
-    println!("== summary ==");
+    println!("== summary: webhooks, full speed, side by side ==");
+    // The ratio is to SQLite's rate in this run, so it holds when the machine is busy.
+    let sqlite_rate = reports
+        .iter()
+        .find(|r| r.backend == BackendKind::Sqlite)
+        .map(|r| r.phases[1].measured.rate_per_s);
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     println!(
-        "  {:<16} {:>12} {:>11} {:>9} {:>14} {:>8} {:>9} {:>7} {:>16}",
+        "  {:<16} {:>11} {:>7} {:>7} {:>8} {:>12} {:>12} {:>9} {:>9} {:>9} {:>7} {:>7}",
         "backend",
-        "baseline/s",
         "webhooks/s",
-        "ratio",
+        "p50 ms",
+        "p99 ms",
+        "×SQLite",
         format!("p99 @{}/s", args.rate),
-        "errors",
+        "2 procs /s",
         "peak RSS",
-        "scale",
-        "WAL peak / exit"
+        "WAL peak",
+        "WAL exit",
+        "errors",
+        "scale"
     );
     for r in reports {
+        let hooks = &r.phases[1].measured;
         let errors: u64 = r.phases.iter().map(|p| p.measured.error_count()).sum();
+        let two = r.phases.iter().find(|p| p.name == "webhooks_two_processes");
         println!(
-            "  {:<16} {:>12.0} {:>11.0} {:>9.4} {:>11.1} ms {:>8} {:>5.1} MiB {:>7} {:>16}",
+            "  {:<16} {:>11.0} {:>7.2} {:>7.2} {:>8} {:>9.1} ms {:>12} {:>5.1} MiB {:>9} {:>9} {:>7} {:>7}",
             r.label(),
-            r.phases[0].measured.rate_per_s,
-            r.phases[1].measured.rate_per_s,
-            r.ratios.webhooks_per_s_over_baseline,
+            hooks.rate_per_s,
+            hooks.latency.p50_ms,
+            hooks.latency.p99_ms,
+            or_dash(sqlite_rate.map(|s| format!("{:.2}", hooks.rate_per_s / s))),
             r.phases[2].measured.latency.p99_ms,
-            errors,
+            or_dash(two.map(|p| format!("{:.0}", p.measured.rate_per_s))),
             r.peak_rss_mib,
+            or_dash(r.wal.as_ref().map(|w| format!("{:.1} MiB", w.peak_mib))),
+            or_dash(r.wal.as_ref().map(|w| format!("{:.1} MiB", w.after_exit_mib))),
+            errors,
             r.scale
                 .as_ref()
                 .and_then(|s| s.per_request_ratio)
                 .map_or("-".to_string(), |r| format!("{r:.2}×")),
-            r.wal.as_ref().map_or("-".to_string(), |w| format!(
-                "{:.1} / {:.1} MiB",
-                w.peak_mib, w.after_exit_mib
-            )),
         );
     }
     for r in reports {
@@ -619,10 +630,35 @@ async fn run_backend(
             format!("POST /webhooks/casso, {} per second, open loop", args.rate),
             &server,
             &sampler,
-            load::open_loop(addr, webhooks, rate, args.duration(), args.max_connections),
+            load::open_loop(
+                addr,
+                webhooks.clone(),
+                rate,
+                args.duration(),
+                args.max_connections,
+            ),
         )
         .await,
     );
+
+    if kind == BackendKind::Postgres {
+        // Several `paymatch serve` behind a load balancer: a second process on the same
+        // database, the connections spread over both.
+        let mut second = Server::start(&db, opts).await?;
+        let both = [addr, second.addr];
+        load::closed_loop_spread(&both, webhooks.clone(), c, args.warmup()).await;
+        phases.push(
+            measure(
+                "webhooks_two_processes",
+                format!("POST /webhooks/casso to two servers on one database, {c} connections"),
+                &server,
+                &sampler,
+                load::closed_loop_spread(&both, webhooks.clone(), c, args.duration()),
+            )
+            .await,
+        );
+        second.stop()?;
+    }
 
     let vm_hwm = procfs::status_kib(server.pid, "VmHWM").unwrap_or(0);
     let peak_rss = sampler.run_peak();
@@ -1011,6 +1047,7 @@ fn print_report(args: &Args, r: &BackendReport) {
         "baseline GET /livez".to_string(),
         "webhooks, full speed".to_string(),
         format!("webhooks @{}/s, open loop", args.rate),
+        "webhooks, two processes".to_string(),
     ];
     for (label, phase) in labels.iter().zip(&r.phases) {
         print_phase_row(label, phase);

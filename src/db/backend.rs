@@ -10,10 +10,14 @@ use chrono::NaiveDateTime;
 use super::schema::{bank_transactions, jobs, orders};
 
 pub trait Backend: Sized {
+    /// Most writes in one group commit (see `writer`): bounds the latency a batch adds.
+    const MAX_BATCH: usize;
+
     /// A transaction that holds its write locks until it ends.
-    fn write_transaction<T, F>(&mut self, f: F) -> Result<T, DieselError>
+    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Self) -> Result<T, DieselError>;
+        E: From<DieselError>,
+        F: FnOnce(&mut Self) -> Result<T, E>;
 
     /// Orders by code, locked for the rest of the write transaction.
     fn lock_orders(&mut self, codes: &[&str]) -> QueryResult<Vec<OrderRow>>;
@@ -28,8 +32,21 @@ pub trait Backend: Sized {
     /// Locks a transaction row for the rest of the write transaction; `false` if there is none.
     fn lock_transaction(&mut self, id: i64) -> QueryResult<bool>;
 
+    /// Starts a group commit's transaction (see `writer`).
+    fn begin_batch(&mut self) -> QueryResult<()>;
+
     /// Whether running the whole transaction again may succeed.
     fn is_transient(error: &DieselError) -> bool;
+}
+
+/// Whether a transaction (or savepoint) is open on the connection.
+pub fn in_transaction<C>(conn: &mut C) -> QueryResult<bool>
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+{
+    Ok(AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some())
 }
 
 /// Queued jobs that are due, and running jobs whose worker's lease ran out (it died), that go
@@ -64,17 +81,17 @@ fn overdue(now: NaiveDateTime, limit: i64) -> _ {
 }
 
 impl Backend for SqliteConnection {
+    const MAX_BATCH: usize = 128;
+
     /// `BEGIN IMMEDIATE` takes SQLite's single write lock up front, so two writers never both
     /// read an order's sum and then race to write it. Inside the group-commit writer's
     /// transaction (which holds that lock already) it is a savepoint.
-    fn write_transaction<T, F>(&mut self, f: F) -> Result<T, DieselError>
+    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Self) -> Result<T, DieselError>,
+        E: From<DieselError>,
+        F: FnOnce(&mut Self) -> Result<T, E>,
     {
-        let nested = AnsiTransactionManager::transaction_manager_status_mut(self)
-            .transaction_depth()?
-            .is_some();
-        if nested {
+        if in_transaction(self)? {
             self.transaction(f)
         } else {
             self.immediate_transaction(f)
@@ -113,16 +130,29 @@ impl Backend for SqliteConnection {
             .map(|found| found.is_some())
     }
 
+    /// The writer's `BEGIN IMMEDIATE` holds the one write lock: nothing can get in the way.
+    fn begin_batch(&mut self) -> QueryResult<()> {
+        Ok(())
+    }
+
     /// busy_timeout already waited for the lock; waiting longer would pass Casso's 5 s.
     fn is_transient(_: &DieselError) -> bool {
         false
     }
 }
 
+/// How long a write in a PostgreSQL batch waits for a row lock (`SET LOCAL`: this transaction).
+const BATCH_LOCK_TIMEOUT: &str = "SET LOCAL lock_timeout = '50ms'";
+
 impl Backend for PgConnection {
-    fn write_transaction<T, F>(&mut self, f: F) -> Result<T, DieselError>
+    /// Each write of a batch is a subtransaction: PostgreSQL keeps 64 of them per transaction
+    /// in shared memory, and past that every snapshot of every session reads `pg_subtrans`.
+    const MAX_BATCH: usize = 48;
+
+    fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Self) -> Result<T, DieselError>,
+        E: From<DieselError>,
+        F: FnOnce(&mut Self) -> Result<T, E>,
     {
         self.transaction(f)
     }
@@ -161,10 +191,23 @@ impl Backend for PgConnection {
             .map(|found| found.is_some())
     }
 
+    /// A write in a batch waits for a row another transaction holds only briefly: past that it
+    /// leaves the batch (which commits without it) and runs alone (see `writer`). A batch then
+    /// never waits long behind another, and two batches that lock the same orders in opposite
+    /// order part at once instead of after PostgreSQL's deadlock check (1 s).
+    fn begin_batch(&mut self) -> QueryResult<()> {
+        diesel::sql_query(BATCH_LOCK_TIMEOUT)
+            .execute(self)
+            .map(|_| ())
+    }
+
     fn is_transient(error: &DieselError) -> bool {
         match error {
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-            DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+            DieselError::DatabaseError(_, info) => {
+                let message = info.message();
+                message.contains("deadlock detected") || message.contains("lock timeout")
+            }
             _ => false,
         }
     }

@@ -12,6 +12,7 @@ mod error;
 mod files;
 pub mod models;
 mod page;
+mod pg_url;
 mod pool;
 pub mod schema;
 mod store;
@@ -24,12 +25,12 @@ pub use models::{
     AuditRow, DeliveryRow, JobRow, NewAuditRow, NewJobRow, ReconcileRunRow, RejectedRow, SessionRow,
 };
 pub use page::{Page, PageStart};
-pub use pool::{Database, DbConn, PoolPurpose};
+pub use pool::{Database, DbConn, PoolPurpose, Writers};
 pub use store::{
     AdminStore, AuditStore, Decided, DeliveryCounts, JobStatus, JobStore, OrderFilter, OrderStore,
     ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore, TransferFilter,
 };
-pub use writer::SqliteWriter;
+pub use writer::Writer;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -73,16 +74,22 @@ mod postgres {
 }
 
 /// Runs one expression that writes, with `$store` bound to a concrete `Store`, off the async
-/// runtime: on SQLite inside the group-commit writer's next transaction, elsewhere on a pooled
-/// connection. Evaluates to the expression's `Result<_, StoreError>` once it is committed.
-/// A multi-statement write still wraps itself in `Store::write` (a savepoint on SQLite's writer).
+/// runtime: in a serving process inside a group-commit writer's next transaction, in a one-shot
+/// command on a pooled connection. Evaluates to the expression's `Result<_, StoreError>` once
+/// it is committed. The expression may run more than once (see `writer`). A multi-statement
+/// write still wraps itself in `Store::write` (inside the writer: in the write's savepoint).
 #[macro_export]
 macro_rules! write_store {
     ($db:expr, |$store:ident| $body:expr) => {
-        match $db.sqlite_writer() {
-            Some(writer) => {
+        match $db.writer() {
+            Some($crate::db::Writers::Sqlite(writer)) => {
                 writer
                     .run(move |$store: &mut diesel::SqliteConnection| $body)
+                    .await
+            }
+            Some($crate::db::Writers::Postgres(writer)) => {
+                writer
+                    .run(move |$store: &mut diesel::PgConnection| $body)
                     .await
             }
             None => {

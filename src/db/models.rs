@@ -189,7 +189,6 @@ pub struct NewTransactionRow<'a> {
     pub occurred_at: Option<NaiveDateTime>,
     pub account: Option<std::borrow::Cow<'a, str>>,
     pub status: &'a str,
-    pub order_id: Option<i64>,
     pub candidates: String,
     pub delivery_id: Option<i64>,
     pub received_at: NaiveDateTime,
@@ -201,7 +200,6 @@ impl<'a> NewTransactionRow<'a> {
         t: &'a IncomingTransfer,
         delivery_id: Option<i64>,
         status: TransactionStatus,
-        order_id: Option<i64>,
         candidates: String,
         now: DateTime<Utc>,
     ) -> Result<Self, StoreError> {
@@ -215,7 +213,6 @@ impl<'a> NewTransactionRow<'a> {
             occurred_at: t.when.map(to_db_time),
             account: t.account.as_deref().map(storable_text),
             status: status.as_str(),
-            order_id,
             candidates,
             delivery_id,
             received_at: to_db_time(now),
@@ -376,7 +373,6 @@ pub struct ReconcileRunRow {
 #[derive(Insertable)]
 #[diesel(table_name = order_history)]
 pub struct NewHistoryRow<'a> {
-    pub order_id: i64,
     pub at: NaiveDateTime,
     pub event: &'a str,
     pub actor: &'a str,
@@ -390,9 +386,8 @@ pub struct NewHistoryRow<'a> {
 }
 
 impl<'a> NewHistoryRow<'a> {
-    pub fn from_entry(order_id: i64, e: &'a HistoryEntry) -> Result<Self, StoreError> {
+    pub fn from_entry(e: &'a HistoryEntry) -> Result<Self, StoreError> {
         Ok(NewHistoryRow {
-            order_id,
             at: to_db_time(e.at),
             event: e.event.as_str(),
             actor: &e.by,

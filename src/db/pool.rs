@@ -8,7 +8,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::MigrationHarness;
 
 use super::wal::{self, WalBound};
-use super::{files, SqliteWriter, StoreError, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use super::{files, pg_url, StoreError, Writer, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::config::DatabaseKind;
 
 /// A pooled connection of either backend.
@@ -28,9 +28,15 @@ enum PoolKind {
 #[derive(Clone)]
 pub struct Database {
     pool: PoolKind,
-    /// A serving process's one SQLite writer (group commit); `None` on PostgreSQL, where
-    /// transactions commit side by side, and in one-shot commands.
-    writer: Option<SqliteWriter>,
+    /// A serving process's group-commit writers; `None` in one-shot commands.
+    writer: Option<Writers>,
+}
+
+/// The group-commit writers of a serving process, on its backend.
+#[derive(Clone)]
+pub enum Writers {
+    Sqlite(Writer<SqliteConnection>),
+    Postgres(Writer<PgConnection>),
 }
 
 /// WAL lets readers work beside the writer; `synchronous=FULL` makes every commit durable before
@@ -66,6 +72,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
 }
 
 const POOL_TIMEOUT: Duration = Duration::from_secs(4);
+/// PostgreSQL writer threads of a serving process: enough for the database's backends to work
+/// side by side, few enough that each batch carries many writes and the pool keeps
+/// connections for reads and the worker.
+const POSTGRES_WRITERS: usize = 3;
 
 pub(super) fn checkout<M: diesel::r2d2::ManageConnection>(
     pool: &Pool<M>,
@@ -126,7 +136,8 @@ impl Database {
                 )
             }
             DatabaseKind::Postgres => {
-                let manager = ConnectionManager::<PgConnection>::new(url);
+                let manager =
+                    ConnectionManager::<PgConnection>::new(pg_url::with_loopback_defaults(url));
                 PoolKind::Postgres(
                     Pool::builder()
                         .max_size(max_size)
@@ -139,14 +150,18 @@ impl Database {
         };
         let writer = match (&pool, purpose, wal_bound) {
             (PoolKind::Sqlite(pool), PoolPurpose::Server, Some(bound)) => {
-                Some(SqliteWriter::start(pool.clone(), bound))
+                Some(Writers::Sqlite(Writer::start_sqlite(pool.clone(), bound)))
             }
-            _ => None,
+            (PoolKind::Postgres(pool), PoolPurpose::Server, _) => Some(Writers::Postgres(
+                Writer::start_postgres(pool, POSTGRES_WRITERS),
+            )),
+            // (A SQLite pool always has its bound.)
+            (_, PoolPurpose::Command, _) | (PoolKind::Sqlite(_), PoolPurpose::Server, None) => None,
         };
         Ok(Database { pool, writer })
     }
 
-    pub fn sqlite_writer(&self) -> Option<&SqliteWriter> {
+    pub fn writer(&self) -> Option<&Writers> {
         self.writer.as_ref()
     }
 

@@ -22,7 +22,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use tokio::sync::watch;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::cli::{send_webhook, Server, WebhookOutcome};
 use crate::helpers::{
@@ -30,12 +30,12 @@ use crate::helpers::{
     TestApp, TestDatabase,
 };
 
-const TOKEN: &str = "fault-test-secure-token-8821";
-const KEY: &str = "fault-test-api-key-8821";
+pub(crate) const TOKEN: &str = "fault-test-secure-token-8821";
+pub(crate) const KEY: &str = "fault-test-api-key-8821";
 /// The longest any single wait in these tests may take.
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
-fn server_vars(url: &str) -> Vec<(&str, &str)> {
+pub(crate) fn server_vars(url: &str) -> Vec<(&str, &str)> {
     vec![
         ("PAYMATCH_DATABASE_URL", url),
         ("PAYMATCH_CASSO_SECURE_TOKEN", TOKEN),
@@ -49,7 +49,7 @@ fn delivery(id: u64, description: &str, amount: &str) -> String {
     envelope(vec![element(id, description, num(amount))]).to_string()
 }
 
-fn dec(text: &str) -> Decimal {
+pub(crate) fn dec(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap()
 }
 
@@ -82,7 +82,7 @@ fn assert_503(status: u16, body: &Value, what: &str) -> (String, String) {
     error_of(body)
 }
 
-async fn healthz(server: &Server) -> u16 {
+pub(crate) async fn healthz(server: &Server) -> u16 {
     server
         .client
         .get(server.url("/healthz"))
@@ -98,7 +98,7 @@ async fn healthz(server: &Server) -> u16 {
 
 /// A TCP proxy in front of PostgreSQL that the test can cut (new connections are accepted and
 /// closed at once, established ones are dropped) and restore.
-struct PgProxy {
+pub(crate) struct PgProxy {
     addr: SocketAddr,
     state: Arc<ProxyState>,
     accept: AbortHandle,
@@ -111,6 +111,20 @@ struct ProxyState {
 }
 
 impl PgProxy {
+    /// A proxy in front of the test's PostgreSQL, and the database's URL through it.
+    pub(crate) async fn in_front_of(db: &TestDatabase) -> (PgProxy, String) {
+        let authority = pg_authority(&postgres_admin_url());
+        let upstream = if authority.contains(':') {
+            authority.clone()
+        } else {
+            format!("{authority}:5432")
+        };
+        let proxy = PgProxy::start(upstream).await;
+        let proxied_url = db.url.replacen(&authority, &proxy.addr.to_string(), 1);
+        assert_ne!(proxied_url, db.url, "the URL must go through the proxy");
+        (proxy, proxied_url)
+    }
+
     async fn start(upstream: String) -> PgProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -149,7 +163,7 @@ impl PgProxy {
     }
 
     /// The database goes away: established connections are dropped, new ones closed.
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         let mut links = self.state.links.lock().unwrap();
         links.0 = false;
         for link in links.1.drain(..) {
@@ -157,7 +171,7 @@ impl PgProxy {
         }
     }
 
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.state.links.lock().unwrap().0 = true;
     }
 }
@@ -184,15 +198,7 @@ fn pg_authority(url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_then_back() {
     let db = TestDatabase::new(Backend::Postgres);
-    let authority = pg_authority(&postgres_admin_url());
-    let upstream = if authority.contains(':') {
-        authority.clone()
-    } else {
-        format!("{authority}:5432")
-    };
-    let proxy = PgProxy::start(upstream).await;
-    let proxied_url = db.url.replacen(&authority, &proxy.addr.to_string(), 1);
-    assert_ne!(proxied_url, db.url, "the URL must go through the proxy");
+    let (proxy, proxied_url) = PgProxy::in_front_of(&db).await;
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &server_vars(&proxied_url)).await;
 
@@ -671,24 +677,72 @@ async fn a_shop_that_never_answers_does_not_block_webhooks(backend: Backend) {
 // ---------------------------------------------------------------------------------------------
 // 4. SIGTERM under load
 
-const LOAD_ORDERS: u64 = 200;
+pub(crate) const LOAD_ORDERS: u64 = 200;
 const LOAD_SENDERS: usize = 16;
 /// SIGTERM comes once this many webhooks were acknowledged.
 const ACKED_BEFORE_TERM: usize = 60;
 
-struct Load {
+/// Webhooks sent by [`LOAD_SENDERS`] tasks, one per key, each paying its own order in full.
+pub(crate) struct Load {
     queue: Mutex<VecDeque<u64>>,
-    outcomes: Mutex<BTreeMap<u64, WebhookOutcome>>,
-    acked: AtomicUsize,
+    pub(crate) outcomes: Mutex<BTreeMap<u64, WebhookOutcome>>,
+    pub(crate) acked: AtomicUsize,
     in_flight: AtomicUsize,
     stop: AtomicBool,
 }
 
-fn load_code(k: u64) -> String {
+impl Load {
+    /// Creates the orders of `keys` through the API, then starts sending their webhooks, every
+    /// one on a new connection, as Casso sends them.
+    pub(crate) async fn start(server: &Server, keys: &[u64]) -> (Arc<Load>, Vec<JoinHandle<()>>) {
+        for chunk in keys.chunks(LOAD_SENDERS) {
+            let created = futures_util::future::join_all(chunk.iter().map(|&k| async move {
+                server
+                    .create_order(KEY, &load_code(k), &load_amount(k))
+                    .await
+            }))
+            .await;
+            for (status, order) in created {
+                assert_eq!(status, 201, "{order}\n{}", server.describe());
+            }
+        }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(90))
+            .build()
+            .unwrap();
+        let load = Arc::new(Load {
+            queue: Mutex::new(keys.iter().copied().collect()),
+            outcomes: Mutex::new(keys.iter().map(|&k| (k, WebhookOutcome::NotSent)).collect()),
+            acked: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let url = server.url("/webhooks/casso");
+        let senders = (0..LOAD_SENDERS)
+            .map(|_| tokio::spawn(load_sender(load.clone(), client.clone(), url.clone())))
+            .collect();
+        (load, senders)
+    }
+
+    /// The keys whose webhook was acknowledged (200).
+    pub(crate) fn acked_keys(&self) -> BTreeSet<u64> {
+        self.outcomes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, o)| **o == WebhookOutcome::Acked)
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+pub(crate) fn load_code(k: u64) -> String {
     format!("DH{}", 20_000 + k)
 }
 
-fn load_amount(k: u64) -> String {
+pub(crate) fn load_amount(k: u64) -> String {
     format!("{}.{}", 150_000 + k * 7, k % 9 + 1)
 }
 
@@ -726,40 +780,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
     let vars = server_vars(&db.url);
     let mut server = Server::start(dir.path(), &vars).await;
     let keys: Vec<u64> = (1..=LOAD_ORDERS).collect();
-    for chunk in keys.chunks(LOAD_SENDERS) {
-        let created = futures_util::future::join_all(chunk.iter().map(|&k| {
-            let server = &server;
-            async move {
-                server
-                    .create_order(KEY, &load_code(k), &load_amount(k))
-                    .await
-            }
-        }))
-        .await;
-        for (status, order) in created {
-            assert_eq!(status, 201, "{order}\n{}", server.describe());
-        }
-    }
-
-    // Every webhook on a new connection, as Casso sends them: once the listener is closed, a
-    // send is refused.
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(90))
-        .build()
-        .unwrap();
-    let load = Arc::new(Load {
-        queue: Mutex::new(keys.iter().copied().collect()),
-        outcomes: Mutex::new(keys.iter().map(|&k| (k, WebhookOutcome::NotSent)).collect()),
-        acked: AtomicUsize::new(0),
-        in_flight: AtomicUsize::new(0),
-        stop: AtomicBool::new(false),
-    });
-    let url = server.url("/webhooks/casso");
-    let senders: Vec<_> = (0..LOAD_SENDERS)
-        .map(|_| tokio::spawn(load_sender(load.clone(), client.clone(), url.clone())))
-        .collect();
+    let (load, senders) = Load::start(&server, &keys).await;
     let deadline = Instant::now() + WAIT;
     while load.acked.load(Ordering::SeqCst) < ACKED_BEFORE_TERM {
         if Instant::now() >= deadline || senders.iter().all(|s| s.is_finished()) {
@@ -798,11 +819,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
         answered.is_empty(),
         "a request the server took during the stop was not finished: {answered:?}\n{stop_logs}"
     );
-    let acked: BTreeSet<u64> = outcomes
-        .iter()
-        .filter(|(_, o)| **o == WebhookOutcome::Acked)
-        .map(|(k, _)| *k)
-        .collect();
+    let acked = load.acked_keys();
     // The requests in hand at SIGTERM were finished, not cut off.
     assert!(
         acked.len() > acked_at_term,
@@ -816,18 +833,32 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
     // Restart on the same database: every acknowledged transfer is there, once, and applied.
     drop(server);
     let server = Server::start(dir.path(), &vars).await;
+    let stored = check_acknowledged(&server, &keys, &acked, &stop_logs).await;
+    resend_unacknowledged(&server, &keys, &acked, &stored).await;
+    let mut server = server;
+    server.stop().await;
+}
+
+/// Every acknowledged transfer of `keys` is stored once and applied, and nothing else changed
+/// an order; returns what is stored (the unacknowledged ones may be there too, once).
+pub(crate) async fn check_acknowledged(
+    server: &Server,
+    keys: &[u64],
+    acked: &BTreeSet<u64>,
+    logs: &str,
+) -> BTreeMap<u64, usize> {
     let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     for (id, n) in &stored {
         assert_eq!(*n, 1, "transfer {id} stored {n} times");
     }
-    for &k in &acked {
+    for &k in acked {
         assert!(
             stored.contains_key(&(20_000_000 + k)),
-            "acknowledged transfer {} lost in the stop\n{stop_logs}",
+            "acknowledged transfer {} lost in the fault\n{logs}",
             20_000_000 + k
         );
     }
-    for &k in &keys {
+    for &k in keys {
         let (status, order) = server.get_order(KEY, &load_code(k)).await;
         assert_eq!(status, 200, "{order}");
         let (expected, state) = if stored.contains_key(&(20_000_000 + k)) {
@@ -838,7 +869,18 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
         assert_eq!(decimal(&order["amount_received"]), expected, "{order}");
         assert_eq!(order["status"], state, "{order}");
     }
+    stored
+}
 
+/// Casso resends every webhook of `keys` it got no 200 for: each is taken once (a duplicate if
+/// it was `stored` although unacknowledged), and then every transfer is stored exactly once and
+/// paid its order exactly.
+pub(crate) async fn resend_unacknowledged(
+    server: &Server,
+    keys: &[u64],
+    acked: &BTreeSet<u64>,
+    stored: &BTreeMap<u64, usize>,
+) {
     // Casso resends everything it got no 200 for.
     for &k in keys.iter().filter(|k| !acked.contains(k)) {
         let (status, reply) = server.webhook(TOKEN, &load_body(k)).await;
@@ -857,7 +899,7 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
     let stored = count_ids::<u64>(&server.all_transactions(KEY).await);
     let expected: BTreeMap<u64, usize> = keys.iter().map(|k| (20_000_000 + k, 1)).collect();
     assert_eq!(stored, expected, "every transfer stored exactly once");
-    for &k in &keys {
+    for &k in keys {
         let (_, order) = server.get_order(KEY, &load_code(k)).await;
         assert_eq!(
             decimal(&order["amount_received"]),
@@ -866,8 +908,6 @@ async fn sigterm_under_load_loses_nothing_acknowledged(backend: Backend) {
         );
         assert_eq!(order["status"], "paid", "{order}");
     }
-    let mut server = server;
-    server.stop().await;
 }
 
 crate::on_both_backends!(

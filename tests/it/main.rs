@@ -14,6 +14,7 @@ mod browser_pay;
 mod cli;
 mod crash;
 mod faults;
+mod group_commit;
 mod history;
 mod migrations;
 mod notifications;

@@ -34,34 +34,24 @@ pub(super) fn page<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
     }
 }
 
-/// The stored form of a decision: the order's row id and the candidates, space-separated.
-pub(super) fn decision_columns(
-    conn: &mut Conn,
-    decided: &Decided<'_>,
-) -> Result<(Option<i64>, String), StoreError> {
-    let candidates = decided
+/// The stored form of a decision's candidates: their codes, space-separated.
+pub(super) fn candidate_codes(decided: &Decided<'_>) -> String {
+    decided
         .candidates
         .iter()
         .map(OrderCode::as_str)
         .collect::<Vec<_>>()
-        .join(" ");
-    Ok((order_row_id(conn, decided.order)?, candidates))
+        .join(" ")
 }
 
-/// The row id a transaction's `order_id` refers to, for the order with this code.
-pub(super) fn order_row_id(
-    conn: &mut Conn,
-    code: Option<&OrderCode>,
-) -> Result<Option<i64>, StoreError> {
-    Ok(match code {
-        Some(code) => Some(
-            orders::table
-                .filter(orders::code.eq(code.as_str()))
-                .select(orders::id)
-                .first::<i64>(conn)?,
-        ),
-        None => None,
-    })
+/// The row id of the order with this code (NULL for none), read inside the statement that
+/// stores it rather than in a round trip of its own.
+#[diesel::dsl::auto_type]
+pub(super) fn order_row_id<'a>(code: Option<&'a str>) -> _ {
+    orders::table
+        .filter(orders::code.nullable().eq(code))
+        .select(orders::id)
+        .single_value()
 }
 
 diesel::define_sql_function!(
@@ -78,6 +68,13 @@ impl Store for Conn {
     where
         F: FnMut(&mut Self) -> Result<T, StoreError>,
     {
+        // Inside a transaction (the writer's savepoint for each write) it runs in that
+        // transaction: its error ends the transaction or savepoint, which rolls it back, and
+        // whoever began that retries (the writer runs the write again, alone). A savepoint of
+        // its own would cost two round trips and a subtransaction per write.
+        if crate::db::backend::in_transaction(self)? {
+            return f(self);
+        }
         let mut attempt = 1;
         loop {
             let mut failure = None;

@@ -130,10 +130,12 @@ impl OrderStore for Conn {
     }
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
-        let order_id = order_row_id(self, Some(code))?
-            .ok_or_else(|| StoreError::Corrupt(format!("order {code} vanished")))?;
+        let order_id = order_row_id(Some(code.as_str())).assume_not_null();
         diesel::insert_into(order_history::table)
-            .values(NewHistoryRow::from_entry(order_id, entry)?)
+            .values((
+                NewHistoryRow::from_entry(entry)?,
+                order_history::order_id.eq(order_id),
+            ))
             .execute(self)?;
         Ok(())
     }

@@ -21,16 +21,16 @@ impl TransactionStore for Conn {
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
-        let (order_id, candidates) = decision_columns(self, decided)?;
+        let row = NewTransactionRow::from_incoming(
+            transfer,
+            delivery_id,
+            decided.status,
+            candidate_codes(decided),
+            now,
+        )?;
+        let order_id = order_row_id(decided.order.map(OrderCode::as_str));
         Ok(diesel::insert_into(bank_transactions::table)
-            .values(NewTransactionRow::from_incoming(
-                transfer,
-                delivery_id,
-                decided.status,
-                order_id,
-                candidates,
-                now,
-            )?)
+            .values((row, bank_transactions::order_id.eq(order_id)))
             .on_conflict((bank_transactions::source, bank_transactions::external_id))
             .do_nothing()
             .returning(bank_transactions::id)
@@ -44,12 +44,11 @@ impl TransactionStore for Conn {
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (order_id, candidates) = decision_columns(self, decided)?;
         diesel::update(bank_transactions::table.find(id))
             .set((
                 bank_transactions::status.eq(decided.status.as_str()),
-                bank_transactions::order_id.eq(order_id),
-                bank_transactions::candidates.eq(candidates),
+                bank_transactions::order_id.eq(order_row_id(decided.order.map(OrderCode::as_str))),
+                bank_transactions::candidates.eq(candidate_codes(decided)),
                 bank_transactions::updated_at.eq(to_db_time(now)),
             ))
             .execute(self)?;
@@ -124,7 +123,7 @@ impl TransactionStore for Conn {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let order_id = order_row_id(self, transaction.order_code.as_ref())?;
+        let order_id = order_row_id(transaction.order_code.as_ref().map(OrderCode::as_str));
         diesel::update(bank_transactions::table.find(transaction.row_id))
             .set((
                 bank_transactions::status.eq(transaction.status.as_str()),
