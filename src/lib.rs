@@ -14,9 +14,11 @@ pub mod notify;
 pub mod proxies;
 pub mod reconcile;
 pub mod secrets;
+pub mod state;
 pub mod startup;
 pub mod telemetry;
 pub mod vietqr;
+pub mod views;
 pub mod web;
 
 pub use startup::Application;

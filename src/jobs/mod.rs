@@ -23,7 +23,7 @@ use crate::metrics::Metrics;
 use crate::notify::deliver::{self, fibonacci_minutes};
 use crate::notify::outbox::{self, Notification};
 use crate::notify::NotifySigner;
-use crate::web::state::{AppState, OrderEvents};
+use crate::state::{AppState, OrderEvents};
 use crate::{reconcile, with_store, write_store};
 
 mod expiry;

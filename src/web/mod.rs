@@ -10,7 +10,6 @@ pub mod openapi;
 pub mod pages;
 pub mod pay;
 pub mod security;
-pub mod state;
 pub mod webhooks;
 
 use actix_web::http::header;
@@ -19,7 +18,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 
 use error::ApiError;
-use state::{secret_matches, AppState};
+use crate::state::{secret_matches, AppState};
 
 use crate::with_store;
 

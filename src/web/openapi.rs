@@ -11,7 +11,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use super::api::{orders, transactions, views};
+use super::api::{orders, transactions};
+use crate::views;
 use super::webhooks;
 
 /// Every error: `{"error": {"code", "message"}}`.

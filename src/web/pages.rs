@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::error::ApiError;
 use super::i18n::Lang;
-use super::state::AppState;
+use crate::state::AppState;
 use crate::config::DatabaseKind;
 
 #[derive(Template)]

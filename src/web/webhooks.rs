@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::openapi::{ErrorBody, WebhookReply};
-use super::state::{secret_matches, AppState};
+use crate::state::{secret_matches, AppState};
 use crate::domain;
 use secrecy::ExposeSecret;
 

@@ -8,7 +8,7 @@ use super::error::AdminError;
 use super::views::AuditView;
 use crate::db::Store;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::with_store;
 
 #[derive(Template)]

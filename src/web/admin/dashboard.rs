@@ -10,7 +10,7 @@ use super::views;
 use crate::db::{Store, StoreError};
 use crate::domain::{self, Money, OrderStatus, TransactionStatus};
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::with_store;
 
 #[derive(Template)]

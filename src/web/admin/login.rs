@@ -10,7 +10,7 @@ use super::error::AdminError;
 use super::notice::Done;
 use super::session::{self, LoginForm, LoginOutcome};
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "admin/login.html")]

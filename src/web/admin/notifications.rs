@@ -13,7 +13,7 @@ use crate::db::{JobStatus, Store};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::{with_store, write_store};
 
 pub struct NotificationView {

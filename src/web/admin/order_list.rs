@@ -15,7 +15,7 @@ use super::views::OrderView;
 use crate::db::{OrderFilter, PageStart, Reports, StoreError};
 use crate::domain::{self, OrderStatus};
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::with_store;
 
 #[derive(Deserialize)]

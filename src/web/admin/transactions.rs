@@ -15,7 +15,7 @@ use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
 use crate::ingest::suggest;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::{with_store, write_store};
 
 const NO_TRANSACTION: AdminError = AdminError::NotFound("There is no such transaction.");

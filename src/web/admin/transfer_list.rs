@@ -13,7 +13,7 @@ use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery
 use super::views::{self, TxView};
 use crate::db::{PageStart, Reports, StoreError, TransferFilter};
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::with_store;
 
 #[derive(Template)]

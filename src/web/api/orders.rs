@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::views::{ListView, OrderStatusName, OrderView};
+use crate::views::{ListView, OrderStatusName, OrderView};
 use super::{ApiClient, ListQuery};
 use crate::db::{OrderFilter, Store, StoreError};
 use crate::domain::order::OrderError;
@@ -14,7 +14,7 @@ use crate::domain::{self, Cause, HistoryEntry, Money, Order, OrderCode, OrderSta
 use crate::ingest::resolve;
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;
-use crate::web::state::AppState;
+use crate::state::AppState;
 use crate::{with_store, write_store};
 
 /// Longest `?wait=` a client may ask for, in seconds.

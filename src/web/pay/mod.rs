@@ -10,7 +10,7 @@ use super::api::orders::wait_until;
 use super::error::ApiError;
 use super::i18n::Lang;
 use super::pages::{render, ErrorPage};
-use super::state::AppState;
+use crate::state::AppState;
 use crate::domain::{self, Order, OrderCode};
 use crate::vietqr::{Initiation, VietQr};
 use crate::with_store;
