@@ -1,7 +1,6 @@
 //! paymatch: matches bank transfers reported by Casso to shop orders.
 
 pub mod auth;
-pub mod casso_api;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -14,8 +13,8 @@ pub mod notify;
 pub mod proxies;
 pub mod reconcile;
 pub mod secrets;
-pub mod state;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod vietqr;
 pub mod views;

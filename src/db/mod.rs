@@ -23,7 +23,7 @@ pub use writer::SqliteWriter;
 
 use crate::config::DatabaseKind;
 use crate::domain::{
-    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
+    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source,
     TransactionStatus,
 };
 pub use models::{
@@ -415,6 +415,7 @@ pub trait Store {
 
     fn insert_reconcile_run(
         &mut self,
+        source: Source,
         trigger: &str,
         from: &str,
         to: &str,

@@ -16,7 +16,7 @@ use crate::db::{
 };
 use crate::domain::{
     BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
-    TransactionStatus,
+    Source, TransactionStatus,
 };
 
 const WRITE_ATTEMPTS: usize = 3;
@@ -841,6 +841,7 @@ impl Store for Conn {
 
     fn insert_reconcile_run(
         &mut self,
+        source: Source,
         trigger: &str,
         from: &str,
         to: &str,
@@ -848,6 +849,7 @@ impl Store for Conn {
     ) -> Result<i64, StoreError> {
         Ok(diesel::insert_into(reconcile_runs::table)
             .values((
+                reconcile_runs::source.eq(source.as_str()),
                 reconcile_runs::trigger_source.eq(trigger),
                 reconcile_runs::from_date.eq(from),
                 reconcile_runs::to_date.eq(to),

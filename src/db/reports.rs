@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{OrderFilter, Page, StoreError};
-use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
+use crate::domain::{BankTransaction, Money, Order, OrderStatus, Source, TransactionStatus};
 
 /// Which transfers an admin lists or exports. Times are the bank's (`when`), or the time
 /// paymatch received the transfer where the bank gave none.
@@ -19,6 +19,8 @@ pub struct TransferFilter {
     pub max_amount: Option<Money>,
     /// Case-insensitive text in the description.
     pub search: Option<String>,
+    /// One provider's transfers only.
+    pub source: Option<Source>,
 }
 
 /// Where a page of a list starts: after a row (keyset, the same cost at any depth) and then

@@ -22,5 +22,6 @@ mod pay;
 mod properties;
 mod reconcile;
 mod security;
+mod sepay;
 mod webhook_v2;
 mod webhooks;

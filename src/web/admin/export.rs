@@ -58,6 +58,7 @@ impl CsvRow for BankTransaction {
         "running_balance",
         "resolution",
         "resolution_note",
+        "source",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -81,6 +82,7 @@ impl CsvRow for BankTransaction {
                 .map(|r| r.as_str().to_owned())
                 .unwrap_or_default(),
             text(self.resolution_note.as_deref().unwrap_or_default()),
+            self.source.clone(),
         ]
     }
 }

@@ -12,8 +12,8 @@ use super::views;
 use crate::db::{JobStatus, Store};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
-use crate::web::i18n::Lang;
 use crate::state::AppState;
+use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
 pub struct NotificationView {
