@@ -15,8 +15,8 @@ use crate::db::{
     TransferFilter,
 };
 use crate::domain::{
-    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
-    Source, TransactionStatus,
+    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source,
+    TransactionStatus,
 };
 
 const WRITE_ATTEMPTS: usize = 3;
