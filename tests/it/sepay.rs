@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use paymatch::db::Store;
+use paymatch::db::AuditStore;
 use paymatch::with_store;
 
 use crate::admin::{get, logged_in};
@@ -520,7 +520,7 @@ async fn the_schedule_reconciles_with_sepay(backend: Backend) {
     loop {
         let runs = app
             .db
-            .run(|conn| with_store!(conn, |s| Store::reconcile_runs_page(s, None, 10)))
+            .run(|conn| with_store!(conn, |s| AuditStore::reconcile_runs_page(s, None, 10)))
             .await
             .unwrap()
             .items;

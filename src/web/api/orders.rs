@@ -7,7 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{ApiClient, ListQuery};
-use crate::db::{OrderFilter, Store, StoreError};
+use crate::db::{OrderFilter, OrderStore, Store, StoreError, TransactionStore};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Cause, HistoryEntry, Money, Order, OrderCode, OrderStatus};
 use crate::ingest::resolve;

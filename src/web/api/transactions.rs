@@ -1,7 +1,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::{ApiClient, ListQuery};
-use crate::db::Store;
+use crate::db::TransactionStore;
 use crate::domain::TransactionStatus;
 use crate::state::AppState;
 use crate::views::{ListView, TransactionStatusName, TransactionView};
