@@ -113,7 +113,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            connect_and_migrate(&settings, PoolPurpose::Command).await?;
+            connect_and_migrate(&settings, PoolPurpose::Command)
+                .await?
+                .empty_wal()
+                .await;
             println!("migrations applied");
             Ok(())
         }
@@ -156,17 +159,50 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         AdminCommand::SetPassword { name } => (name.clone(), "password changed"),
     };
     let user = name.clone();
-    db.run(move |conn| {
-        with_store!(conn, |s| match command {
-            AdminCommand::CreateUser { .. } => auth::create_user(s, &user, &password),
-            AdminCommand::SetPassword { .. } => auth::set_password(s, &user, &password),
+    let done_or_not = db
+        .run(move |conn| {
+            with_store!(conn, |s| match command {
+                AdminCommand::CreateUser { .. } => auth::create_user(s, &user, &password),
+                AdminCommand::SetPassword { .. } => auth::set_password(s, &user, &password),
+            })
         })
-    })
-    .await?;
+        .await;
+    db.empty_wal().await;
+    done_or_not?;
     println!("admin user {name}: {done}");
     Ok(())
 }
 
+<<<<<<< HEAD
+=======
+fn webhook_url(settings: &Settings, url: Option<&str>) -> String {
+    let base = url
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    let trimmed = base.trim_end_matches('/');
+    match reqwest::Url::parse(trimmed) {
+        Ok(parsed) if parsed.path() == "/" || parsed.path().is_empty() => {
+            format!("{trimmed}/webhooks/casso")
+        }
+        _ => trimmed.to_owned(),
+    }
+}
+
+/// The configured secure token, or the one the server generated and stored.
+async fn secure_token(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(token) = &settings.casso_secure_token {
+        return Ok(token.expose_secret().to_owned());
+    }
+    let db = connect_and_migrate(settings, PoolPurpose::Command).await?;
+    let token = db
+        .run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
+        .await;
+    // Migrations may have written.
+    db.empty_wal().await;
+    token?.context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
+}
+
+>>>>>>> main
 async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()> {
     let to = args.to.unwrap_or_else(reconcile::today);
     let from = args.from.unwrap_or(to - chrono::Duration::days(7));
@@ -239,6 +275,7 @@ async fn reconcile_one(
         &mut changed,
     )
     .await;
+    db.empty_wal().await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

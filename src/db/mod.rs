@@ -15,6 +15,7 @@ mod page;
 mod pool;
 pub mod schema;
 mod store;
+mod wal;
 mod writer;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};

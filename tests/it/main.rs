@@ -23,5 +23,6 @@ mod properties;
 mod reconcile;
 mod security;
 mod sepay;
+mod wal;
 mod webhook_v2;
 mod webhooks;
