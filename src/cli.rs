@@ -173,36 +173,6 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
-<<<<<<< HEAD
-=======
-fn webhook_url(settings: &Settings, url: Option<&str>) -> String {
-    let base = url
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("http://{}", settings.bind));
-    let trimmed = base.trim_end_matches('/');
-    match reqwest::Url::parse(trimmed) {
-        Ok(parsed) if parsed.path() == "/" || parsed.path().is_empty() => {
-            format!("{trimmed}/webhooks/casso")
-        }
-        _ => trimmed.to_owned(),
-    }
-}
-
-/// The configured secure token, or the one the server generated and stored.
-async fn secure_token(settings: &Settings) -> anyhow::Result<String> {
-    if let Some(token) = &settings.casso_secure_token {
-        return Ok(token.expose_secret().to_owned());
-    }
-    let db = connect_and_migrate(settings, PoolPurpose::Command).await?;
-    let token = db
-        .run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
-        .await;
-    // Migrations may have written.
-    db.empty_wal().await;
-    token?.context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
-}
-
->>>>>>> main
 async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()> {
     let to = args.to.unwrap_or_else(reconcile::today);
     let from = args.from.unwrap_or(to - chrono::Duration::days(7));

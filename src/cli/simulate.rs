@@ -150,9 +150,12 @@ async fn secure_token(settings: &Settings) -> anyhow::Result<String> {
         return Ok(token.expose_secret().to_owned());
     }
     let db = connect_and_migrate(settings, PoolPurpose::Command).await?;
-    db.run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
-        .await?
-        .context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
+    let token = db
+        .run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
+        .await;
+    // Migrations may have written.
+    db.empty_wal().await;
+    token?.context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
 }
 
 /// `--url` as given when it names a path, else the provider's webhook on that server (default:
