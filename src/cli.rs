@@ -4,25 +4,23 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand};
-use secrecy::ExposeSecret;
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Settings, CONFIG_PATH_VAR};
 use crate::db::PoolPurpose;
-use crate::domain::{Money, OrderCode};
+use crate::domain::Source;
+use crate::reconcile::ProviderApi;
 use crate::startup::{connect_and_migrate, Application};
-use indicatif::{ProgressBar, ProgressStyle};
+use crate::{auth, reconcile, with_store};
 
-use crate::casso_api::CassoApi;
-use crate::ingest::casso_v2;
-use crate::web::webhooks::V2_HEADER;
-use crate::{auth, reconcile, secrets, with_store};
+mod simulate;
 
 #[derive(Parser)]
 #[command(
     name = "paymatch",
     version,
-    about = "Matches bank transfers reported by Casso to shop orders"
+    about = "Matches bank transfers reported by Casso or SePay to shop orders"
 )]
 pub struct Cli {
     /// Configuration file (default: paymatch.toml in the working directory, if present).
@@ -38,9 +36,10 @@ pub enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
-    /// Post one Casso webhook (v1), signed with the configured secure token, to a running server.
+    /// Post one webhook delivery (Casso v1 by default, v2 or SePay) to a running server, with
+    /// the configured credentials.
     Simulate(SimulateArgs),
-    /// Pull transactions from the Casso API and ingest every one that is missing.
+    /// Pull transactions from the providers' APIs and ingest every one that is missing.
     Reconcile(ReconcileArgs),
     /// Manage admin users; passwords are read from standard input.
     #[command(subcommand)]
@@ -58,7 +57,8 @@ pub struct SimulateArgs {
     /// The whole transfer description (default: "Thanh toan don hang CODE").
     #[arg(long)]
     pub description: Option<String>,
-    /// Casso's transaction id (default: the current time in milliseconds, so each call is new).
+    /// The provider's transaction id (default: the current time in milliseconds, so each call
+    /// is new).
     #[arg(long)]
     pub id: Option<u64>,
     /// Server or webhook URL (default: the configured bind address).
@@ -67,6 +67,25 @@ pub struct SimulateArgs {
     /// Send a webhook v2 delivery, signed with PAYMATCH_CASSO_WEBHOOK_KEY.
     #[arg(long)]
     pub v2: bool,
+    /// Whose webhook to send: Casso's, or SePay's with PAYMATCH_SEPAY_WEBHOOK_KEY.
+    #[arg(long, value_enum, default_value = "casso")]
+    pub source: ProviderArg,
+}
+
+/// A provider, as the command line names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Casso,
+    Sepay,
+}
+
+impl ProviderArg {
+    pub fn source(self) -> Source {
+        match self {
+            ProviderArg::Casso => Source::Casso,
+            ProviderArg::Sepay => Source::Sepay,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -77,6 +96,9 @@ pub struct ReconcileArgs {
     /// Last day (Vietnam time), YYYY-MM-DD (default: today).
     #[arg(long)]
     pub to: Option<chrono::NaiveDate>,
+    /// One provider (default: every provider whose API key or token is set).
+    #[arg(long, value_enum)]
+    pub source: Option<ProviderArg>,
 }
 
 #[derive(Subcommand)]
@@ -98,7 +120,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Simulate(args) => simulate(settings, args).await,
+        Command::Simulate(args) => simulate::simulate(settings, args).await,
         Command::Reconcile(args) => reconcile(settings, args).await,
         Command::Admin(command) => admin(settings, command).await,
     }
@@ -151,50 +173,53 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn webhook_url(settings: &Settings, url: Option<&str>) -> String {
-    let base = url
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("http://{}", settings.bind));
-    let trimmed = base.trim_end_matches('/');
-    match reqwest::Url::parse(trimmed) {
-        Ok(parsed) if parsed.path() == "/" || parsed.path().is_empty() => {
-            format!("{trimmed}/webhooks/casso")
-        }
-        _ => trimmed.to_owned(),
-    }
-}
-
-/// The configured secure token, or the one the server generated and stored.
-async fn secure_token(settings: &Settings) -> anyhow::Result<String> {
-    if let Some(token) = &settings.casso_secure_token {
-        return Ok(token.expose_secret().to_owned());
-    }
-    let db = connect_and_migrate(settings, PoolPurpose::Command).await?;
-    let token = db
-        .run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
-        .await;
-    // Migrations may have written.
-    db.empty_wal().await;
-    token?.context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
-}
-
 async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()> {
-    let key = settings
-        .casso_api_key
-        .clone()
-        .context("reconciliation needs PAYMATCH_CASSO_API_KEY")?;
     let to = args.to.unwrap_or_else(reconcile::today);
     let from = args.from.unwrap_or(to - chrono::Duration::days(7));
+    let mut apis = Vec::new();
+    for source in args
+        .source
+        .map_or(Source::ALL.to_vec(), |s| vec![s.source()])
+    {
+        match ProviderApi::configured(&settings, source) {
+            Some(api) => apis.push(api?),
+            None if args.source.is_some() => bail!(
+                "reconciliation with {} needs {}",
+                source.as_str(),
+                match source {
+                    Source::Casso => "PAYMATCH_CASSO_API_KEY",
+                    Source::Sepay => "PAYMATCH_SEPAY_API_TOKEN",
+                }
+            ),
+            None => {}
+        }
+    }
+    if apis.is_empty() {
+        bail!("reconciliation needs PAYMATCH_CASSO_API_KEY or PAYMATCH_SEPAY_API_TOKEN");
+    }
     let db = connect_and_migrate(&settings, PoolPurpose::Command).await?;
-    let api = CassoApi::new(
-        &settings.casso_api_url,
-        key,
-        std::time::Duration::from_secs(30),
-    )?;
-    // A wrong key fails here, with Casso's answer, before any run is recorded.
-    api.user_info()
-        .await
-        .context("checking PAYMATCH_CASSO_API_KEY with Casso")?;
+    for api in &apis {
+        if let ProviderApi::Casso(casso) = api {
+            // A wrong key fails here, with Casso's answer, before any run is recorded.
+            casso
+                .user_info()
+                .await
+                .context("checking PAYMATCH_CASSO_API_KEY with Casso")?;
+        }
+    }
+    for api in &apis {
+        reconcile_one(&settings, &db, api, (from, to)).await?;
+    }
+    Ok(())
+}
+
+/// One provider's run, with a progress bar on a terminal and its summary on standard output.
+async fn reconcile_one(
+    settings: &Settings,
+    db: &crate::db::Database,
+    api: &ProviderApi,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+) -> anyhow::Result<()> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(
@@ -211,9 +236,9 @@ async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()
     };
     let mut changed = Vec::new();
     let result = reconcile::run(
-        &db,
+        db,
         &settings.matching,
-        &api,
+        api,
         (from, to),
         "cli",
         &mut progress,
@@ -224,106 +249,11 @@ async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let totals = result?;
+    let source = api.source().as_str();
+    let totals = result.with_context(|| format!("reconciling with {source}"))?;
     println!(
-        "reconciled {from} to {to}: {} pages, {} records, {} new, {} already known, {} matched, {} rejected",
+        "reconciled {from} to {to} with {source}: {} pages, {} records, {} new, {} already known, {} matched, {} rejected",
         totals.pages, totals.records, totals.new_transactions, totals.already_known, totals.matched, totals.rejected
     );
     Ok(())
-}
-
-async fn simulate(settings: Settings, args: SimulateArgs) -> anyhow::Result<()> {
-    let code = OrderCode::parse(&args.code).map_err(|e| anyhow::anyhow!("--code: {e}"))?;
-    let amount = Money::parse(&args.amount).map_err(|e| anyhow::anyhow!("--amount: {e}"))?;
-    let id = args.id.unwrap_or_else(|| {
-        u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default()
-    });
-    let description = args
-        .description
-        .unwrap_or_else(|| format!("Thanh toan don hang {code}"));
-    let when = chrono::Utc::now()
-        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).context("offset")?)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
-    // The amount goes out as a JSON number with exactly the digits given.
-    let amount_json: serde_json::Value = serde_json::from_str(&amount.to_string())?;
-    let url = webhook_url(&settings, args.url.as_deref());
-    let request = reqwest::Client::new().post(&url);
-    let request = if args.v2 {
-        let key = settings
-            .casso_webhook_key
-            .as_ref()
-            .context("--v2 needs PAYMATCH_CASSO_WEBHOOK_KEY")?;
-        let body = serde_json::json!({
-            "error": 0,
-            "data": {
-                "id": id,
-                "reference": format!("SIM{id}"),
-                "description": description,
-                "amount": amount_json,
-                "runningBalance": 0,
-                "transactionDateTime": when,
-                "accountNumber": "SIMULATED",
-            }
-        });
-        let now_ms = chrono::Utc::now().timestamp_millis();
-        let signature = casso_v2::signature_header(&body, key.expose_secret().as_bytes(), now_ms)?;
-        request.header(V2_HEADER, signature).json(&body)
-    } else {
-        let body = serde_json::json!({
-            "error": 0,
-            "data": [{
-                "id": id,
-                "tid": format!("SIM{id}"),
-                "description": description,
-                "amount": amount_json,
-                "cusum_balance": 0,
-                "when": when,
-                "bank_sub_acc_id": "SIMULATED",
-                "subAccId": "SIMULATED",
-            }]
-        });
-        request
-            .header("Secure-Token", secure_token(&settings).await?)
-            .json(&body)
-    };
-    let reply = request
-        .timeout(std::time::Duration::from_secs(30))
-        .send()
-        .await
-        .with_context(|| format!("cannot reach {url}"))?;
-    let status = reply.status();
-    let text = reply.text().await.unwrap_or_default();
-    println!("HTTP {}", status.as_u16());
-    println!("{text}");
-    if !status.is_success() {
-        bail!("the server answered {status}");
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn simulate_urls() {
-        let settings = Settings::load(None, Vec::new()).unwrap();
-        assert_eq!(
-            webhook_url(&settings, None),
-            "http://127.0.0.1:8080/webhooks/casso"
-        );
-        assert_eq!(
-            webhook_url(&settings, Some("http://h:1")),
-            "http://h:1/webhooks/casso"
-        );
-        assert_eq!(
-            webhook_url(&settings, Some("https://h/")),
-            "https://h/webhooks/casso"
-        );
-        assert_eq!(
-            webhook_url(&settings, Some("https://h/hooks/x")),
-            "https://h/hooks/x"
-        );
-    }
 }

@@ -86,6 +86,10 @@ pub struct Settings {
     pub casso_webhook_v1: bool,
     pub casso_api_key: Option<SecretString>,
     pub casso_api_url: String,
+    /// The key SePay sends as `Authorization: Apikey <key>`; unset: SePay deliveries refused.
+    pub sepay_webhook_key: Option<SecretString>,
+    pub sepay_api_token: Option<SecretString>,
+    pub sepay_api_url: String,
     pub api_key: Option<SecretString>,
     pub admin_password: Option<SecretString>,
     pub notify_secret: Option<SecretString>,
@@ -125,6 +129,9 @@ struct RawSettings {
     casso_webhook_v1: Option<bool>,
     casso_api_key: Option<String>,
     casso_api_url: Option<String>,
+    sepay_webhook_key: Option<String>,
+    sepay_api_token: Option<String>,
+    sepay_api_url: Option<String>,
     api_key: Option<String>,
     admin_password: Option<String>,
     notify_secret: Option<String>,
@@ -340,6 +347,16 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.trim().is_empty())
 }
 
+/// A provider's API base URL, or its default.
+fn api_url(key: &'static str, value: Option<String>, default: &str) -> Result<String, ConfigError> {
+    let url = value.unwrap_or_else(|| default.to_owned());
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err(ConfigError::key(key, "must be an http:// or https:// URL"))
+    }
+}
+
 fn secret(value: Option<String>) -> Option<SecretString> {
     non_empty(value).map(SecretString::from)
 }
@@ -372,15 +389,12 @@ impl RawSettings {
             ));
         }
 
-        let casso_api_url = self
-            .casso_api_url
-            .unwrap_or_else(|| "https://oauth.casso.vn".to_owned());
-        if !casso_api_url.starts_with("http://") && !casso_api_url.starts_with("https://") {
-            return Err(ConfigError::key(
-                "casso_api_url",
-                "must be an http:// or https:// URL",
-            ));
-        }
+        let casso_api_url = api_url(
+            "casso_api_url",
+            self.casso_api_url,
+            "https://oauth.casso.vn",
+        )?;
+        let sepay_api_url = api_url("sepay_api_url", self.sepay_api_url, "https://my.sepay.vn")?;
         if let Some(url) = &self.notify_url {
             if !url.starts_with("http://") && !url.starts_with("https://") {
                 return Err(ConfigError::key(
@@ -452,6 +466,9 @@ impl RawSettings {
             casso_webhook_v1: self.casso_webhook_v1.unwrap_or(true),
             casso_api_key: secret(self.casso_api_key),
             casso_api_url,
+            sepay_webhook_key: secret(self.sepay_webhook_key),
+            sepay_api_token: secret(self.sepay_api_token),
+            sepay_api_url,
             api_key: secret(self.api_key),
             admin_password: secret(self.admin_password),
             notify_secret: secret(self.notify_secret),

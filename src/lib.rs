@@ -1,7 +1,6 @@
 //! paymatch: matches bank transfers reported by Casso to shop orders.
 
 pub mod auth;
-pub mod casso_api;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -15,8 +14,10 @@ pub mod proxies;
 pub mod reconcile;
 pub mod secrets;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod vietqr;
+pub mod views;
 pub mod web;
 
 pub use startup::Application;

@@ -9,7 +9,7 @@ use crate::auth;
 use crate::config::Settings;
 use crate::db::{Store, StoreError};
 use crate::domain;
-use crate::web::state::{secret_digest, secret_digest_hex, Digest, Secrets};
+use crate::state::{secret_digest, secret_digest_hex, Digest, Secrets};
 
 pub const SECURE_TOKEN_KEY: &str = "casso_secure_token";
 /// Where the first versions kept the storefront API key itself; moved to its digest at start.

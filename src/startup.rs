@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::{Database, PoolPurpose, StoreError};
 use crate::metrics::Metrics;
 use crate::secrets::{self, Generated};
-use crate::web::state::{AppState, OrderEvents, Secrets};
+use crate::state::{AppState, OrderEvents, Secrets};
 use crate::{jobs, web as routes, with_store};
 
 pub struct Application {

@@ -368,6 +368,8 @@ pub struct ReconcileRunRow {
     pub matched: i32,
     pub rejected: i32,
     pub error: Option<String>,
+    /// The provider whose API was read: `casso`, `sepay`.
+    pub source: String,
 }
 
 #[derive(Insertable)]

@@ -153,6 +153,7 @@ diesel::table! {
         matched -> Integer,
         rejected -> Integer,
         error -> Nullable<Text>,
+        source -> Text,
     }
 }
 

@@ -22,3 +22,8 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
 }
+
+/// Vietnam time (UTC+7): the shop's and its bank's clock, where provider times carry no offset.
+pub fn vietnam() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset")
+}

@@ -95,13 +95,21 @@ impl Resolution {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
     Casso,
+    Sepay,
 }
 
 impl Source {
+    pub const ALL: [Source; 2] = [Source::Casso, Source::Sepay];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Casso => "casso",
+            Source::Sepay => "sepay",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use tracing::Span;
 
-use super::casso::Element;
 use super::history;
+use super::Element;
 use crate::config::MatchingSettings;
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{
-    Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState, TransferRef,
+    Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState, Source, TransferRef,
 };
 use crate::matching::{self, MatchDecision, Reading};
 
@@ -148,12 +148,17 @@ pub fn credit_order<S: Store>(
     Ok(Ok(()))
 }
 
-/// The channel of reconciliation's deliveries (the provider's API read back).
-pub const RECONCILE_CHANNEL: &str = "casso_api";
+/// The channel of reconciliation's deliveries: the provider's API read back.
+pub fn reconcile_channel(source: Source) -> &'static str {
+    match source {
+        Source::Casso => "casso_api",
+        Source::Sepay => "sepay_api",
+    }
+}
 
 /// What brought a transfer: reconciliation, else its provider's webhook.
 fn cause_of(channel: &str, transfer: &IncomingTransfer) -> Cause {
-    if channel == RECONCILE_CHANNEL {
+    if channel == reconcile_channel(transfer.source) {
         Cause::Reconcile
     } else {
         Cause::Provider(transfer.source.as_str().to_owned())

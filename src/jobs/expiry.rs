@@ -10,7 +10,7 @@ use crate::db::{Database, OrderStore, Store, StoreError};
 use crate::domain::{self, OrderCode};
 use crate::ingest::history;
 use crate::notify::outbox;
-use crate::web::state::OrderEvents;
+use crate::state::OrderEvents;
 use crate::write_store;
 
 const SWEEP: Duration = Duration::from_secs(5);

@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::notify::deliver::{self, fibonacci_minutes};
 use crate::notify::outbox::{self, Notification};
 use crate::notify::NotifySigner;
-use crate::web::state::{AppState, OrderEvents};
+use crate::state::{AppState, OrderEvents};
 use crate::{reconcile, with_store, write_store};
 
 mod expiry;
@@ -182,7 +182,7 @@ async fn run(context: Context, mut stopped: watch::Receiver<bool>) {
 
 /// One recurring row per database: several processes agree through its unique key.
 async fn schedule_reconciliation(context: &Context) -> Result<(), StoreError> {
-    if context.settings.casso_api_key.is_none() || context.settings.reconcile_interval == 0 {
+    if !reconcile::any_configured(&context.settings) || context.settings.reconcile_interval == 0 {
         return Ok(());
     }
     let now = domain::now();
@@ -339,17 +339,24 @@ async fn reconcile_scheduled(context: &Context) -> Outcome {
         return Outcome::Skipped("scheduled reconciliation is off".to_owned());
     }
     let mut changed = Vec::new();
-    let Some(result) = reconcile::run_configured(
+    let outcomes = reconcile::run_configured(
         &context.db,
         &context.settings,
         reconcile::scheduled_window(),
         "schedule",
         &mut changed,
     )
-    .await
-    else {
-        return Outcome::Skipped("no PAYMATCH_CASSO_API_KEY".to_owned());
-    };
+    .await;
     context.events.publish(changed);
-    Outcome::Rearm(next, result.err().map(|e| e.to_string()))
+    if outcomes.is_empty() {
+        return Outcome::Skipped(
+            "no PAYMATCH_CASSO_API_KEY or PAYMATCH_SEPAY_API_TOKEN".to_owned(),
+        );
+    }
+    // Each provider's run is recorded with its own error; the job keeps them together.
+    let errors: Vec<String> = outcomes
+        .into_iter()
+        .filter_map(|(source, result)| result.err().map(|e| format!("{}: {e}", source.as_str())))
+        .collect();
+    Outcome::Rearm(next, (!errors.is_empty()).then(|| errors.join("; ")))
 }

@@ -67,9 +67,39 @@ const SAMPLE_SHAPES: &[(&str, &[&str])] = &[
     ("DH35", &["DH35"]),
 ];
 
+/// SePay's `content`: the bank's transfer content, passed on as the bank wrote it, sometimes
+/// behind the bank's or SePay's own prefix (names and numbers replaced).
+const SEPAY_CONTENT_SHAPES: &[(&str, &[&str])] = &[
+    ("DH1234", &["DH1234"]),
+    ("SEPAY12345 DH1234", &["DH1234"]),
+    ("SEPAY-DH1234 thanh toan", &["DH1234"]),
+    (
+        "TKThe :0123456789, tai MB. DH1234 chuyen khoan",
+        &["DH1234"],
+    ),
+    ("TKThe 9704229201234567 tai VCB DH 1234", &["DH1234"]),
+    (
+        "MBVCB.3278907687.DH1234.CT tu 0123456789 NGUYEN VAN A toi 0071000888888",
+        &["DH1234"],
+    ),
+    ("BankAPINotify DH1234 thanh toan don hang", &["DH1234"]),
+    ("CT DEN:0123456789 DH1234 CHUYEN TIEN", &["DH1234"]),
+    ("REM Tfr Ac: 12345678901 DH1234 O@L_FAST", &["DH1234"]),
+    ("DH1234-Ma GD ACSP/ 339176", &["DH1234"]),
+    ("QR - DH1234 - NGUYEN VAN A", &["DH1234"]),
+    (
+        "NGUYEN VAN A chuyen tien DH1234 GD 1234567-113024 10:15:00",
+        &["DH1234"],
+    ),
+    ("Thanh toán đơn hàng ĐH1234", &["DH1234"]),
+    ("SEPAY123123", &[]),
+    ("DUONG THUY ANH chuyen tien", &[]),
+    ("TKThe :0123456789, tai VCB. chuyen tien mua iphone", &[]),
+];
+
 #[test]
 fn every_sample_shape_yields_its_code() {
-    for (description, want) in SAMPLE_SHAPES {
+    for (description, want) in SAMPLE_SHAPES.iter().chain(SEPAY_CONTENT_SHAPES) {
         assert_eq!(&candidates(description), want, "{description}");
     }
 }
@@ -80,7 +110,7 @@ fn every_sample_shape_matches_its_open_order() {
         order("DH1234", OrderStatus::Pending),
         order("DH35", OrderStatus::PartiallyPaid),
     ];
-    for (description, want) in SAMPLE_SHAPES {
+    for (description, want) in SAMPLE_SHAPES.iter().chain(SEPAY_CONTENT_SHAPES) {
         let decision = decide_with(description, "150000", &orders);
         match want.first() {
             Some(c) => assert_eq!(decision, MatchDecision::Matched(code(c)), "{description}"),

@@ -10,7 +10,7 @@ use crate::db::models::to_db_time;
 use crate::db::{JobStatus, NewJobRow, Store, StoreError};
 use crate::domain::{OrderCode, OrderStatus};
 use crate::notify::target::fairness_key;
-use crate::web::api::views::{rfc3339, OrderView};
+use crate::views::{rfc3339, OrderView};
 
 pub const KIND: &str = "notify";
 /// Attempts before a notification is marked failed (Casso's own schedule).

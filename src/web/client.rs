@@ -11,7 +11,7 @@ use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
 use crate::proxies::{Forwarding, TrustedProxies};
-use crate::web::state::AppState;
+use crate::state::AppState;
 
 fn values<'a>(req: &'a HttpRequest, name: &HeaderName) -> Vec<&'a str> {
     req.headers()

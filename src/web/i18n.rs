@@ -108,11 +108,30 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("Send again", "Gửi lại"),
     ("Runs of the reconciliation", "Các lần đối soát"),
     (
-        "Reconciliation is off: set PAYMATCH_CASSO_API_KEY.",
-        "Chưa bật đối soát: hãy đặt PAYMATCH_CASSO_API_KEY.",
+        "Reconciliation is off: set PAYMATCH_CASSO_API_KEY or PAYMATCH_SEPAY_API_TOKEN.",
+        "Chưa bật đối soát: hãy đặt PAYMATCH_CASSO_API_KEY hoặc PAYMATCH_SEPAY_API_TOKEN.",
     ),
     ("Started", "Bắt đầu"),
     ("Trigger", "Nguồn"),
+    ("Webhook URL to give SePay", "Địa chỉ webhook khai báo với SePay"),
+    (
+        "In SePay: Integrations → Webhooks → Add webhook, with the URL above and the event type Money in (or Both).",
+        "Trong SePay: Tích hợp → Webhooks → Thêm webhook, với địa chỉ ở trên và loại sự kiện Tiền vào (hoặc Cả hai).",
+    ),
+    (
+        "Security: choose API Key and enter the value of PAYMATCH_SEPAY_WEBHOOK_KEY; SePay sends it as Authorization: Apikey <key>.",
+        "Bảo mật: chọn API Key và nhập giá trị của PAYMATCH_SEPAY_WEBHOOK_KEY; SePay gửi nó trong header Authorization: Apikey <key>.",
+    ),
+    (
+        "For reconciliation, create an API token in SePay (Company settings → API Access) and set PAYMATCH_SEPAY_API_TOKEN.",
+        "Để đối soát, tạo API token trong SePay (Cấu hình công ty → API Access) rồi đặt PAYMATCH_SEPAY_API_TOKEN.",
+    ),
+    ("SePay webhooks are accepted.", "Đang nhận webhook từ SePay."),
+    (
+        "PAYMATCH_SEPAY_WEBHOOK_KEY is not set: every SePay delivery is refused.",
+        "Chưa đặt PAYMATCH_SEPAY_WEBHOOK_KEY: mọi webhook từ SePay đều bị từ chối.",
+    ),
+    ("Provider", "Nhà cung cấp"),
     ("Window", "Khoảng ngày"),
     ("Pages", "Trang"),
     ("Records", "Bản ghi"),
@@ -492,8 +511,8 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
         "Ẩn thông báo bỏ qua (không có URL nhận)",
     ),
     (
-        "Fetches the last 3 days of transfers from Casso and records every one that is missing.",
-        "Lấy giao dịch 3 ngày gần nhất từ Casso và ghi lại mọi giao dịch còn thiếu.",
+        "Fetches the last 3 days of transfers from each configured provider (Casso, SePay) and records every one that is missing.",
+        "Lấy giao dịch 3 ngày gần nhất từ từng nhà cung cấp đã cấu hình (Casso, SePay) và ghi lại mọi giao dịch còn thiếu.",
     ),
 ];
 

@@ -10,7 +10,6 @@ pub mod openapi;
 pub mod pages;
 pub mod pay;
 pub mod security;
-pub mod state;
 pub mod webhooks;
 
 use actix_web::http::header;
@@ -18,8 +17,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::json;
 
+use crate::state::{secret_matches, AppState};
 use error::ApiError;
-use state::{secret_matches, AppState};
 
 use crate::with_store;
 
@@ -149,7 +148,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/livez", web::get().to(livez))
     .route("/metrics", web::get().to(metrics))
     .route("/api/openapi.json", web::get().to(openapi::document))
-    .service(api::resource("/webhooks/casso", "POST").route(web::post().to(webhooks::casso)))
+    .service(api::resource("/webhooks/casso", "POST").route(web::post().to(webhooks::casso::casso)))
+    .service(api::resource("/webhooks/sepay", "POST").route(web::post().to(webhooks::sepay::sepay)))
     .route("/pay/{code}", web::get().to(pay::page))
     .route("/pay/{code}/qr.svg", web::get().to(pay::qr_svg))
     .route("/pay/{code}/status", web::get().to(pay::status))

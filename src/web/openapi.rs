@@ -11,8 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
-use super::api::{orders, transactions, views};
+use super::api::{orders, transactions};
 use super::webhooks;
+use crate::views;
 
 /// Every error: `{"error": {"code", "message"}}`.
 #[derive(Serialize, ToSchema)]
@@ -136,6 +137,71 @@ impl ToSchema for CassoElement {
     }
 }
 
+/// The answer to SePay: `{"success": true}` once stored and processed; `{"success": false,
+/// "message"}` for a missing or wrong key.
+#[derive(Serialize, ToSchema)]
+pub struct SepayReply {
+    pub success: bool,
+    /// Why the delivery was refused (401 only).
+    #[schema(required = false)]
+    pub message: Option<String>,
+}
+
+/// One SePay transaction, as SePay's webhook sends it. Unknown fields are ignored.
+#[derive(ToSchema)]
+#[schema(example = json!({
+    "id": 92704,
+    "gateway": "Vietcombank",
+    "transactionDate": "2026-01-31 10:15:00",
+    "accountNumber": "0123499999",
+    "subAccount": null,
+    "code": null,
+    "content": "DH1234 thanh toan don hang",
+    "transferType": "in",
+    "transferAmount": 150000,
+    "accumulated": 19077000,
+    "referenceCode": "MBVCB.3278907687",
+    "description": "BankAPINotify DH1234 thanh toan don hang"
+}))]
+#[allow(dead_code, non_snake_case)] // a description of what SePay sends, never built
+pub struct SepayWebhook {
+    /// SePay's transaction id: the dedupe key (`sepay:<id>`).
+    #[schema(example = 92704)]
+    id: u64,
+    /// The bank's name.
+    #[schema(required = false)]
+    gateway: String,
+    /// `YYYY-MM-DD HH:MM:SS`, Vietnam time.
+    #[schema(required = false)]
+    transactionDate: String,
+    /// The bank account; the transfer's account unless `subAccount` is set.
+    #[schema(required = false)]
+    accountNumber: String,
+    /// The virtual account the money was sent to, if any: then the transfer's account.
+    #[schema(required = false)]
+    subAccount: Option<String>,
+    /// SePay's own guess at a payment code: not used (the patterns read `content`).
+    #[schema(required = false)]
+    code: Option<String>,
+    /// The transfer content: the order code is looked for here.
+    #[schema(required = false)]
+    content: String,
+    /// `in`, or `out` for money going out (recorded as `outgoing`).
+    #[schema(pattern = "^(in|out)$")]
+    transferType: String,
+    /// Exact decimal, more than 0.
+    transferAmount: f64,
+    /// The account balance after the transaction.
+    #[schema(required = false)]
+    accumulated: f64,
+    /// The bank's reference.
+    #[schema(required = false)]
+    referenceCode: String,
+    /// The bank's whole message: read only when `content` is empty.
+    #[schema(required = false)]
+    description: String,
+}
+
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -166,18 +232,25 @@ impl Modify for SecuritySchemes {
                  object keys sorted and no spaces",
             ))),
         );
+        components.add_security_scheme(
+            "sepay_api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "SePay: `Apikey <PAYMATCH_SEPAY_WEBHOOK_KEY>` (scheme name in any case)",
+            ))),
+        );
     }
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "paymatch", description = "Bank transfers matched to shop orders"),
-    paths(orders::create, orders::list, orders::get, orders::cancel, transactions::list, webhooks::casso),
+    paths(orders::create, orders::list, orders::get, orders::cancel, transactions::list, webhooks::casso::casso, webhooks::sepay::sepay),
     components(schemas(
         views::OrderView, views::TransactionView, views::HistoryView, views::OrderStatusName,
         views::TransactionStatusName, views::ResolutionName, views::AmountText,
         orders::CreateOrder, orders::AmountInput, ErrorBody, ErrorDetail, WebhookReply,
-        CassoWebhook, CassoElement, CassoTransaction,
+        CassoWebhook, CassoElement, CassoTransaction, SepayReply, SepayWebhook,
     )),
     modifiers(&SecuritySchemes)
 )]

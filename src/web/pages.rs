@@ -7,8 +7,8 @@ use askama::Template;
 
 use super::error::ApiError;
 use super::i18n::Lang;
-use super::state::AppState;
 use crate::config::DatabaseKind;
+use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "index.html")]

@@ -386,9 +386,11 @@ async fn health_and_unknown_routes(backend: Backend) {
         "/api/v1/orders/{code}/cancel",
         "/api/v1/transactions",
         "/webhooks/casso",
+        "/webhooks/sepay",
     ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
+    assert!(doc["components"]["securitySchemes"]["sepay_api_key"].is_object());
     assert!(doc["components"]["schemas"]["OrderView"]["properties"]["amount_due"].is_object());
     app.transfer(1, "DH1", json!(5)).await;
     let metrics = app

@@ -333,6 +333,11 @@ mod replay;
 
 /// The migration backfills what today's data can tell: each order's creation, and the state it
 /// has come to; and it goes down again.
+/// `2026-11-29-000007_order_history`, as diesel names its version.
+fn is_history_migration(version: &str) -> bool {
+    version.replace('-', "") == "20261129000007"
+}
+
 async fn the_migration_backfills_existing_orders(backend: Backend) {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection, SqliteConnection};
@@ -351,13 +356,23 @@ async fn the_migration_backfills_existing_orders(backend: Backend) {
             let mut c =
                 SqliteConnection::establish(database.url.trim_start_matches("sqlite://")).unwrap();
             c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-            c.revert_last_migration(SQLITE_MIGRATIONS).unwrap();
+            // Back to just before the history migration, whatever came after it.
+            while !is_history_migration(
+                &c.revert_last_migration(SQLITE_MIGRATIONS)
+                    .unwrap()
+                    .to_string(),
+            ) {}
             c.batch_execute(ORDERS).unwrap();
         }
         Backend::Postgres => {
             let mut c = PgConnection::establish(&database.url).unwrap();
             c.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-            c.revert_last_migration(POSTGRES_MIGRATIONS).unwrap();
+            // Back to just before the history migration, whatever came after it.
+            while !is_history_migration(
+                &c.revert_last_migration(POSTGRES_MIGRATIONS)
+                    .unwrap()
+                    .to_string(),
+            ) {}
             c.batch_execute(ORDERS).unwrap();
         }
     }

@@ -23,6 +23,7 @@ mod pay;
 mod properties;
 mod reconcile;
 mod security;
+mod sepay;
 mod wal;
 mod webhook_v2;
 mod webhooks;

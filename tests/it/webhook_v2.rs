@@ -1,6 +1,6 @@
 //! `POST /webhooks/casso` with Casso's v2 signature.
 
-use paymatch::ingest::casso_v2::signature_header;
+use paymatch::ingest::casso::v2::signature_header;
 use serde_json::{json, Value};
 
 use crate::helpers::*;

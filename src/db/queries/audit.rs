@@ -10,6 +10,7 @@ use crate::db::schema::{audit_log, reconcile_runs};
 use crate::db::{
     AuditRow, AuditStore, NewAuditRow, Page, ReconcileRunRow, ReconcileTotals, StoreError,
 };
+use crate::domain::Source;
 
 impl AuditStore for Conn {
     fn insert_audit(&mut self, entry: &NewAuditRow) -> Result<(), StoreError> {
@@ -42,6 +43,7 @@ impl AuditStore for Conn {
 
     fn insert_reconcile_run(
         &mut self,
+        source: Source,
         trigger: &str,
         from: &str,
         to: &str,
@@ -49,6 +51,7 @@ impl AuditStore for Conn {
     ) -> Result<i64, StoreError> {
         Ok(diesel::insert_into(reconcile_runs::table)
             .values((
+                reconcile_runs::source.eq(source.as_str()),
                 reconcile_runs::trigger_source.eq(trigger),
                 reconcile_runs::from_date.eq(from),
                 reconcile_runs::to_date.eq(to),

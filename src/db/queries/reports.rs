@@ -33,6 +33,9 @@ macro_rules! filter_transfers {
         if let Some(max) = filter.max_amount {
             query = query.filter(bank_transactions::amount.le(units(max)?));
         }
+        if let Some(source) = filter.source {
+            query = query.filter(bank_transactions::source.eq(source.as_str()));
+        }
         if let Some(search) = &filter.search {
             let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
             query = query.filter(

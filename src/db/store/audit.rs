@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{AuditRow, NewAuditRow, Page, ReconcileRunRow, StoreError};
+use crate::domain::Source;
 
 /// The totals of one reconciliation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub trait AuditStore {
     ) -> Result<Page<AuditRow>, StoreError>;
     fn insert_reconcile_run(
         &mut self,
+        source: Source,
         trigger: &str,
         from: &str,
         to: &str,

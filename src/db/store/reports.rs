@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{OrderFilter, Page, PageStart, StoreError};
-use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
+use crate::domain::{BankTransaction, Money, Order, OrderStatus, Source, TransactionStatus};
 
 /// Which transfers an admin lists or exports. Times are the bank's (`when`), or the time
 /// paymatch received the transfer where the bank gave none.
@@ -19,6 +19,8 @@ pub struct TransferFilter {
     pub max_amount: Option<Money>,
     /// Case-insensitive text in the description.
     pub search: Option<String>,
+    /// One provider's transfers only.
+    pub source: Option<Source>,
 }
 
 /// Money in and out over the transfers of a filter (Casso's test calls are not money).

@@ -7,8 +7,8 @@ use super::context::{render, CursorQuery, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::views::AuditView;
 use crate::db::AuditStore;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::with_store;
 
 #[derive(Template)]

@@ -116,9 +116,7 @@ pub fn note_of(note: &Option<String>) -> Option<String> {
     non_empty(note).map(|n| n.chars().take(1000).collect())
 }
 
-pub fn vietnam() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset")
-}
+pub use crate::domain::vietnam;
 
 #[derive(Deserialize)]
 pub struct CsrfForm {

@@ -9,8 +9,8 @@ use super::error::AdminError;
 use super::views;
 use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, Money, OrderStatus, TransactionStatus};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::with_store;
 
 #[derive(Template)]

@@ -58,6 +58,7 @@ impl CsvRow for BankTransaction {
         "running_balance",
         "resolution",
         "resolution_note",
+        "source",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -81,6 +82,7 @@ impl CsvRow for BankTransaction {
                 .map(|r| r.as_str().to_owned())
                 .unwrap_or_default(),
             text(self.resolution_note.as_deref().unwrap_or_default()),
+            self.source.clone(),
         ]
     }
 }
@@ -241,7 +243,7 @@ mod tests {
         assert_eq!(
             lines.next().unwrap(),
             "casso:6785,2026-11-30 00:30:00,150000,Thanh toán đơn DH1,matched,DH1,0123,\
-             \"'=HYPERLINK(\"\"x\"\")\",2026-11-30 08:00:00,,,"
+             \"'=HYPERLINK(\"\"x\"\")\",2026-11-30 08:00:00,,,,casso"
         );
         let next = csv_chunk(&[transfer("a", "-1.5")], false).unwrap();
         assert!(String::from_utf8(next).unwrap().starts_with("casso:6785,"));

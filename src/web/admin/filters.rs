@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::context::{non_empty, vietnam, PAGE_SIZE};
 use super::session::url_encode;
 use crate::db::{PageStart, TransferFilter};
-use crate::domain::{parse_amount_input, AmountInputError, TransactionStatus};
+use crate::domain::{parse_amount_input, AmountInputError, Source, TransactionStatus};
 use crate::web::i18n::Lang;
 
 /// What a transfer list's query string may say. The queue names its status `reason`.
@@ -21,6 +21,8 @@ pub struct TransferQuery {
     pub min: Option<String>,
     pub max: Option<String>,
     pub q: Option<String>,
+    /// A provider: `casso`, `sepay`.
+    pub source: Option<String>,
     pub page: Option<u32>,
     pub cursor: Option<i64>,
 }
@@ -81,6 +83,11 @@ impl TransferQuery {
             .filter(|s| scope.statuses().contains(s))
     }
 
+    /// The provider chosen, if it is one.
+    pub fn source(&self) -> Option<Source> {
+        non_empty(&self.source).and_then(Source::parse)
+    }
+
     /// The filter, leaving out (and naming in the errors) each field that cannot be read.
     pub fn filter(&self, scope: Scope, lang: Lang) -> (TransferFilter, FieldErrors) {
         let mut errors = FieldErrors::default();
@@ -113,6 +120,7 @@ impl TransferQuery {
             min_amount,
             max_amount,
             search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
+            source: self.source(),
         };
         (filter, errors)
     }
@@ -141,6 +149,7 @@ impl TransferQuery {
                 ("min", non_empty(&self.min)),
                 ("max", non_empty(&self.max)),
                 ("q", non_empty(&self.q)),
+                ("source", self.source().map(Source::as_str)),
             ],
             at,
         )

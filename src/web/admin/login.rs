@@ -9,8 +9,8 @@ use super::context::{render, PageContext};
 use super::error::AdminError;
 use super::notice::Done;
 use super::session::{self, LoginForm, LoginOutcome};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 
 #[derive(Template)]
 #[template(path = "admin/login.html")]

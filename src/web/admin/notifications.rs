@@ -12,8 +12,8 @@ use super::views;
 use crate::db::{JobStatus, JobStore, Store};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 pub struct NotificationView {

@@ -14,8 +14,8 @@ use super::filters::{link, pager, At, PageLink, Tab};
 use super::views::OrderView;
 use crate::db::{OrderFilter, PageStart, Reports, StoreError};
 use crate::domain::{self, OrderStatus};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::with_store;
 
 #[derive(Deserialize)]

@@ -11,8 +11,8 @@ use super::views::{self, money, status_label, OrderView, TxView};
 use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, Cause, HistoryEntry, HistoryEvent, OrderCode, OrderState, OrderStatus};
 use crate::ingest::resolve;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 const NO_ORDER: AdminError = AdminError::NotFound("There is no order with this code.");

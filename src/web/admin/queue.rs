@@ -12,8 +12,8 @@ use super::views::RejectedView;
 use crate::db::{Store, TransactionStore};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 // ---------- rejected elements ----------

@@ -1,4 +1,4 @@
-//! The runs of the reconciliation with Casso's API, and running one now.
+//! The runs of the reconciliation with the providers' APIs, and running one now.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -7,12 +7,14 @@ use super::context::{redirect, render, CsrfForm, CursorQuery, Nav, PageContext, 
 use super::error::AdminError;
 use super::views;
 use crate::db::AuditStore;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::{reconcile, with_store};
 
 pub struct RunView {
     pub started: String,
+    /// The provider whose API was read.
+    pub source: String,
     pub trigger: String,
     pub window: String,
     pub pages: i32,
@@ -54,6 +56,7 @@ pub async fn reconcile_runs(
             .iter()
             .map(|r| RunView {
                 started: time(r.started_at),
+                source: views::provider_name(&r.source).to_owned(),
                 trigger: r.trigger_source.clone(),
                 window: format!("{} – {}", r.from_date, r.to_date),
                 pages: r.pages,
@@ -69,7 +72,7 @@ pub async fn reconcile_runs(
         next_url: page
             .next_cursor
             .map(|c| format!("/admin/reconcile?cursor={c}")),
-        configured: state.settings.casso_api_key.is_some(),
+        configured: reconcile::any_configured(&state.settings),
     })
 }
 
@@ -93,9 +96,11 @@ pub async fn reconcile_now(
     )
     .await;
     state.order_events.publish(changed);
-    if let Some(Err(e)) = outcome {
-        // Recorded with the run (or, for a bad API URL, in the log only).
-        tracing::warn!(error = %e, "reconciliation started by an admin failed");
+    for (source, result) in outcome {
+        if let Err(e) = result {
+            // Recorded with the run (or, for a bad API URL, in the log only).
+            tracing::warn!(source = source.as_str(), error = %e, "reconciliation started by an admin failed");
+        }
     }
     Ok(redirect("/admin/reconcile"))
 }

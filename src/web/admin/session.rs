@@ -13,9 +13,9 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 
 use crate::db::{AdminStore, SessionRow, Store, StoreError};
+use crate::state::{secret_digest_hex, AppState};
 use crate::web::client;
 use crate::web::error::ApiError;
-use crate::web::state::{secret_digest_hex, AppState};
 use crate::{auth, domain, with_store, write_store};
 
 pub const SESSION_COOKIE: &str = "paymatch_session";

@@ -1,4 +1,4 @@
-//! Settings: the webhook address, secrets shown on request (audited), and a tester of the
+//! Settings: the webhook addresses (Casso's, and SePay's with how to set it up), secrets shown on request (audited), and a tester of the
 //! order code patterns.
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,8 +12,8 @@ use crate::db::OrderStore;
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::matching;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 #[derive(Deserialize)]
@@ -27,6 +27,9 @@ struct SettingsPage {
     lang: Lang,
     nav: Nav,
     webhook_url: String,
+    sepay_webhook_url: String,
+    /// Whether PAYMATCH_SEPAY_WEBHOOK_KEY is set (without it every SePay delivery is refused).
+    sepay_configured: bool,
     secrets: Vec<SecretRow>,
     patterns: Vec<String>,
     description: String,
@@ -43,7 +46,9 @@ async fn settings_page(
     revealed: Option<(Secret, String)>,
 ) -> Result<HttpResponse, AdminError> {
     let lang = ctx.lang;
-    let webhook_url = format!("{}/webhooks/casso", crate::web::client::site_url(req));
+    let site = crate::web::client::site_url(req);
+    let webhook_url = format!("{site}/webhooks/casso");
+    let sepay_webhook_url = format!("{site}/webhooks/sepay");
     let description = description.unwrap_or_default();
     let tested = !description.is_empty();
     let normalised = matching::normalise(&description);
@@ -66,6 +71,8 @@ async fn settings_page(
     render(&SettingsPage {
         nav: ctx.nav,
         webhook_url,
+        sepay_webhook_url,
+        sepay_configured: state.settings.sepay_webhook_key.is_some(),
         secrets: [Secret::CassoSecureToken, Secret::MetricsToken]
             .into_iter()
             .map(|secret| SecretRow {

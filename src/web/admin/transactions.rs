@@ -14,8 +14,8 @@ use crate::db::{AuditStore, OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
 use crate::ingest::suggest;
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 const NO_TRANSACTION: AdminError = AdminError::NotFound("There is no such transaction.");

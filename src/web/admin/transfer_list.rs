@@ -12,8 +12,8 @@ use super::export::{self, CHUNK_ROWS};
 use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
 use super::views::{self, TxView};
 use crate::db::{PageStart, Reports, StoreError, TransferFilter};
+use crate::state::AppState;
 use crate::web::i18n::Lang;
-use crate::web::state::AppState;
 use crate::with_store;
 
 #[derive(Template)]
@@ -30,6 +30,8 @@ struct TransferListPage {
     min: String,
     max: String,
     q: String,
+    /// The provider chosen, or empty for all.
+    source: String,
     errors: FieldErrors,
     money_in: String,
     money_out: String,
@@ -132,6 +134,7 @@ async fn list(
         min: query.min.clone().unwrap_or_default(),
         max: query.max.clone().unwrap_or_default(),
         q: query.q.clone().unwrap_or_default(),
+        source: query.source().map_or("", |s| s.as_str()).to_owned(),
         errors,
         money_in: views::money(totals.money_in, "VND", lang),
         money_out: views::money(totals.money_out, "VND", lang),

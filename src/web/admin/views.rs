@@ -1,15 +1,13 @@
 //! What admin pages show, formatted for people: Vietnam time, grouped digits, translated
 //! statuses. Templates escape every string.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::db::{AuditRow, JobStatus, RejectedRow};
 use crate::domain::{BankTransaction, Money, Order, OrderStatus, Resolution, TransactionStatus};
 use crate::web::i18n::Lang;
 
-fn vietnam() -> FixedOffset {
-    FixedOffset::east_opt(7 * 3600).expect("a valid offset")
-}
+use crate::domain::vietnam;
 
 /// `30/11/2026 14:05`, in Vietnam time (the shop's and its bank's).
 pub fn local_time(t: DateTime<Utc>) -> String {
@@ -64,6 +62,8 @@ const RECEIVED_LATE: chrono::Duration = chrono::Duration::minutes(5);
 pub struct TxView {
     pub id: i64,
     pub public_id: String,
+    /// The provider's name as people write it: Casso, SePay.
+    pub source: &'static str,
     pub received: String,
     pub when: String,
     /// The bank's time, or the receive time where the bank gave none: what lists sort by day.
@@ -91,6 +91,7 @@ impl TxView {
         TxView {
             id: t.row_id,
             public_id: format!("{}:{}", t.source, t.external_id),
+            source: provider_name(&t.source),
             received: local_time(t.received_at),
             when: t.when.map(local_time).unwrap_or_default(),
             bank_time: local_time(t.when.unwrap_or(t.received_at)),
@@ -390,6 +391,15 @@ pub fn daily_chart(days: &[(String, Money)], lang: Lang) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A provider as people write it; an unknown one (from a later version) as stored.
+pub fn provider_name(source: &str) -> &'static str {
+    match crate::domain::Source::parse(source) {
+        Some(crate::domain::Source::Casso) => "Casso",
+        Some(crate::domain::Source::Sepay) => "SePay",
+        None => "–",
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 
 pub mod orders;
 pub mod transactions;
-pub mod views;
 
 use std::future::{ready, Ready};
 
@@ -11,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Resource, ResponseError};
 
 use super::error::ApiError;
-use super::state::{digest_matches, AppState};
+use crate::state::{digest_matches, AppState};
 
 /// A request that carried the storefront API key.
 pub struct ApiClient;

@@ -6,15 +6,15 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::views::{ListView, OrderStatusName, OrderView};
 use super::{ApiClient, ListQuery};
 use crate::db::{OrderFilter, OrderStore, Store, StoreError, TransactionStore};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Cause, HistoryEntry, Money, Order, OrderCode, OrderStatus};
 use crate::ingest::resolve;
+use crate::state::AppState;
+use crate::views::{ListView, OrderStatusName, OrderView};
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;
-use crate::web::state::AppState;
 use crate::{with_store, write_store};
 
 /// Longest `?wait=` a client may ask for, in seconds.

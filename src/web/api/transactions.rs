@@ -1,12 +1,12 @@
 use actix_web::{web, HttpResponse};
 
-use super::views::{ListView, TransactionStatusName, TransactionView};
 use super::{ApiClient, ListQuery};
 use crate::db::TransactionStore;
 use crate::domain::TransactionStatus;
+use crate::state::AppState;
+use crate::views::{ListView, TransactionStatusName, TransactionView};
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;
-use crate::web::state::AppState;
 use crate::with_store;
 
 #[utoipa::path(

@@ -1,13 +1,13 @@
 //! What the payment page and its status feed show of one order at one moment, formatted for
 //! the reader. Public: the payment facts only, never the reference or the transfers.
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use serde_json::{json, Value};
 
 use super::banks;
 use crate::config::Settings;
 use crate::domain::{Money, Order, OrderStatus};
-use crate::web::admin::views::amount;
+use crate::web::admin::views::{amount, local_time as vietnam_time};
 use crate::web::i18n::Lang;
 
 /// The receiving account, as configured.
@@ -35,14 +35,6 @@ pub fn money(m: Money, currency: &str, lang: Lang) -> String {
         currency
     };
     format!("{} {unit}", amount(m, lang))
-}
-
-/// `30/11/2026 14:05`, Vietnam time (the shop's and the bank's clock).
-fn vietnam_time(t: DateTime<Utc>) -> String {
-    let vietnam = FixedOffset::east_opt(7 * 3600).expect("a valid offset");
-    t.with_timezone(&vietnam)
-        .format("%d/%m/%Y %H:%M")
-        .to_string()
 }
 
 /// What the customer reads for each status, and a second line where one helps.
@@ -200,7 +192,10 @@ mod tests {
 
     #[test]
     fn deadlines_in_vietnam_time() {
-        let t = DateTime::parse_from_rfc3339("2026-11-30T07:05:00Z").unwrap();
-        assert_eq!(vietnam_time(t.with_timezone(&Utc)), "30/11/2026 14:05");
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-30T07:05:00Z").unwrap();
+        assert_eq!(
+            vietnam_time(t.with_timezone(&chrono::Utc)),
+            "30/11/2026 14:05"
+        );
     }
 }

@@ -1,21 +1,18 @@
-//! `POST /webhooks/casso`: authenticate, keep the raw body, parse, then hand every element to
-//! the pipeline. A 200 is sent only after all of it is committed.
+//! `POST /webhooks/casso`: authenticate (v1 token or v2 signature), then store the delivery and
+//! answer in Casso's shape.
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::error::ApiError;
-use super::openapi::{ErrorBody, WebhookReply};
-use super::state::{secret_matches, AppState};
-use crate::domain;
-use secrecy::ExposeSecret;
+use super::{store_delivery, WEBHOOK_BODY_LIMIT};
+use crate::ingest::casso::{v1, v2 as casso_v2};
+use crate::ingest::distinct_keys;
+use crate::ingest::{Element, EnvelopeError};
+use crate::state::{secret_matches, AppState};
+use crate::web::error::ApiError;
+use crate::web::openapi::{ErrorBody, WebhookReply};
 
-use crate::ingest::pipeline::{ingest_delivery, record_unreadable_delivery};
-use crate::ingest::{casso, casso_v2, distinct_keys};
-use crate::write_store;
-
-/// Casso's payloads are small; anything over this is refused before it is read.
-pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 const CHANNEL_V1: &str = "casso_v1";
 const CHANNEL_V2: &str = "casso_v2";
 pub const V2_HEADER: &str = "X-Casso-Signature";
@@ -59,8 +56,8 @@ pub async fn casso(
         }
         None => return Err(ApiError::unauthorized("the Secure-Token header is missing")),
     }
-    let body = super::read_body(&req, payload, WEBHOOK_BODY_LIMIT).await?;
-    ingest(&state, CHANNEL_V1, &body, casso::parse_v1(&body)).await
+    let body = crate::web::read_body(&req, payload, WEBHOOK_BODY_LIMIT).await?;
+    reply(&state, CHANNEL_V1, &body, v1::parse_v1(&body)).await
 }
 
 /// Webhook v2: the header's form and time are checked first; then the body is read (within the
@@ -79,45 +76,22 @@ async fn casso_v2(
     let unauthorized = |e: casso_v2::SignatureError| ApiError::unauthorized(e.to_string());
     let header = casso_v2::check_header(signature, chrono::Utc::now().timestamp_millis())
         .map_err(unauthorized)?;
-    let body = super::read_body(req, payload, WEBHOOK_BODY_LIMIT).await?;
+    let body = crate::web::read_body(req, payload, WEBHOOK_BODY_LIMIT).await?;
     if let Some(reason) = distinct_keys::repeated_key(&body) {
         return Err(ApiError::bad_request("duplicate_key", reason));
     }
     casso_v2::verify_body(&header, &body, key.expose_secret().as_bytes()).map_err(unauthorized)?;
-    ingest(state, CHANNEL_V2, &body, casso_v2::parse_v2(&body)).await
+    reply(state, CHANNEL_V2, &body, casso_v2::parse_v2(&body)).await
 }
 
-/// Keeps the raw body and hands the elements to the pipeline; answers only after the commit.
-async fn ingest(
+/// Stores the delivery, then answers in Casso's shape with what became of its elements.
+async fn reply(
     state: &AppState,
     channel: &'static str,
     body: &[u8],
-    parsed: Result<Vec<casso::Element>, casso::EnvelopeError>,
+    parsed: Result<Vec<Element>, EnvelopeError>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = String::from_utf8_lossy(body).into_owned();
-    let now = domain::now();
-    let elements = match parsed {
-        Ok(elements) => elements,
-        Err(error) => {
-            let reason = error.to_string();
-            tracing::warn!(%reason, "unreadable webhook delivery");
-            write_store!(state.db, |s| record_unreadable_delivery(
-                s, channel, &raw, &reason, now
-            ))?;
-            return Err(ApiError::bad_request("invalid_envelope", error.to_string()));
-        }
-    };
-    let settings = state.settings.clone();
-    let report = write_store!(state.db, |s| ingest_delivery(
-        s,
-        &settings.matching,
-        channel,
-        &raw,
-        &elements,
-        now
-    ))?;
-    state.metrics.count_delivery(channel, &report);
-    state.order_events.publish(report.changed_orders);
+    let report = store_delivery(state, channel, body, parsed).await?;
     Ok(HttpResponse::Ok().json(json!({
         "error": 0,
         "message": "ok",

@@ -1,31 +1,20 @@
 //! Casso webhook payloads: the envelope and each transaction in it, checked field by field so
 //! that one bad element is kept with its reason while the others go through.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
 use crate::domain::{IncomingTransfer, Money, Source};
+use crate::ingest::{integer_id, parse_when, text_of, Element, EnvelopeError, Rejection};
 
 /// What v2 puts in `reference` for Casso's test call.
 pub const V2_TEST_REFERENCE: &str = "MA_GIAO_DICH_THU_NGHIEM";
 
-/// The whole body is not something Casso sends.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EnvelopeError {
-    #[error("the body is not valid JSON: {0}")]
-    NotJson(String),
-    #[error("the body is not a Casso webhook envelope: {0}")]
-    NotEnvelope(&'static str),
+pub fn not_envelope(reason: &'static str) -> EnvelopeError {
+    EnvelopeError::NotEnvelope {
+        provider: "a Casso webhook",
+        reason,
+    }
 }
-
-/// An element that cannot become a transaction, with the reason an admin will read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    pub payload: String,
-    pub reason: String,
-}
-
-pub type Element = Result<IncomingTransfer, Rejection>;
 
 /// Casso's envelope, v1 and v2 alike: a JSON object whose `error` (if any) is 0. Returns
 /// its `data`.
@@ -33,12 +22,12 @@ pub fn open_envelope(body: &[u8]) -> Result<Value, EnvelopeError> {
     let envelope: Value =
         serde_json::from_slice(body).map_err(|e| EnvelopeError::NotJson(e.to_string()))?;
     let Value::Object(mut envelope) = envelope else {
-        return Err(EnvelopeError::NotEnvelope("expected a JSON object"));
+        return Err(not_envelope("expected a JSON object"));
     };
     match envelope.get("error") {
         None => {}
         Some(Value::Number(n)) if n.as_i64() == Some(0) => {}
-        Some(_) => return Err(EnvelopeError::NotEnvelope("`error` must be 0")),
+        Some(_) => return Err(not_envelope("`error` must be 0")),
     }
     Ok(envelope.remove("data").unwrap_or(Value::Null))
 }
@@ -46,9 +35,7 @@ pub fn open_envelope(body: &[u8]) -> Result<Value, EnvelopeError> {
 /// Webhook v1: `{"error": 0, "data": [ … ]}`.
 pub fn parse_v1(body: &[u8]) -> Result<Vec<Element>, EnvelopeError> {
     let Value::Array(data) = open_envelope(body)? else {
-        return Err(EnvelopeError::NotEnvelope(
-            "`data` must be an array of transactions",
-        ));
+        return Err(not_envelope("`data` must be an array of transactions"));
     };
     Ok(data.iter().map(parse_v1_element).collect())
 }
@@ -104,56 +91,6 @@ pub fn parse_v1_element(element: &Value) -> Element {
             .and_then(text_of),
         provider_test: false,
     })
-}
-
-fn integer_id(value: &Value) -> Option<String> {
-    match value {
-        Value::Number(n) => n.as_u64().map(|id| id.to_string()),
-        Value::String(s)
-            if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            s.parse::<u64>().ok().map(|id| id.to_string())
-        }
-        _ => None,
-    }
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// Vietnam time (UTC+7) where the text carries no offset.
-fn vietnam() -> chrono::FixedOffset {
-    chrono::FixedOffset::east_opt(7 * 3600).expect("a valid offset")
-}
-
-pub fn parse_when(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let local = [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-    })?;
-    vietnam()
-        .from_local_datetime(&local)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -261,26 +198,5 @@ mod tests {
         }
         assert_eq!(parse_v1(br#"{"error":0,"data":[]}"#).unwrap().len(), 0);
         assert_eq!(parse_v1(br#"{"data":[]}"#).unwrap().len(), 0);
-    }
-
-    #[test]
-    fn when_formats() {
-        let want = "2024-10-03T08:06:37+00:00";
-        for text in [
-            "2024-10-03 15:06:37",
-            "2024-10-03T15:06:37",
-            "2024-10-03T15:06:37+07:00",
-            "2024-10-03T08:06:37Z",
-            "2024-10-03T08:06:37.000Z",
-        ] {
-            assert_eq!(parse_when(text).unwrap().to_rfc3339(), want, "{text}");
-        }
-        assert_eq!(
-            parse_when("2024-10-03").unwrap().to_rfc3339(),
-            "2024-10-02T17:00:00+00:00"
-        );
-        for bad in ["", "2024-13-01", "03/10/2024", "2024-10-03 25:00:00"] {
-            assert_eq!(parse_when(bad), None, "{bad}");
-        }
     }
 }
