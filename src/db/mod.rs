@@ -237,6 +237,9 @@ pub trait Store {
     fn orders_for_update(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
     /// Saves status, amount received and times of an existing order.
     fn update_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    /// Gives orders stored without an account (from before accounts were kept, or made while
+    /// none was configured) the account `number`; returns how many.
+    fn assign_account_where_none(&mut self, number: &str) -> Result<usize, StoreError>;
     fn list_orders(
         &mut self,
         filter: &OrderFilter,
@@ -294,12 +297,12 @@ pub trait Store {
     fn transaction_status_counts(
         &mut self,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
-    /// (bank time, amount) of matched transactions the bank dated since `since` (paymatch's
-    /// receive time where the bank gave none).
+    /// (bank time, amount, account it arrived in) of matched transactions the bank dated since
+    /// `since` (paymatch's receive time where the bank gave none).
     fn matched_amounts_since(
         &mut self,
         since: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError>;
+    ) -> Result<Vec<(DateTime<Utc>, Money, Option<String>)>, StoreError>;
 
     fn insert_delivery(
         &mut self,

@@ -202,6 +202,12 @@ impl Store for Conn {
         Ok(())
     }
 
+    fn assign_account_where_none(&mut self, number: &str) -> Result<usize, StoreError> {
+        Ok(diesel::update(orders::table.filter(orders::account.is_null()))
+            .set(orders::account.eq(number))
+            .execute(self)?)
+    }
+
     fn list_orders(
         &mut self,
         filter: &OrderFilter,
@@ -402,7 +408,7 @@ impl Store for Conn {
     fn matched_amounts_since(
         &mut self,
         since: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError> {
+    ) -> Result<Vec<(DateTime<Utc>, Money, Option<String>)>, StoreError> {
         Ok(bank_transactions::table
             .filter(bank_transactions::status.eq(TransactionStatus::Matched.as_str()))
             .filter(
@@ -418,10 +424,11 @@ impl Store for Conn {
                     bank_transactions::received_at,
                 ),
                 bank_transactions::amount,
+                bank_transactions::account,
             ))
-            .load::<(chrono::NaiveDateTime, i64)>(self)?
+            .load::<(chrono::NaiveDateTime, i64, Option<String>)>(self)?
             .into_iter()
-            .map(|(at, amount)| (from_db_time(at), Money::from_units(amount)))
+            .map(|(at, amount, account)| (from_db_time(at), Money::from_units(amount), account))
             .collect())
     }
 

@@ -34,6 +34,9 @@ macro_rules! filter_transfers {
         if let Some(max) = filter.max_amount {
             query = query.filter(bank_transactions::amount.le(units(max)?));
         }
+        if let Some(account) = &filter.account {
+            query = query.filter(bank_transactions::account.eq(account.as_str()));
+        }
         if let Some(search) = &filter.search {
             let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
             query = query.filter(

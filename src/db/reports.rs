@@ -19,6 +19,8 @@ pub struct TransferFilter {
     pub max_amount: Option<Money>,
     /// Case-insensitive text in the description.
     pub search: Option<String>,
+    /// The account the transfers arrived in.
+    pub account: Option<String>,
 }
 
 /// Where a page of a list starts: after a row (keyset, the same cost at any depth) and then

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::context::{render, Nav, PageContext, PAGE_SIZE};
+use super::accounts::{choices, AccountChoice};
+use super::context::{non_empty, render, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
@@ -30,6 +31,10 @@ struct TransferListPage {
     min: String,
     max: String,
     q: String,
+    /// The account chosen.
+    account: String,
+    /// The account filter's choices; empty when the shop has one account and none is chosen.
+    accounts: Vec<AccountChoice>,
     errors: FieldErrors,
     money_in: String,
     money_out: String,
@@ -132,6 +137,8 @@ async fn list(
         min: query.min.clone().unwrap_or_default(),
         max: query.max.clone().unwrap_or_default(),
         q: query.q.clone().unwrap_or_default(),
+        account: non_empty(&query.account).unwrap_or_default().to_owned(),
+        accounts: choices(&state.settings.accounts, non_empty(&query.account)),
         errors,
         money_in: views::money(totals.money_in, "VND", lang),
         money_out: views::money(totals.money_out, "VND", lang),
