@@ -321,10 +321,7 @@ async fn without_accounts_orders_name_none(backend: Backend) {
     let (_, list) = get(&client, &app, "/admin/transactions").await;
     assert!(!list.contains("account-filter"), "one account: no filter");
     let (_, orders) = get(&client, &app, "/admin/orders").await;
-    assert!(
-        !orders.contains("order-account"),
-        "one account: no column"
-    );
+    assert!(!orders.contains("order-account"), "one account: no column");
 }
 
 /// Orders made before accounts were configured name none: at the next start they read as the

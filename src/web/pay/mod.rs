@@ -34,7 +34,8 @@ fn qr_for<'a>(order: &'a Order, account: &'a Account) -> VietQr<'a> {
 #[template(path = "pay.html")]
 struct PayPage {
     lang: Lang,
-    /// The shop's name: `shop_name`, else the order's receiving account's name.
+    /// The shop's name: `shop_name`, else the default account's name (the same on every
+    /// order, whichever account it is paid into).
     shop: Option<String>,
     view: PayView,
 }
@@ -71,7 +72,9 @@ pub async fn page(
     let page = PayPage {
         lang,
         shop: settings.shop_name.clone().or_else(|| {
-            account
+            settings
+                .accounts
+                .default_account()
                 .map(|a| a.name.clone())
                 .filter(|name| !name.is_empty())
         }),
