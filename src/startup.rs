@@ -9,7 +9,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::db::{Database, PoolPurpose, Store, StoreError};
+use crate::db::{Database, OrderStore, PoolPurpose, StoreError};
 use crate::metrics::Metrics;
 use crate::secrets::{self, Generated};
 use crate::web::state::{AppState, OrderEvents, Secrets};
