@@ -2,11 +2,12 @@
 //! note on a transfer that arrived in an account other than its order's, and the dashboard's
 //! money per account.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::context::vietnam;
 use super::views;
 use crate::config::{Account, Accounts};
+use crate::db::Received;
 use crate::domain::{Money, Order};
 use crate::web::i18n::Lang;
 use crate::web::pay::banks::bank_name;
@@ -133,15 +134,15 @@ impl Sums {
 /// none, where there were any. Empty when one row would say it all.
 pub fn money_per_account(
     accounts: &Accounts,
-    received: &[(DateTime<Utc>, Money, Option<String>)],
+    received: &[Received],
     today: NaiveDate,
     lang: Lang,
 ) -> Vec<AccountMoney> {
     let mut configured = vec![Sums::default(); accounts.all().len()];
     let (mut other, mut unnamed) = (Sums::default(), Sums::default());
-    for (at, amount, account) in received {
-        let day = at.with_timezone(&vietnam()).date_naive();
-        let sums = match account.as_deref() {
+    for r in received {
+        let day = r.at.with_timezone(&vietnam()).date_naive();
+        let sums = match r.account.as_deref() {
             None => &mut unnamed,
             Some(number) => accounts
                 .all()
@@ -149,7 +150,7 @@ pub fn money_per_account(
                 .position(|a| a.number.eq_ignore_ascii_case(number.trim()))
                 .map_or(&mut other, |i| &mut configured[i]),
         };
-        sums.add(*amount, day, today);
+        sums.add(r.amount, day, today);
     }
     let show = |m: Money| views::money(m, "VND", lang);
     let row = |label: String, s: Sums| AccountMoney {
@@ -178,6 +179,8 @@ pub fn money_per_account(
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
     use super::*;
     use crate::config::Settings;
     use crate::domain::OrderCode;
@@ -245,11 +248,16 @@ mod tests {
         let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
         let m = |text: &str| Money::parse(text).unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let received = |when: &str, amount: &str, account: &str| Received {
+            at: at(when),
+            amount: m(amount),
+            account: Some(account.to_owned()),
+        };
         let received = [
             // 30/11 00:30 in Vietnam: today.
-            (at("2026-11-29T17:30:00Z"), m("100"), Some("111".to_owned())),
-            (at("2026-11-25T10:00:00Z"), m("20"), Some("222".to_owned())),
-            (at("2026-11-05T10:00:00Z"), m("3"), Some("999".to_owned())),
+            received("2026-11-29T17:30:00Z", "100", "111"),
+            received("2026-11-25T10:00:00Z", "20", "222"),
+            received("2026-11-05T10:00:00Z", "3", "999"),
         ];
         let rows = money_per_account(&accounts, &received, today, Lang::En);
         let cells: Vec<_> = rows

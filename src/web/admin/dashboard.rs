@@ -94,7 +94,7 @@ pub async fn dashboard(
         .collect();
     let per_account = money_per_account(&state.settings.accounts, &received, today, lang);
     let mut total = Money::ZERO;
-    for (at, amount, _) in received {
+    for crate::db::Received { at, amount, .. } in received {
         let day = at.with_timezone(&vietnam()).date_naive().to_string();
         if let Some((_, sum)) = days.iter_mut().find(|(d, _)| *d == day) {
             *sum = sum.checked_add(amount).unwrap_or(*sum);
