@@ -12,6 +12,9 @@ use crate::domain::{Money, MIN_PASSWORD_LEN};
 use crate::matching::{Patterns, DEFAULT_PATTERN};
 use crate::proxies::TrustedProxies;
 
+mod accounts;
+pub use accounts::{Account, Accounts};
+
 const ENV_PREFIX: &str = "PAYMATCH_";
 /// Names the configuration file; not a key of it.
 pub const CONFIG_PATH_VAR: &str = "PAYMATCH_CONFIG";
@@ -98,10 +101,9 @@ pub struct Settings {
     pub notify_allow_private: bool,
     pub reconcile_interval: u64,
     pub worker: bool,
-    pub bank_bin: Option<String>,
-    pub bank_account: Option<String>,
-    pub bank_account_name: Option<String>,
-    /// The shop's name on payment pages; unset: the receiving account's name.
+    /// The receiving accounts; the first is the default.
+    pub accounts: Accounts,
+    /// The shop's name on payment pages; unset: the default account's name.
     pub shop_name: Option<String>,
     pub log_format: LogFormat,
     pub trusted_proxies: TrustedProxies,
@@ -146,6 +148,8 @@ struct RawSettings {
     bank_bin: Option<String>,
     bank_account: Option<String>,
     bank_account_name: Option<String>,
+    #[serde(default, deserialize_with = "accounts::raw_list")]
+    accounts: Option<Vec<accounts::RawAccount>>,
     shop_name: Option<String>,
     log_format: Option<String>,
     #[serde(default, deserialize_with = "lenient::comma_list")]
@@ -417,14 +421,14 @@ impl RawSettings {
                 ));
             }
         }
-        if let Some(bin) = &self.bank_bin {
-            if bin.len() != 6 || !bin.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(ConfigError::key(
-                    "bank_bin",
-                    "must be the bank's 6-digit BIN",
-                ));
-            }
-        }
+        let accounts = accounts::validate(
+            self.accounts,
+            accounts::LegacyAccount {
+                bin: non_empty(self.bank_bin),
+                number: non_empty(self.bank_account),
+                name: non_empty(self.bank_account_name),
+            },
+        )?;
         // The CLI's commands check the same minimum.
         if let Some(password) = &self.admin_password {
             if password.chars().count() < MIN_PASSWORD_LEN {
@@ -477,9 +481,7 @@ impl RawSettings {
             notify_allow_private: self.notify_allow_private.unwrap_or(false),
             reconcile_interval: self.reconcile_interval.unwrap_or(900),
             worker: self.worker.unwrap_or(true),
-            bank_bin: non_empty(self.bank_bin),
-            bank_account: non_empty(self.bank_account),
-            bank_account_name: non_empty(self.bank_account_name),
+            accounts,
             shop_name: non_empty(self.shop_name),
             log_format,
             trusted_proxies,

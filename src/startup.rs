@@ -9,7 +9,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
-use crate::db::{Database, PoolPurpose, StoreError};
+use crate::db::{Database, OrderStore, PoolPurpose, StoreError};
 use crate::metrics::Metrics;
 use crate::secrets::{self, Generated};
 use crate::state::{AppState, OrderEvents, Secrets};
@@ -34,6 +34,20 @@ impl Application {
                 .await?
         };
         let (secrets, generated) = prepared;
+        if let Some(default) = settings.accounts.default_account() {
+            // Orders that name no account read as the default one: stored, so that every
+            // reader (the API, notifications, exports) says the same.
+            let number = default.number.clone();
+            let assigned = db
+                .run(move |conn| with_store!(conn, |s| s.assign_account_where_none(&number)))
+                .await?;
+            if assigned > 0 {
+                tracing::info!(
+                    orders = assigned,
+                    "orders without an account given the default"
+                );
+            }
+        }
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();

@@ -130,6 +130,9 @@ pub struct OrderView {
     #[schema(value_type = AmountText)]
     pub amount_due: Money,
     pub transfer_content: String,
+    /// The number of the receiving account to pay into; null when none is configured.
+    #[schema(example = "0011001234567")]
+    pub account: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -162,6 +165,7 @@ impl OrderView {
             amount_received: order.amount_received,
             amount_due: order.amount_due(),
             transfer_content: order.code.to_string(),
+            account: order.account.clone(),
             created_at: rfc3339(order.created_at),
             updated_at: rfc3339(order.updated_at),
             paid_at: order.paid_at.map(rfc3339),

@@ -28,7 +28,8 @@ pub use page::{Page, PageStart};
 pub use pool::{Database, DbConn, PoolPurpose, Writers};
 pub use store::{
     AdminStore, AuditStore, Decided, DeliveryCounts, JobStatus, JobStore, OrderFilter, OrderStore,
-    ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore, TransferFilter,
+    Received, ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore,
+    TransferFilter,
 };
 pub use writer::Writer;
 

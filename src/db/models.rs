@@ -51,6 +51,7 @@ pub struct OrderRow {
     pub updated_at: NaiveDateTime,
     pub paid_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
+    pub account: Option<String>,
 }
 
 impl OrderRow {
@@ -65,6 +66,7 @@ impl OrderRow {
                 .ok_or_else(|| StoreError::Corrupt(format!("order status {:?}", self.status)))?,
             amount_received: Money::from_units(self.amount_received),
             notify_url: self.notify_url,
+            account: self.account,
             created_at: from_db_time(self.created_at),
             updated_at: from_db_time(self.updated_at),
             paid_at: self.paid_at.map(from_db_time),
@@ -87,6 +89,7 @@ pub struct NewOrderRow<'a> {
     pub updated_at: NaiveDateTime,
     pub paid_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
+    pub account: Option<&'a str>,
 }
 
 impl<'a> NewOrderRow<'a> {
@@ -103,6 +106,7 @@ impl<'a> NewOrderRow<'a> {
             updated_at: to_db_time(o.updated_at),
             paid_at: o.paid_at.map(to_db_time),
             expires_at: o.expires_at.map(to_db_time),
+            account: o.account.as_deref(),
         })
     }
 }

@@ -14,6 +14,7 @@ diesel::table! {
         updated_at -> Timestamp,
         paid_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
+        account -> Nullable<Text>,
     }
 }
 

@@ -77,6 +77,9 @@ pub struct Order {
     pub status: OrderStatus,
     pub amount_received: Money,
     pub notify_url: Option<String>,
+    /// The number of the receiving account the order asks to be paid into; `None` for orders
+    /// from before accounts were stored, or when none is configured: the default then.
+    pub account: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -182,6 +185,7 @@ mod tests {
             status: OrderStatus::Pending,
             amount_received: Money::ZERO,
             notify_url: None,
+            account: None,
             created_at: now,
             updated_at: now,
             paid_at: None,

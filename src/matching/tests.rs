@@ -26,6 +26,7 @@ fn order(c: &str, status: OrderStatus) -> Order {
         status,
         amount_received: Money::ZERO,
         notify_url: None,
+        account: None,
         created_at: now,
         updated_at: now,
         paid_at: None,

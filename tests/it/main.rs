@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accounts;
 mod admin;
 mod admin_data;
 mod admin_security;

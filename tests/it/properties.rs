@@ -124,6 +124,7 @@ pub(crate) fn new_order(
         status: OrderStatus::Pending,
         amount_received: Money::ZERO,
         notify_url: None,
+        account: None,
         created_at: now,
         updated_at: now,
         paid_at: None,

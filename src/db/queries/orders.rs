@@ -54,6 +54,14 @@ impl OrderStore for Conn {
         Ok(())
     }
 
+    fn assign_account_where_none(&mut self, number: &str) -> Result<usize, StoreError> {
+        Ok(
+            diesel::update(orders::table.filter(orders::account.is_null()))
+                .set(orders::account.eq(number))
+                .execute(self)?,
+        )
+    }
+
     fn list_orders(
         &mut self,
         filter: &OrderFilter,

@@ -36,6 +36,9 @@ macro_rules! filter_transfers {
         if let Some(source) = filter.source {
             query = query.filter(bank_transactions::source.eq(source.as_str()));
         }
+        if let Some(account) = &filter.account {
+            query = query.filter(bank_transactions::account.eq(account.as_str()));
+        }
         if let Some(search) = &filter.search {
             let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
             query = query.filter(

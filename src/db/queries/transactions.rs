@@ -9,7 +9,7 @@ use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, orders, rejected_items, webhook_deliveries};
 use crate::db::{
-    Decided, DeliveryCounts, DeliveryRow, Page, RejectedRow, StoreError, TransactionStore,
+    Decided, DeliveryCounts, DeliveryRow, Page, Received, RejectedRow, StoreError, TransactionStore,
 };
 use crate::domain::{BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus};
 
@@ -153,10 +153,7 @@ impl TransactionStore for Conn {
             .load(self)?)
     }
 
-    fn matched_amounts_since(
-        &mut self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError> {
+    fn matched_amounts_since(&mut self, since: DateTime<Utc>) -> Result<Vec<Received>, StoreError> {
         Ok(bank_transactions::table
             .filter(bank_transactions::status.eq(TransactionStatus::Matched.as_str()))
             .filter(
@@ -172,10 +169,15 @@ impl TransactionStore for Conn {
                     bank_transactions::received_at,
                 ),
                 bank_transactions::amount,
+                bank_transactions::account,
             ))
-            .load::<(chrono::NaiveDateTime, i64)>(self)?
+            .load::<(chrono::NaiveDateTime, i64, Option<String>)>(self)?
             .into_iter()
-            .map(|(at, amount)| (from_db_time(at), Money::from_units(amount)))
+            .map(|(at, amount, account)| Received {
+                at: from_db_time(at),
+                amount: Money::from_units(amount),
+                account,
+            })
             .collect())
     }
 

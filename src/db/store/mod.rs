@@ -12,7 +12,7 @@ pub use audit::{AuditStore, ReconcileTotals};
 pub use jobs::{JobStatus, JobStore, Settlement};
 pub use orders::{OrderFilter, OrderStore};
 pub use reports::{Reports, Totals, TransferFilter};
-pub use transactions::{Decided, DeliveryCounts, TransactionStore};
+pub use transactions::{Decided, DeliveryCounts, Received, TransactionStore};
 
 use super::StoreError;
 

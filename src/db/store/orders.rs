@@ -20,6 +20,9 @@ pub trait OrderStore {
     fn orders_for_update(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
     /// Saves status, amount received and times of an existing order.
     fn update_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    /// Gives orders stored without an account (from before accounts were kept, or made while
+    /// none was configured) the account `number`; returns how many.
+    fn assign_account_where_none(&mut self, number: &str) -> Result<usize, StoreError>;
     fn list_orders(
         &mut self,
         filter: &OrderFilter,

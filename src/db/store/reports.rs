@@ -21,6 +21,8 @@ pub struct TransferFilter {
     pub search: Option<String>,
     /// One provider's transfers only.
     pub source: Option<Source>,
+    /// The account the transfers arrived in.
+    pub account: Option<String>,
 }
 
 /// Money in and out over the transfers of a filter (Casso's test calls are not money).

@@ -13,6 +13,14 @@ pub struct Decided<'a> {
     pub candidates: &'a [OrderCode],
 }
 
+/// Money that a matched transfer brought: when the bank dated it, and into which account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub at: DateTime<Utc>,
+    pub amount: Money,
+    pub account: Option<String>,
+}
+
 /// Counts of one webhook delivery, as answered to the provider.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryCounts {
@@ -61,12 +69,9 @@ pub trait TransactionStore {
     fn transaction_status_counts(
         &mut self,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
-    /// (bank time, amount) of matched transactions the bank dated since `since` (paymatch's
-    /// receive time where the bank gave none).
-    fn matched_amounts_since(
-        &mut self,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<(DateTime<Utc>, Money)>, StoreError>;
+    /// Matched transactions the bank dated since `since` (paymatch's receive time where the
+    /// bank gave none).
+    fn matched_amounts_since(&mut self, since: DateTime<Utc>) -> Result<Vec<Received>, StoreError>;
     fn insert_delivery(
         &mut self,
         channel: &str,

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{Duration, TimeZone};
 
+use super::accounts::{money_per_account, AccountMoney};
 use super::context::{render, vietnam, Nav, PageContext};
 use super::error::AdminError;
 use super::views;
@@ -23,6 +24,8 @@ struct DashboardPage {
     match_rate: String,
     chart: String,
     total_30_days: String,
+    /// Money received per account, when the shop has several (or money came elsewhere).
+    per_account: Vec<AccountMoney>,
 }
 
 pub async fn dashboard(
@@ -89,8 +92,9 @@ pub async fn dashboard(
     let mut days: Vec<(String, Money)> = (0..30)
         .map(|i| ((first_day + Duration::days(i)).to_string(), Money::ZERO))
         .collect();
+    let per_account = money_per_account(&state.settings.accounts, &received, today, lang);
     let mut total = Money::ZERO;
-    for (at, amount) in received {
+    for crate::db::Received { at, amount, .. } in received {
         let day = at.with_timezone(&vietnam()).date_naive().to_string();
         if let Some((_, sum)) = days.iter_mut().find(|(d, _)| *d == day) {
             *sum = sum.checked_add(amount).unwrap_or(*sum);
@@ -104,6 +108,7 @@ pub async fn dashboard(
         match_rate,
         chart: views::daily_chart(&days, lang),
         total_30_days: views::money(total, "VND", lang),
+        per_account,
         lang,
     })
 }

@@ -99,6 +99,7 @@ impl CsvRow for Order {
         "created_at",
         "paid_at",
         "expires_at",
+        "account",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -113,6 +114,7 @@ impl CsvRow for Order {
             time(self.created_at),
             optional_time(self.paid_at),
             optional_time(self.expires_at),
+            text(self.account.as_deref().unwrap_or_default()),
         ]
     }
 }

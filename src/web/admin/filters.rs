@@ -23,6 +23,8 @@ pub struct TransferQuery {
     pub q: Option<String>,
     /// A provider: `casso`, `sepay`.
     pub source: Option<String>,
+    /// The account the transfers arrived in.
+    pub account: Option<String>,
     pub page: Option<u32>,
     pub cursor: Option<i64>,
 }
@@ -121,6 +123,7 @@ impl TransferQuery {
             max_amount,
             search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
             source: self.source(),
+            account: non_empty(&self.account).map(str::to_owned),
         };
         (filter, errors)
     }
@@ -150,6 +153,7 @@ impl TransferQuery {
                 ("max", non_empty(&self.max)),
                 ("q", non_empty(&self.q)),
                 ("source", self.source().map(Source::as_str)),
+                ("account", non_empty(&self.account)),
             ],
             at,
         )
@@ -319,6 +323,13 @@ mod tests {
             q.link("/admin/queue", Some("unmatched"), At::Page(2)),
             "/admin/queue?status=unmatched&min=100.000&q=a%20b&page=2"
         );
+        let by_account = query(&[("account", " 0011001234567 ")]);
+        assert_eq!(
+            by_account.link("/x", None, At::Page(1)),
+            "/x?account=0011001234567"
+        );
+        let (filter, _) = by_account.filter(Scope::All, Lang::En);
+        assert_eq!(filter.account.as_deref(), Some("0011001234567"));
         assert_eq!(
             q.link("/x.csv", None, At::Page(1)),
             "/x.csv?min=100.000&q=a%20b"

@@ -1,6 +1,7 @@
 //! The admin web UI (`/admin`): server-rendered, usable without JavaScript, every form with a
 //! CSRF token, every page behind a session; failures are HTML pages (`error::AdminError`).
 
+pub mod accounts;
 pub mod audit;
 pub mod context;
 pub mod dashboard;

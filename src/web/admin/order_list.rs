@@ -56,6 +56,8 @@ struct OrdersPage {
     q: String,
     status: String,
     rows: Vec<OrderView>,
+    /// The shop has several accounts: each order names its own.
+    show_account: bool,
     pages: Vec<PageLink>,
     next_url: Option<String>,
     csv_url: String,
@@ -109,6 +111,7 @@ pub async fn orders(
             .unwrap_or_default()
             .to_owned(),
         rows: page.items.iter().map(|o| OrderView::new(o, lang)).collect(),
+        show_account: state.settings.accounts.several(),
         pages,
         next_url,
         csv_url: query.link("/admin/orders.csv", chosen, At::Page(1)),

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use super::accounts::{describe, Arrival};
 use super::context::{non_empty, note_of, redirect, render, ConfirmForm, Nav, PageContext};
 use super::error::AdminError;
 use super::notice::Done;
@@ -34,6 +35,8 @@ struct TransactionPage {
     message: Option<&'static str>,
     /// An undo was refused: the later transfer to undo first (row id, `source:external_id`).
     later: Option<(i64, String)>,
+    /// The transfer arrived in another account than its order asked for, or not the shop's.
+    arrival: Option<Arrival>,
 }
 
 #[derive(Deserialize)]
@@ -73,11 +76,15 @@ pub async fn transaction(
                     None
                 };
                 let history = s.audit_page(Some(&resolve::transaction_subject(&t)), None, 100)?;
-                Ok(Some((t, suggestions, history)))
+                let order = match &t.order_code {
+                    Some(code) => s.order(code)?,
+                    None => None,
+                };
+                Ok(Some((t, suggestions, history, order)))
             })
         })
         .await?;
-    let Some((t, suggestions, history)) = loaded else {
+    let Some((t, suggestions, history, order)) = loaded else {
         return Err(NO_TRANSACTION);
     };
     let suggestions = suggestions
@@ -85,14 +92,20 @@ pub async fn transaction(
         .iter()
         .map(|s| (OrderView::new(&s.order, lang), lang.t(s.why.label())))
         .collect();
+    let accounts = &state.settings.accounts;
+    let mut tx = TxView::new(&t, lang);
+    if let Some(number) = t.account.as_deref() {
+        tx.account = describe(accounts, number);
+    }
     render(&TransactionPage {
+        arrival: Arrival::of(accounts, t.account.as_deref(), order.as_ref()),
         nav: ctx.nav,
         waiting: t.status.is_waiting() && t.amount.is_positive(),
         can_undo: matches!(
             t.status,
             TransactionStatus::Matched | TransactionStatus::Ignored
         ) && !(t.status == TransactionStatus::Ignored && t.resolution.is_none()),
-        tx: TxView::new(&t, lang),
+        tx,
         suggestions,
         history: history
             .items

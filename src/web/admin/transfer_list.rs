@@ -6,7 +6,8 @@ use std::sync::Arc;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::context::{render, Nav, PageContext, PAGE_SIZE};
+use super::accounts::{choices, AccountChoice};
+use super::context::{non_empty, render, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
@@ -32,6 +33,10 @@ struct TransferListPage {
     q: String,
     /// The provider chosen, or empty for all.
     source: String,
+    /// The account chosen.
+    account: String,
+    /// The account filter's choices; empty when the shop has one account and none is chosen.
+    accounts: Vec<AccountChoice>,
     errors: FieldErrors,
     money_in: String,
     money_out: String,
@@ -135,6 +140,8 @@ async fn list(
         max: query.max.clone().unwrap_or_default(),
         q: query.q.clone().unwrap_or_default(),
         source: query.source().map_or("", |s| s.as_str()).to_owned(),
+        account: non_empty(&query.account).unwrap_or_default().to_owned(),
+        accounts: choices(&state.settings.accounts, non_empty(&query.account)),
         errors,
         money_in: views::money(totals.money_in, "VND", lang),
         money_out: views::money(totals.money_out, "VND", lang),

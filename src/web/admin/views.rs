@@ -133,6 +133,8 @@ pub struct OrderView {
     pub created: String,
     pub paid_at: String,
     pub expires: String,
+    /// The number of the account the order asks to be paid into.
+    pub account: String,
 }
 
 impl OrderView {
@@ -148,6 +150,7 @@ impl OrderView {
             created: local_time(o.created_at),
             paid_at: o.paid_at.map(local_time).unwrap_or_default(),
             expires: o.expires_at.map(local_time).unwrap_or_default(),
+            account: o.account.clone().unwrap_or_default(),
         }
     }
 }

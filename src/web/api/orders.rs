@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{ApiClient, ListQuery};
+use crate::config::Accounts;
 use crate::db::{OrderFilter, OrderStore, Store, StoreError, TransactionStore};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Cause, HistoryEntry, Money, Order, OrderCode, OrderStatus};
@@ -91,6 +92,10 @@ pub struct CreateOrder {
         pattern = "^$|^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?$"
     )]
     notify_url: Option<String>,
+    /// The number of one of the shop's receiving accounts (`PAYMATCH_ACCOUNTS`); default the
+    /// first. Empty counts as left out.
+    #[schema(example = "0011001234567")]
+    account: Option<String>,
 }
 
 /// A validated request: what the new order will be, with its code if one was given.
@@ -101,10 +106,41 @@ struct NewOrder {
     reference: Option<String>,
     expires_at: Option<DateTime<Utc>>,
     notify_url: Option<String>,
+    /// The account's number as configured: the default when the request named none.
+    account: Option<String>,
+}
+
+/// The configured account that `requested` names (the default when it names none).
+fn receiving_account(
+    accounts: &Accounts,
+    requested: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let Some(requested) = requested.filter(|a| !a.trim().is_empty()) else {
+        return Ok(accounts.default_account().map(|a| a.number.clone()));
+    };
+    match accounts.find(requested) {
+        Some(account) => Ok(Some(account.number.clone())),
+        None if accounts.all().is_empty() => Err(ApiError::unprocessable(
+            "unknown_account",
+            "`account`: the shop has no receiving account configured",
+        )),
+        None => Err(ApiError::unprocessable(
+            "unknown_account",
+            format!(
+                "`account` {requested:?} is not one of the shop's receiving accounts ({})",
+                accounts
+                    .all()
+                    .iter()
+                    .map(|a| a.number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
 }
 
 impl CreateOrder {
-    fn validate(self, now: DateTime<Utc>) -> Result<NewOrder, ApiError> {
+    fn validate(self, now: DateTime<Utc>, accounts: &Accounts) -> Result<NewOrder, ApiError> {
         let code = self
             .code
             .map(|c| {
@@ -174,6 +210,7 @@ impl CreateOrder {
                 ));
             }
         }
+        let account = receiving_account(accounts, self.account.as_deref())?;
         Ok(NewOrder {
             code,
             amount,
@@ -181,6 +218,7 @@ impl CreateOrder {
             reference,
             expires_at,
             notify_url,
+            account,
         })
     }
 
@@ -193,6 +231,7 @@ impl CreateOrder {
             status: OrderStatus::Pending,
             amount_received: Money::ZERO,
             notify_url: new.notify_url.clone(),
+            account: new.account.clone(),
             created_at: now,
             updated_at: now,
             paid_at: None,
@@ -301,7 +340,7 @@ pub async fn create(
     crate::web::require_json(&req)?;
     let body = crate::web::read_body(&req, payload, crate::web::API_BODY_LIMIT).await?;
     let now = domain::now();
-    let new = parse_json_body(&body)?.validate(now)?;
+    let new = parse_json_body(&body)?.validate(now, &state.settings.accounts)?;
     let created = write_store!(state.db, |s| create_order(s, &new, now))?;
     match created {
         Created::New(order) => {

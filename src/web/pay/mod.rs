@@ -10,20 +10,21 @@ use super::api::orders::wait_until;
 use super::error::ApiError;
 use super::i18n::Lang;
 use super::pages::{render, ErrorPage};
+use crate::config::Account;
 use crate::domain::{self, Order, OrderCode};
 use crate::state::AppState;
 use crate::vietqr::{Initiation, VietQr};
 use crate::with_store;
-use view::{PayView, Receiving};
+use view::{receiving, PayView};
 
-mod banks;
+pub(crate) mod banks;
 mod view;
 
-fn qr_for<'a>(order: &'a Order, account: &Receiving<'a>) -> VietQr<'a> {
+fn qr_for<'a>(order: &'a Order, account: &'a Account) -> VietQr<'a> {
     VietQr {
         initiation: Initiation::Dynamic,
-        bank_bin: account.bin,
-        account: account.number,
+        bank_bin: &account.bin,
+        account: &account.number,
         amount: Some(order.amount_due()).filter(|m| m.is_positive()),
         content: order.code.as_str(),
     }
@@ -33,7 +34,8 @@ fn qr_for<'a>(order: &'a Order, account: &Receiving<'a>) -> VietQr<'a> {
 #[template(path = "pay.html")]
 struct PayPage {
     lang: Lang,
-    /// The shop's name: `shop_name`, else the receiving account's name.
+    /// The shop's name: `shop_name`, else the default account's name (the same on every
+    /// order, whichever account it is paid into).
     shop: Option<String>,
     view: PayView,
 }
@@ -66,13 +68,17 @@ pub async fn page(
         Err(e) => return Err(e),
     };
     let settings = &state.settings;
+    let account = receiving(settings, &order);
     let page = PayPage {
         lang,
-        shop: settings
-            .shop_name
-            .clone()
-            .or_else(|| settings.bank_account_name.clone()),
-        view: PayView::new(&order, Receiving::of(settings).as_ref(), lang),
+        shop: settings.shop_name.clone().or_else(|| {
+            settings
+                .accounts
+                .default_account()
+                .map(|a| a.name.clone())
+                .filter(|name| !name.is_empty())
+        }),
+        view: PayView::new(&order, account, lang),
     };
     let mut response = render(&page)?;
     response.headers_mut().insert(
@@ -95,13 +101,13 @@ pub async fn qr_svg(
             "the order takes no more payments",
         ));
     }
-    let account = Receiving::of(&state.settings).ok_or_else(|| {
+    let account = receiving(&state.settings, &order).ok_or_else(|| {
         ApiError::not_found(
             "no_bank_account",
             "the receiving bank account is not configured",
         )
     })?;
-    let svg = qr_for(&order, &account).svg().map_err(|e| {
+    let svg = qr_for(&order, account).svg().map_err(|e| {
         ApiError::unprocessable("qr_failed", format!("the QR code could not be made: {e}"))
     })?;
     Ok(HttpResponse::Ok()
@@ -133,7 +139,7 @@ pub async fn status(
         view::version(o) != seen
     })
     .await?;
-    let view = PayView::new(&order, Receiving::of(&state.settings).as_ref(), lang);
+    let view = PayView::new(&order, receiving(&state.settings, &order), lang);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(view.live(&order)))

@@ -5,26 +5,14 @@ use chrono::SecondsFormat;
 use serde_json::{json, Value};
 
 use super::banks;
-use crate::config::Settings;
+use crate::config::{Account, Settings};
 use crate::domain::{Money, Order, OrderStatus};
 use crate::web::admin::views::{amount, local_time as vietnam_time};
 use crate::web::i18n::Lang;
 
-/// The receiving account, as configured.
-pub struct Receiving<'a> {
-    pub bin: &'a str,
-    pub number: &'a str,
-    pub name: &'a str,
-}
-
-impl Receiving<'_> {
-    pub fn of(settings: &Settings) -> Option<Receiving<'_>> {
-        Some(Receiving {
-            bin: settings.bank_bin.as_deref()?,
-            number: settings.bank_account.as_deref()?,
-            name: settings.bank_account_name.as_deref().unwrap_or(""),
-        })
-    }
+/// The receiving account an order is paid into: its own, else the default.
+pub fn receiving<'a>(settings: &'a Settings, order: &Order) -> Option<&'a Account> {
+    settings.accounts.for_order(order.account.as_deref())
 }
 
 /// `150.000 ₫` (Vietnamese grouping) or `150,000 ₫`; other currencies keep their code.
@@ -97,7 +85,7 @@ pub fn version(order: &Order) -> String {
 }
 
 impl PayView {
-    pub fn new(order: &Order, receiving: Option<&Receiving>, lang: Lang) -> PayView {
+    pub fn new(order: &Order, receiving: Option<&Account>, lang: Lang) -> PayView {
         let open = order.status.is_open();
         let due = order.amount_due();
         let code = order.code.to_string();
@@ -119,12 +107,12 @@ impl PayView {
                 .then(|| show(order.amount_received.saturating_sub_to_zero(order.amount))),
             qr_url: receiving.map(|_| format!("/pay/{code}/qr.svg?due={due}")),
             bank: receiving.map(|r| BankView {
-                bank: banks::bank_name(r.bin),
-                number: r.number.to_owned(),
-                name: r.name.to_owned(),
+                bank: banks::bank_name(&r.bin),
+                number: r.number.clone(),
+                name: r.name.clone(),
             }),
             apps: receiving
-                .map(|r| banks::app_links(r.bin, r.number, r.name, due, &code))
+                .map(|r| banks::app_links(&r.bin, &r.number, &r.name, due, &code))
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(app, name, href)| AppLink { app, name, href })
