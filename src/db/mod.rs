@@ -23,8 +23,8 @@ pub use writer::SqliteWriter;
 
 use crate::config::DatabaseKind;
 use crate::domain::{
-    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
-    TransactionStatus,
+    Allocation, BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode,
+    OrderStatus, TransactionStatus,
 };
 pub use models::{
     AuditRow, DeliveryRow, JobRow, NewAuditRow, NewJobRow, ReconcileRunRow, RejectedRow, SessionRow,
@@ -270,7 +270,8 @@ pub trait Store {
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Every transaction linked to these orders, oldest first.
+    /// Every transaction naming these orders or paying them (alone or with others), oldest
+    /// first, with its allocations.
     fn transactions_of(&mut self, codes: &[OrderCode]) -> Result<Vec<BankTransaction>, StoreError>;
     fn list_transactions(
         &mut self,
@@ -290,6 +291,14 @@ pub trait Store {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Records what each order received of an applied transaction.
+    fn insert_allocations(
+        &mut self,
+        transaction_id: i64,
+        shares: &[Allocation],
+    ) -> Result<(), StoreError>;
+    /// The transaction is no longer applied (an undo): its orders received nothing of it.
+    fn delete_allocations(&mut self, transaction_id: i64) -> Result<(), StoreError>;
     /// (status, resolution, count) over all transactions.
     fn transaction_status_counts(
         &mut self,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{
-    admin_sessions, admin_users, audit_log, bank_transactions, jobs, login_failures, order_history,
+    admin_sessions, admin_users, allocations, audit_log, bank_transactions, jobs, login_failures, order_history,
     orders, reconcile_runs, rejected_items, settings, webhook_deliveries,
 };
 use crate::db::{
@@ -15,7 +15,7 @@ use crate::db::{
     TransferFilter,
 };
 use crate::domain::{
-    BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
+    Allocation, BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
     TransactionStatus,
 };
 
@@ -69,6 +69,34 @@ fn order_row_id(conn: &mut Conn, code: Option<&OrderCode>) -> Result<Option<i64>
         ),
         None => None,
     })
+}
+
+/// Fills in each transaction's allocations, oldest first, with one query for all of them.
+fn with_allocations(
+    conn: &mut Conn,
+    mut transactions: Vec<BankTransaction>,
+) -> Result<Vec<BankTransaction>, StoreError> {
+    let ids: Vec<i64> = transactions.iter().map(|t| t.row_id).collect();
+    if ids.is_empty() {
+        return Ok(transactions);
+    }
+    let rows = allocations::table
+        .inner_join(orders::table)
+        .filter(allocations::transaction_id.eq_any(ids))
+        .order(allocations::id.asc())
+        .select((allocations::transaction_id, orders::code, allocations::amount))
+        .load::<(i64, String, i64)>(conn)?;
+    for (transaction_id, code, amount) in rows {
+        let order_code = OrderCode::parse(&code)
+            .map_err(|_| StoreError::Corrupt(format!("order code {code:?}")))?;
+        if let Some(t) = transactions.iter_mut().find(|t| t.row_id == transaction_id) {
+            t.allocations.push(Allocation {
+                order_code,
+                amount: Money::from_units(amount),
+            });
+        }
+    }
+    Ok(transactions)
 }
 
 impl Store for Conn {
@@ -306,15 +334,26 @@ impl Store for Conn {
             return Ok(Vec::new());
         }
         let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
-        bank_transactions::table
+        // Those naming the orders, and those that paid them among others.
+        let paid_them: Vec<i64> = allocations::table
             .inner_join(orders::table)
-            .filter(orders::code.eq_any(codes))
+            .filter(orders::code.eq_any(codes.clone()))
+            .select(allocations::transaction_id)
+            .load(self)?;
+        let transactions = bank_transactions::table
+            .left_join(orders::table)
+            .filter(
+                orders::code
+                    .eq_any(codes)
+                    .or(bank_transactions::id.eq_any(paid_them)),
+            )
             .order(bank_transactions::id.asc())
-            .select((TransactionRow::as_select(), orders::code))
-            .load::<(TransactionRow, String)>(self)?
+            .select((TransactionRow::as_select(), orders::code.nullable()))
+            .load::<(TransactionRow, Option<String>)>(self)?
             .into_iter()
-            .map(|(row, code)| row.into_transaction(Some(code)))
-            .collect()
+            .map(|(row, code)| row.into_transaction(code))
+            .collect::<Result<_, _>>()?;
+        with_allocations(self, transactions)
     }
 
     fn list_transactions(
@@ -335,23 +374,28 @@ impl Store for Conn {
         if let Some(cursor) = cursor {
             query = query.filter(bank_transactions::id.lt(cursor));
         }
-        let rows = query
+        let transactions = query
             .load::<(TransactionRow, Option<String>)>(self)?
             .into_iter()
-            .map(|(row, code)| Ok((row.id, row.into_transaction(code)?)))
+            .map(|(row, code)| row.into_transaction(code))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = with_allocations(self, transactions)?
+            .into_iter()
+            .map(|t| (t.row_id, t))
+            .collect();
         Ok(page(rows, limit))
     }
 
     fn bank_transaction(&mut self, row_id: i64) -> Result<Option<BankTransaction>, StoreError> {
-        bank_transactions::table
+        let transaction = bank_transactions::table
             .left_join(orders::table)
             .filter(bank_transactions::id.eq(row_id))
             .select((TransactionRow::as_select(), orders::code.nullable()))
             .first::<(TransactionRow, Option<String>)>(self)
             .optional()?
             .map(|(row, code)| row.into_transaction(code))
-            .transpose()
+            .transpose()?;
+        Ok(with_allocations(self, transaction.into_iter().collect())?.pop())
     }
 
     fn bank_transaction_for_update(
@@ -382,6 +426,36 @@ impl Store for Conn {
                 bank_transactions::resolved_at.eq(transaction.resolved_at.map(to_db_time)),
                 bank_transactions::updated_at.eq(to_db_time(now)),
             ))
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn insert_allocations(
+        &mut self,
+        transaction_id: i64,
+        shares: &[Allocation],
+    ) -> Result<(), StoreError> {
+        for share in shares {
+            let order_id = order_row_id(self, Some(&share.order_code))?.ok_or_else(|| {
+                StoreError::Corrupt(format!("order {} vanished", share.order_code))
+            })?;
+            let amount = share
+                .amount
+                .to_units()
+                .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
+            diesel::insert_into(allocations::table)
+                .values((
+                    allocations::transaction_id.eq(transaction_id),
+                    allocations::order_id.eq(order_id),
+                    allocations::amount.eq(amount),
+                ))
+                .execute(self)?;
+        }
+        Ok(())
+    }
+
+    fn delete_allocations(&mut self, transaction_id: i64) -> Result<(), StoreError> {
+        diesel::delete(allocations::table.filter(allocations::transaction_id.eq(transaction_id)))
             .execute(self)?;
         Ok(())
     }
