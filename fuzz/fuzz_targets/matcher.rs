@@ -177,13 +177,19 @@ fn check_decisions(reading: &Reading, statuses: &[u8]) {
         (None, [one]) => MatchDecision::Matched(one.code.clone()),
         // Every order here is unpaid and owes 100: a transfer of exactly 100 each pays them.
         (None, several)
-            if several.iter().all(|o| !o.status.is_closed() && o.amount_due().is_positive())
-                && reading.amount.to_units() == i64::try_from(several.len()).ok().map(|n| n * 1_000_000) =>
+            if several
+                .iter()
+                .all(|o| !o.status.is_closed() && o.amount_due().is_positive())
+                && reading.amount.to_units()
+                    == i64::try_from(several.len()).ok().map(|n| n * 1_000_000) =>
         {
             MatchDecision::Combined(
                 several
                     .iter()
-                    .map(|o| Allocation { order_code: o.code.clone(), amount: o.amount_due() })
+                    .map(|o| Allocation {
+                        order_code: o.code.clone(),
+                        amount: o.amount_due(),
+                    })
                     .collect(),
             )
         }

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{
-    admin_sessions, admin_users, allocations, audit_log, bank_transactions, jobs, login_failures, order_history,
-    orders, reconcile_runs, rejected_items, settings, webhook_deliveries,
+    admin_sessions, admin_users, allocations, audit_log, bank_transactions, jobs, login_failures,
+    order_history, orders, reconcile_runs, rejected_items, settings, webhook_deliveries,
 };
 use crate::db::{
     AuditRow, Decided, DeliveryCounts, JobRow, JobStatus, NewAuditRow, NewJobRow, OrderFilter,
@@ -15,8 +15,8 @@ use crate::db::{
     TransferFilter,
 };
 use crate::domain::{
-    Allocation, BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode, OrderStatus,
-    TransactionStatus,
+    Allocation, BankTransaction, HistoryEntry, IncomingTransfer, Money, Order, OrderCode,
+    OrderStatus, TransactionStatus,
 };
 
 const WRITE_ATTEMPTS: usize = 3;
@@ -84,7 +84,11 @@ fn with_allocations(
         .inner_join(orders::table)
         .filter(allocations::transaction_id.eq_any(ids))
         .order(allocations::id.asc())
-        .select((allocations::transaction_id, orders::code, allocations::amount))
+        .select((
+            allocations::transaction_id,
+            orders::code,
+            allocations::amount,
+        ))
         .load::<(i64, String, i64)>(conn)?;
     for (transaction_id, code, amount) in rows {
         let order_code = OrderCode::parse(&code)

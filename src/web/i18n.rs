@@ -449,6 +449,7 @@ pub const VIETNAMESE: &[(&str, &str)] = &[
     ("Unreadable element", "Không đọc được phần tử"),
     // Audit log
     ("Transfer linked to an order", "Gán giao dịch"),
+    ("Transfer split across orders", "Chia giao dịch cho nhiều đơn"),
     ("Link undone", "Hủy gán giao dịch"),
     ("Set aside: not a payment", "Gác lại: không phải thanh toán"),
     ("Set aside: refunded", "Gác lại: đã hoàn tiền"),
