@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate, Utc};
 
 use crate::casso_api::{CassoApi, CassoApiError};
 use crate::config::{MatchingSettings, Settings};
-use crate::db::{Database, ReconcileTotals, Store, StoreError};
+use crate::db::{AuditStore, Database, ReconcileTotals, StoreError};
 use crate::domain::{self, OrderCode};
 use crate::ingest::pipeline::ingest_delivery;
 use crate::write_store;

@@ -1,5 +1,5 @@
 //! The plans of the scale lookups: the SQL that paymatch runs for each of them, spelled as
-//! diesel spells it (`src/db/queries.rs`; checked against `diesel::debug_query`), with the
+//! diesel spells it (`src/db/queries/`; checked against `diesel::debug_query`), with the
 //! values of the measured requests, under `EXPLAIN QUERY PLAN` (SQLite, through the same
 //! SQLite library that the server links) or `EXPLAIN (ANALYZE, BUFFERS)` (PostgreSQL, through
 //! `psql`). Each plan gets a verdict, and a plan that reads a big table whole is flagged.

@@ -96,7 +96,7 @@ fn checkpoint_loop(
 ) {
     // PASSIVE: copies what it can without waiting for the writer or readers.
     while let Err(RecvTimeoutError::Timeout) = writer_stopped.recv_timeout(CHECKPOINT_EVERY) {
-        let checkpointed = super::checkout(pool).and_then(|mut conn| {
+        let checkpointed = super::pool::checkout(pool).and_then(|mut conn| {
             conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
                 .map_err(StoreError::from)
         });
@@ -116,7 +116,7 @@ fn write_loop(pool: &Pool<ConnectionManager<SqliteConnection>>, mut writes: mpsc
             }
         }
         let mut replies = Vec::with_capacity(batch.len());
-        let committed = super::checkout(pool).and_then(|mut conn| {
+        let committed = super::pool::checkout(pool).and_then(|mut conn| {
             conn.immediate_transaction(|conn| {
                 replies.extend(batch.drain(..).map(|write| write(Ok(conn))));
                 Ok::<_, StoreError>(())

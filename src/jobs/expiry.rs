@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::db::{Database, Store, StoreError};
+use crate::db::{Database, OrderStore, Store, StoreError};
 use crate::domain::{self, OrderCode};
 use crate::ingest::history;
 use crate::notify::outbox;

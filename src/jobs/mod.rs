@@ -17,7 +17,9 @@ use tracing::Instrument;
 
 use crate::config::Settings;
 use crate::db::models::to_db_time;
-use crate::db::{Database, JobRow, JobStatus, NewJobRow, Settlement, Store, StoreError};
+use crate::db::{
+    Database, JobRow, JobStatus, JobStore, NewJobRow, OrderStore, Settlement, StoreError,
+};
 use crate::domain::{self, OrderCode};
 use crate::metrics::Metrics;
 use crate::notify::deliver::{self, fibonacci_minutes};

@@ -9,7 +9,7 @@ use crate::admin::{get, logged_in, post};
 use crate::helpers::*;
 use crate::notifications::notify_jobs;
 use crate::on_both_backends;
-use paymatch::db::Store;
+use paymatch::db::TransactionStore;
 use paymatch::with_store;
 
 on_both_backends!(

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use paymatch::db::Store;
+use paymatch::db::{JobStore, OrderStore};
 use paymatch::with_store;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};

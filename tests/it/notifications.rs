@@ -12,7 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use paymatch::config::DatabaseKind;
-use paymatch::db::{Database, DbConn, JobRow, PoolPurpose, Store, StoreError};
+use paymatch::db::{Database, DbConn, JobRow, JobStore, PoolPurpose, StoreError};
 use paymatch::notify::NotifySigner;
 use paymatch::with_store;
 use serde_json::{json, Value};
@@ -198,7 +198,7 @@ fn assert_signed(r: &Received, signer: &NotifySigner) -> Value {
 // The jobs table
 
 pub(crate) async fn notify_jobs(db: &Database) -> Vec<JobRow> {
-    db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "notify", &[], None, 100)))
+    db.run(|conn| with_store!(conn, |s| JobStore::jobs_page(s, "notify", &[], None, 100)))
         .await
         .unwrap()
         .items

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use paymatch::domain::{OrderCode, OrderStatus};
-use paymatch::{db::Store, with_store};
+use paymatch::{db::OrderStore, with_store};
 use serde_json::{json, Value};
 
 use crate::helpers::{reply, Backend, TestApp};

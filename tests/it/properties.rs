@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use paymatch::config::Settings;
-use paymatch::db::{Database, PoolPurpose, Store};
+use paymatch::db::{Database, OrderStore, PoolPurpose};
 use paymatch::domain::{IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source};
 use paymatch::ingest::ingest_delivery;
 use paymatch::with_store;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use paymatch::config::DatabaseKind;
-use paymatch::db::{Database, JobRow, PoolPurpose, ReconcileRunRow, Store};
+use paymatch::db::{AuditStore, Database, JobRow, JobStore, PoolPurpose, ReconcileRunRow};
 use paymatch::with_store;
 use serde_json::{json, Value};
 
@@ -419,17 +419,25 @@ fn database_kind(backend: Backend) -> DatabaseKind {
 }
 
 async fn reconcile_runs(db: &Database) -> Vec<ReconcileRunRow> {
-    db.run(|conn| with_store!(conn, |s| Store::reconcile_runs_page(s, None, 100)))
+    db.run(|conn| with_store!(conn, |s| AuditStore::reconcile_runs_page(s, None, 100)))
         .await
         .unwrap()
         .items
 }
 
 async fn reconcile_jobs(db: &Database) -> Vec<JobRow> {
-    db.run(|conn| with_store!(conn, |s| Store::jobs_page(s, "reconcile", &[], None, 100)))
-        .await
-        .unwrap()
-        .items
+    db.run(|conn| {
+        with_store!(conn, |s| JobStore::jobs_page(
+            s,
+            "reconcile",
+            &[],
+            None,
+            100
+        ))
+    })
+    .await
+    .unwrap()
+    .items
 }
 
 async fn create_orders_on_server(server: &Server) {

@@ -4,7 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 
 use paymatch::config::Settings;
-use paymatch::db::{Database, PoolPurpose, Store};
+use paymatch::db::{AdminStore, Database, PoolPurpose};
 use paymatch::ingest::casso_v2::signature_header;
 use paymatch::{with_store, Application};
 use serde_json::{json, Value};

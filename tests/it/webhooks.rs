@@ -231,7 +231,11 @@ async fn the_casso_test_call_is_recorded_as_test(backend: Backend) {
 
 async fn deliveries(app: &TestApp) -> Vec<paymatch::db::DeliveryRow> {
     app.db
-        .run(|conn| with_store!(conn, |s| paymatch::db::Store::recent_deliveries(s, 100)))
+        .run(|conn| {
+            with_store!(conn, |s| paymatch::db::TransactionStore::recent_deliveries(
+                s, 100
+            ))
+        })
         .await
         .unwrap()
 }
@@ -339,7 +343,11 @@ async fn bad_elements_are_kept_with_their_reason(backend: Backend) {
     let id = delivery.id;
     let rejected = app
         .db
-        .run(move |conn| with_store!(conn, |s| paymatch::db::Store::rejected_items(s, id)))
+        .run(move |conn| {
+            with_store!(conn, |s| paymatch::db::TransactionStore::rejected_items(
+                s, id
+            ))
+        })
         .await
         .unwrap();
     assert_eq!(rejected.len(), 9);

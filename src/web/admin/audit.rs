@@ -6,7 +6,7 @@ use askama::Template;
 use super::context::{render, CursorQuery, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::views::AuditView;
-use crate::db::Store;
+use crate::db::AuditStore;
 use crate::web::i18n::Lang;
 use crate::web::state::AppState;
 use crate::with_store;

@@ -7,7 +7,7 @@ use chrono::{Duration, TimeZone};
 use super::context::{render, vietnam, Nav, PageContext};
 use super::error::AdminError;
 use super::views;
-use crate::db::{Store, StoreError};
+use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, Money, OrderStatus, TransactionStatus};
 use crate::web::i18n::Lang;
 use crate::web::state::AppState;

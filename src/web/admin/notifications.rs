@@ -9,7 +9,7 @@ use super::context::{redirect, render, CsrfForm, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::notice::Done;
 use super::views;
-use crate::db::{JobStatus, Store};
+use crate::db::{JobStatus, JobStore, Store};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::web::i18n::Lang;

@@ -8,7 +8,7 @@ use super::context::{redirect, render, ConfirmForm, MessageQuery, Nav, PageConte
 use super::error::AdminError;
 use super::notice::{Done, Notice};
 use super::views::{self, money, status_label, OrderView, TxView};
-use crate::db::{Store, StoreError};
+use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, Cause, HistoryEntry, HistoryEvent, OrderCode, OrderState, OrderStatus};
 use crate::ingest::resolve;
 use crate::web::i18n::Lang;

@@ -9,7 +9,7 @@ use super::context::{
 use super::error::AdminError;
 use super::notice::Done;
 use super::views::RejectedView;
-use crate::db::Store;
+use crate::db::{Store, TransactionStore};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::web::i18n::Lang;

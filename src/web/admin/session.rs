@@ -12,7 +12,7 @@ use chrono::Duration;
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 
-use crate::db::{SessionRow, Store, StoreError};
+use crate::db::{AdminStore, SessionRow, Store, StoreError};
 use crate::web::client;
 use crate::web::error::ApiError;
 use crate::web::state::{secret_digest_hex, AppState};

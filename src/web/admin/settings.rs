@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::context::{render, Nav, PageContext};
 use super::error::AdminError;
-use crate::db::Store;
+use crate::db::OrderStore;
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::matching;

@@ -11,7 +11,7 @@ use super::error::AdminError;
 use super::notice::{Done, Notice};
 use super::transactions::{after_resolution, back_with_error, NO_TRANSACTION};
 use super::views::{self, OrderView, TxView};
-use crate::db::{Store, StoreError};
+use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, parse_amount_input, Allocation, OrderCode, SplitError};
 use crate::ingest::resolve::ResolveError;
 use crate::ingest::split::{self, SplitLine};

@@ -10,7 +10,7 @@ use super::error::AdminError;
 use super::notice::Done;
 use super::notice::Notice;
 use super::views::{self, AuditView, OrderView, TxView};
-use crate::db::{Store, StoreError};
+use crate::db::{AuditStore, OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
 use crate::ingest::suggest;

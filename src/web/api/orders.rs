@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::views::{ListView, OrderStatusName, OrderView};
 use super::{ApiClient, ListQuery};
-use crate::db::{OrderFilter, Store, StoreError};
+use crate::db::{OrderFilter, OrderStore, Store, StoreError, TransactionStore};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Cause, HistoryEntry, Money, Order, OrderCode, OrderStatus};
 use crate::ingest::resolve;

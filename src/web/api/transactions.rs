@@ -2,7 +2,7 @@ use actix_web::{web, HttpResponse};
 
 use super::views::{ListView, TransactionStatusName, TransactionView};
 use super::{ApiClient, ListQuery};
-use crate::db::Store;
+use crate::db::TransactionStore;
 use crate::domain::TransactionStatus;
 use crate::web::error::ApiError;
 use crate::web::openapi::ErrorBody;

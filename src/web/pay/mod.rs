@@ -45,7 +45,7 @@ async fn load(state: &AppState, code: &str) -> Result<Order, ApiError> {
     let code = OrderCode::parse(code).map_err(|_| missing())?;
     let order = state
         .db
-        .run(move |conn| with_store!(conn, |s| crate::db::Store::order(s, &code)))
+        .run(move |conn| with_store!(conn, |s| crate::db::OrderStore::order(s, &code)))
         .await?
         .ok_or_else(missing)?;
     Ok(order.seen_at(domain::now()))

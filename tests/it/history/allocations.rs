@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use paymatch::db::Store;
+use paymatch::db::TransactionStore;
 use paymatch::domain::Money;
 use paymatch::with_store;
 use proptest::prelude::*;

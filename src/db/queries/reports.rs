@@ -1,16 +1,15 @@
-// The `Reports` queries, included once per backend next to `queries.rs` (whose helpers they
-// use): `Conn` is that backend's connection type.
+// The `Reports` queries (the admin's lists, tabs, totals and exports), included once per backend
+// (see `db/mod.rs`).
 
-use crate::db::{Reports, Totals};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
 
-diesel::define_sql_function!(
-    /// The bank's time of a transfer, or paymatch's where the bank gave none. Written exactly
-    /// as the index `bank_transactions_status_bank_time` is, so that filters use it.
-    fn coalesce(
-        x: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
-        y: diesel::sql_types::Timestamp,
-    ) -> diesel::sql_types::Timestamp
-);
+use super::common::*;
+use super::Conn;
+use crate::db::models::*;
+use crate::db::schema::{bank_transactions, orders};
+use crate::db::{OrderFilter, Page, PageStart, Reports, StoreError, Totals, TransferFilter};
+use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
 
 /// Narrows a boxed query on `bank_transactions` to a filter's times, amounts and text (its
 /// statuses are left to the caller, which walks the `(status, …)` indexes one status at a time).

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{OrderFilter, Page, StoreError};
+use crate::db::{OrderFilter, Page, PageStart, StoreError};
 use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
 
 /// Which transfers an admin lists or exports. Times are the bank's (`when`), or the time
@@ -19,14 +19,6 @@ pub struct TransferFilter {
     pub max_amount: Option<Money>,
     /// Case-insensitive text in the description.
     pub search: Option<String>,
-}
-
-/// Where a page of a list starts: after a row (keyset, the same cost at any depth) and then
-/// skipping rows (numbered pages).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PageStart {
-    pub after: Option<i64>,
-    pub skip: i64,
 }
 
 /// Money in and out over the transfers of a filter (Casso's test calls are not money).

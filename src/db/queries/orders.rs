@@ -1,0 +1,157 @@
+// Orders and their history: the `OrderStore` queries, included once per backend (see `db/mod.rs`).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::common::*;
+use super::Conn;
+use crate::db::backend::Backend;
+use crate::db::models::*;
+use crate::db::schema::{bank_transactions, order_history, orders};
+use crate::db::{OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
+use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderStatus};
+
+impl OrderStore for Conn {
+    fn insert_order(&mut self, order: &Order) -> Result<bool, StoreError> {
+        let inserted = diesel::insert_into(orders::table)
+            .values(NewOrderRow::from_order(order)?)
+            .on_conflict(orders::code)
+            .do_nothing()
+            .execute(self)?;
+        Ok(inserted == 1)
+    }
+
+    fn order(&mut self, code: &OrderCode) -> Result<Option<Order>, StoreError> {
+        orders::table
+            .filter(orders::code.eq(code.as_str()))
+            .select(OrderRow::as_select())
+            .first(self)
+            .optional()?
+            .map(OrderRow::into_order)
+            .transpose()
+    }
+
+    fn orders_for_update(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
+        self.lock_orders(&codes)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn update_order(&mut self, order: &Order) -> Result<(), StoreError> {
+        diesel::update(orders::table.filter(orders::code.eq(order.code.as_str())))
+            .set((
+                orders::status.eq(order.status.as_str()),
+                orders::amount_received.eq(units(order.amount_received)?),
+                orders::updated_at.eq(to_db_time(order.updated_at)),
+                orders::paid_at.eq(order.paid_at.map(to_db_time)),
+            ))
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn list_orders(
+        &mut self,
+        filter: &OrderFilter,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<Order>, StoreError> {
+        let start = PageStart {
+            after: cursor,
+            skip: 0,
+        };
+        self.orders_page(filter, start, limit, crate::domain::now())
+    }
+
+    fn orders_by_codes(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
+        orders::table
+            .filter(orders::code.eq_any(codes))
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn open_orders_with_amount(
+        &mut self,
+        amount: Money,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        orders::table
+            .filter(orders::amount.eq(units(amount)?))
+            .filter(orders::status.eq_any([
+                OrderStatus::Pending.as_str(),
+                OrderStatus::PartiallyPaid.as_str(),
+            ]))
+            .filter(orders::created_at.between(to_db_time(from), to_db_time(to)))
+            .order(orders::id.desc())
+            .limit(limit)
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(orders::table
+            .group_by(orders::status)
+            .select((orders::status, diesel::dsl::count_star()))
+            .load(self)?)
+    }
+
+    fn overdue_orders_for_update(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError> {
+        let ids = self.overdue_orders(to_db_time(now), limit)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        orders::table
+            .filter(orders::id.eq_any(ids))
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
+    fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
+        let order_id = order_row_id(self, Some(code))?
+            .ok_or_else(|| StoreError::Corrupt(format!("order {code} vanished")))?;
+        diesel::insert_into(order_history::table)
+            .values(NewHistoryRow::from_entry(order_id, entry)?)
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn order_history(&mut self, code: &OrderCode) -> Result<Vec<HistoryEntry>, StoreError> {
+        order_history::table
+            .inner_join(orders::table)
+            .left_join(bank_transactions::table)
+            .filter(orders::code.eq(code.as_str()))
+            .order(order_history::id.asc())
+            .select((
+                HistoryRow::as_select(),
+                bank_transactions::source.nullable(),
+                bank_transactions::external_id.nullable(),
+            ))
+            .load::<(HistoryRow, Option<String>, Option<String>)>(self)?
+            .into_iter()
+            .map(|(row, source, external_id)| row.into_entry(source.zip(external_id)))
+            .collect()
+    }
+}

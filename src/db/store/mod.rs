@@ -1,0 +1,31 @@
+//! The queries paymatch needs, one trait per aggregate, the same on every backend.
+
+mod admin;
+mod audit;
+mod jobs;
+mod orders;
+mod reports;
+mod transactions;
+
+pub use admin::AdminStore;
+pub use audit::{AuditStore, ReconcileTotals};
+pub use jobs::{JobStatus, JobStore, Settlement};
+pub use orders::{OrderFilter, OrderStore};
+pub use reports::{Reports, Totals, TransferFilter};
+pub use transactions::{Decided, DeliveryCounts, TransactionStore};
+
+use super::StoreError;
+
+/// Every query of every aggregate, and the transaction they run in: code above `db` is
+/// generic over `S: Store`.
+pub trait Store: AdminStore + AuditStore + JobStore + OrderStore + TransactionStore {
+    /// Runs `f` in a write transaction that holds its rows until commit (SQLite `BEGIN
+    /// IMMEDIATE`; PostgreSQL rows are locked with `FOR UPDATE` where it matters). Retried when
+    /// the database reports a deadlock or serialisation failure, so `f` may run more than once.
+    /// Any error rolls everything back.
+    fn write<T, F>(&mut self, f: F) -> Result<T, StoreError>
+    where
+        F: FnMut(&mut Self) -> Result<T, StoreError>;
+
+    fn ping(&mut self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,50 @@
+//! Orders and their history.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::{Page, StoreError};
+use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderStatus};
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    /// A code prefix or text in the reference.
+    pub search: Option<String>,
+}
+
+pub trait OrderStore {
+    /// `false` when the code is taken.
+    fn insert_order(&mut self, order: &Order) -> Result<bool, StoreError>;
+    fn order(&mut self, code: &OrderCode) -> Result<Option<Order>, StoreError>;
+    /// The orders with these codes, locked until the write transaction ends.
+    fn orders_for_update(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
+    /// Saves status, amount received and times of an existing order.
+    fn update_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    fn list_orders(
+        &mut self,
+        filter: &OrderFilter,
+        cursor: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<Order>, StoreError>;
+    /// Orders by code, without locking (suggestions).
+    fn orders_by_codes(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
+    /// Open orders of exactly this amount created in the window, newest first.
+    fn open_orders_with_amount(
+        &mut self,
+        amount: Money,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError>;
+    fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Open orders past their `expires_at`, locked (PostgreSQL skips rows another worker holds).
+    fn overdue_orders_for_update(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// Adds one change to an order's history.
+    fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError>;
+    /// Every change of an order, oldest first.
+    fn order_history(&mut self, code: &OrderCode) -> Result<Vec<HistoryEntry>, StoreError>;
+}
