@@ -149,11 +149,14 @@ pub struct OrderView {
 }
 
 impl OrderView {
-    /// `transactions` may hold other orders' too: only this order's are kept.
+    /// `transactions` may hold other orders' too: only those naming or paying this one are kept.
     pub fn new(order: Order, transactions: &[BankTransaction]) -> OrderView {
         let transactions = transactions
             .iter()
-            .filter(|t| t.order_code.as_ref() == Some(&order.code))
+            .filter(|t| {
+                t.order_code.as_ref() == Some(&order.code)
+                    || t.allocations.iter().any(|a| a.order_code == order.code)
+            })
             .map(TransactionView::new)
             .collect();
         OrderView {
@@ -236,8 +239,12 @@ pub struct TransactionView {
     pub account: Option<String>,
     #[schema(value_type = TransactionStatusName)]
     pub status: &'static str,
+    /// The one order it paid (or, `order_closed`, names); null when it paid several.
     pub order_code: Option<String>,
     pub candidates: Vec<String>,
+    /// What each order received of it: one element for a single order, one per order when it
+    /// paid several; empty when it is not applied.
+    pub allocations: Vec<AllocationView>,
     #[schema(format = DateTime)]
     pub received_at: String,
     /// An admin's decision on a transaction that waited: `linked`, `ignored` or `refunded`.
@@ -261,11 +268,28 @@ impl TransactionView {
             status: t.status.as_str(),
             order_code: t.order_code.as_ref().map(ToString::to_string),
             candidates: t.candidates.iter().map(ToString::to_string).collect(),
+            allocations: t
+                .allocations
+                .iter()
+                .map(|a| AllocationView {
+                    order_code: a.order_code.to_string(),
+                    amount: a.amount,
+                })
+                .collect(),
             received_at: rfc3339(t.received_at),
             resolution: t.resolution.map(|r| r.as_str()),
             resolution_note: t.resolution_note.clone(),
         }
     }
+}
+
+/// One order's share of a transfer.
+#[derive(Serialize, ToSchema)]
+pub struct AllocationView {
+    #[schema(example = "DH1006")]
+    pub order_code: String,
+    #[schema(value_type = AmountText)]
+    pub amount: Money,
 }
 
 /// A page of a listing: newest first; pass `next_cursor` as `cursor` for the next page.

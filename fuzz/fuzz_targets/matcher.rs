@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use paymatch::domain::{Money, Order, OrderCode, OrderStatus};
+use paymatch::domain::{Allocation, Money, Order, OrderCode, OrderStatus};
 use paymatch::matching::{decide, normalise, read, MatchDecision, Patterns, Reading};
 use unicode_normalization::char::is_combining_mark;
 
@@ -175,6 +175,24 @@ fn check_decisions(reading: &Reading, statuses: &[u8]) {
         (None, []) => none,
         (None, [one]) if one.status.is_closed() => MatchDecision::OrderClosed(one.code.clone()),
         (None, [one]) => MatchDecision::Matched(one.code.clone()),
+        // Every order here is unpaid and owes 100: a transfer of exactly 100 each pays them.
+        (None, several)
+            if several
+                .iter()
+                .all(|o| !o.status.is_closed() && o.amount_due().is_positive())
+                && reading.amount.to_units()
+                    == i64::try_from(several.len()).ok().map(|n| n * 1_000_000) =>
+        {
+            MatchDecision::Combined(
+                several
+                    .iter()
+                    .map(|o| Allocation {
+                        order_code: o.code.clone(),
+                        amount: o.amount_due(),
+                    })
+                    .collect(),
+            )
+        }
         (None, several) => {
             MatchDecision::Ambiguous(several.iter().map(|o| o.code.clone()).collect())
         }

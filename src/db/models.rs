@@ -164,6 +164,8 @@ impl TransactionRow {
                 .split_whitespace()
                 .map(code)
                 .collect::<Result<_, _>>()?,
+            // Read from their own table by the query that loads the transaction.
+            allocations: Vec::new(),
             received_at: from_db_time(self.received_at),
             waiting_reason: self.waiting_reason.as_deref().map(status).transpose()?,
             resolution: self

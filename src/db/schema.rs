@@ -175,6 +175,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    allocations (id) {
+        id -> BigInt,
+        transaction_id -> BigInt,
+        order_id -> BigInt,
+        amount -> BigInt,
+    }
+}
+
+diesel::joinable!(allocations -> bank_transactions (transaction_id));
+diesel::joinable!(allocations -> orders (order_id));
 diesel::joinable!(bank_transactions -> orders (order_id));
 diesel::joinable!(order_history -> orders (order_id));
 diesel::joinable!(order_history -> bank_transactions (transaction_id));
@@ -194,4 +205,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     reconcile_runs,
     order_history,
+    allocations,
 );

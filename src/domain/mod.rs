@@ -1,5 +1,6 @@
 //! Pure domain types: no I/O here.
 
+pub mod allocation;
 pub mod amount_input;
 pub mod code;
 pub mod history;
@@ -7,6 +8,7 @@ pub mod money;
 pub mod order;
 pub mod transaction;
 
+pub use allocation::{Allocation, SplitError};
 pub use amount_input::{parse_amount_input, AmountInputError};
 pub use code::OrderCode;
 pub use history::{Cause, HistoryEntry, HistoryEvent, OrderState, TransferRef};

@@ -159,6 +159,8 @@ pub struct BankTransaction {
     pub order_code: Option<super::OrderCode>,
     /// Every candidate code the matcher read in the description.
     pub candidates: Vec<super::OrderCode>,
+    /// What each order received of it: empty unless it is applied.
+    pub allocations: Vec<super::Allocation>,
     pub received_at: DateTime<Utc>,
     /// Why it waited, once an admin resolved it.
     pub waiting_reason: Option<TransactionStatus>,

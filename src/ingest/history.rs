@@ -8,7 +8,8 @@ use crate::config::MatchingSettings;
 use crate::db::{Store, StoreError};
 use crate::domain::history::{plan_undo, UndoPlan};
 use crate::domain::{
-    BankTransaction, Cause, HistoryEntry, HistoryEvent, Order, OrderCode, OrderState, TransferRef,
+    BankTransaction, Cause, HistoryEntry, HistoryEvent, Money, Order, OrderCode, OrderState,
+    TransferRef,
 };
 
 /// Records that `order` (already saved) came to its state now from `before`.
@@ -57,12 +58,36 @@ pub fn expire_if_due<S: Store>(
     Ok(true)
 }
 
-/// Takes a transfer's credit back from a locked order: the order returns to its state before
-/// that credit (see [`plan_undo`]), or the undo is refused when a later credit built on it.
+fn built_on(later: &HistoryEntry, transfer: &TransferRef) -> ResolveError {
+    ResolveError::BuiltOn {
+        later: later.transfer.clone().unwrap_or_else(|| transfer.clone()),
+        at: later.at,
+    }
+}
+
+/// Whether the transfer's credit can be taken back from the order: refused when a later credit
+/// built on it. Lets an undo that touches several orders check them all before changing any.
+pub fn check_undo<S: Store>(
+    store: &mut S,
+    order: &Order,
+    transaction: &BankTransaction,
+) -> Result<Result<(), ResolveError>, StoreError> {
+    let history = store.order_history(&order.code)?;
+    Ok(match plan_undo(&history, transaction.row_id) {
+        UndoPlan::BuiltOn(later) => Err(built_on(later, &transfer_ref(transaction))),
+        UndoPlan::Restore(_) | UndoPlan::Untracked => Ok(()),
+    })
+}
+
+/// Takes a transfer's credit of `amount` back from a locked order: the order returns to its
+/// state before that credit (see [`plan_undo`]), or the undo is refused when a later credit
+/// built on it.
+#[allow(clippy::too_many_arguments)]
 pub fn undo_credit<S: Store>(
     store: &mut S,
     order: &mut Order,
     transaction: &BankTransaction,
+    amount: Money,
     matching: &MatchingSettings,
     cause: &Cause,
     now: DateTime<Utc>,
@@ -73,16 +98,9 @@ pub fn undo_credit<S: Store>(
     let history = store.order_history(&order.code)?;
     match plan_undo(&history, transfer.row_id) {
         UndoPlan::Restore(state) => state.restore(order, now),
-        UndoPlan::BuiltOn(later) => {
-            return Ok(Err(ResolveError::BuiltOn {
-                later: later.transfer.clone().unwrap_or_else(|| transfer.clone()),
-                at: later.at,
-            }))
-        }
+        UndoPlan::BuiltOn(later) => return Ok(Err(built_on(later, transfer))),
         // Credited before history was kept: the amount comes off, the status follows it.
-        UndoPlan::Untracked => {
-            order.reverse_transfer(transaction.amount, matching.amount_tolerance, now)
-        }
+        UndoPlan::Untracked => order.reverse_transfer(amount, matching.amount_tolerance, now),
     }
     store.update_order(order)?;
     record(

@@ -12,6 +12,7 @@ pub mod http;
 pub mod pipeline;
 pub mod resolve;
 pub mod sepay;
+pub mod split;
 pub mod suggest;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};

@@ -9,7 +9,8 @@ use crate::config::MatchingSettings;
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{
-    Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState, Source, TransferRef,
+    Allocation, Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState,
+    Source, TransferRef,
 };
 use crate::matching::{self, MatchDecision, Reading};
 
@@ -82,7 +83,7 @@ fn record_delivery<S: Store>(
                     TransferOutcome::Duplicate => report.counts.duplicates += 1,
                     TransferOutcome::Recorded(decision) => {
                         report.counts.accepted += 1;
-                        if matches!(decision, MatchDecision::Matched(_)) {
+                        if !decision.allocations(transfer.amount).is_empty() {
                             report.matched += 1;
                         }
                     }
@@ -156,6 +157,46 @@ pub fn reconcile_channel(source: Source) -> &'static str {
     }
 }
 
+/// Who or what applies a transfer, and which transfer.
+pub struct Payment<'a> {
+    pub cause: &'a Cause,
+    pub transfer: &'a TransferRef,
+}
+
+/// Credits each order its share of one transfer through [`credit_order`], and records the
+/// shares as the transfer's allocations. `orders` must hold every share's order, locked. A
+/// refusal (a total past what can be stored) can only come from a share that would overflow:
+/// a split checks every share on a copy first (`preview_split`), and a combined match gives
+/// each order its amount due, which never takes it past its amount.
+pub fn credit_allocations<S: Store>(
+    store: &mut S,
+    orders: &mut [Order],
+    allocations: &[Allocation],
+    payment: &Payment,
+    matching: &MatchingSettings,
+    now: DateTime<Utc>,
+    changed_orders: &mut Vec<OrderCode>,
+) -> Result<Result<(), OrderError>, StoreError> {
+    for share in allocations {
+        let Some(order) = orders.iter_mut().find(|o| o.code == share.order_code) else {
+            return Err(StoreError::Corrupt(format!(
+                "order {} was not locked",
+                share.order_code
+            )));
+        };
+        let credit = Credit {
+            amount: share.amount,
+            cause: payment.cause,
+            transfer: payment.transfer.clone(),
+        };
+        if let Err(error) = credit_order(store, order, &credit, matching, now, changed_orders)? {
+            return Ok(Err(error));
+        }
+    }
+    store.insert_allocations(payment.transfer.row_id, allocations)?;
+    Ok(Ok(()))
+}
+
 /// What brought a transfer: reconciliation, else its provider's webhook.
 fn cause_of(channel: &str, transfer: &IncomingTransfer) -> Cause {
     if channel == reconcile_channel(transfer.source) {
@@ -211,23 +252,29 @@ pub fn apply_transfer<S: Store>(
         tracing::info!("duplicate transaction ignored");
         return Ok(TransferOutcome::Duplicate);
     };
-    if let MatchDecision::Matched(code) = &decision {
-        if let Some(order) = orders.iter_mut().find(|o| &o.code == code) {
-            let credit = Credit {
-                amount: transfer.amount,
+    let allocations = decision.allocations(transfer.amount);
+    if !allocations.is_empty() {
+        let transfer_ref = TransferRef {
+            row_id: transaction_id,
+            name: format!("{}:{}", transfer.source.as_str(), transfer.external_id),
+        };
+        let credited = credit_allocations(
+            store,
+            &mut orders,
+            &allocations,
+            &Payment {
                 cause,
-                transfer: TransferRef {
-                    row_id: transaction_id,
-                    name: format!("{}:{}", transfer.source.as_str(), transfer.external_id),
-                },
-            };
-            if let Err(error) = credit_order(store, order, &credit, matching, now, changed_orders)?
-            {
-                // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
-                tracing::error!(%error, "transfer not applied");
-                decision = MatchDecision::Unmatched;
-                store.record_decision(transaction_id, &decided(&decision, &reading), now)?;
-            }
+                transfer: &transfer_ref,
+            },
+            matching,
+            now,
+            changed_orders,
+        )?;
+        if let Err(error) = credited {
+            // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
+            tracing::error!(%error, "transfer not applied");
+            decision = MatchDecision::Unmatched;
+            store.record_decision(transaction_id, &decided(&decision, &reading), now)?;
         }
     }
     let span = Span::current();

@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::history;
-use super::pipeline::{credit_order, Credit};
+use super::pipeline::{credit_allocations, Payment};
 use crate::config::MatchingSettings;
 use crate::db::{NewAuditRow, Store, StoreError};
 use crate::domain::order::OrderError;
+use crate::domain::SplitError;
 use crate::domain::{
-    BankTransaction, Cause, HistoryEvent, Order, OrderCode, OrderState, Resolution,
+    Allocation, BankTransaction, Cause, HistoryEvent, Order, OrderCode, OrderState, Resolution,
     TransactionStatus, TransferRef,
 };
 
@@ -33,6 +34,8 @@ pub enum ResolveError {
     },
     #[error(transparent)]
     Order(#[from] OrderError),
+    #[error(transparent)]
+    Split(#[from] SplitError),
 }
 
 /// Every resolution answers this: the refusal, or the orders whose status changed.
@@ -46,7 +49,7 @@ pub fn order_subject(code: &OrderCode) -> String {
     format!("order:{code}")
 }
 
-fn transaction_state(t: &BankTransaction) -> String {
+pub(super) fn transaction_state(t: &BankTransaction) -> String {
     json!({
         "status": t.status.as_str(),
         "order_code": t.order_code.as_ref().map(OrderCode::as_str),
@@ -55,7 +58,7 @@ fn transaction_state(t: &BankTransaction) -> String {
     .to_string()
 }
 
-fn order_state(o: &Order) -> String {
+pub(super) fn order_state(o: &Order) -> String {
     json!({"status": o.status.as_str(), "amount_received": o.amount_received.to_string()})
         .to_string()
 }
@@ -97,7 +100,7 @@ pub fn preview_link(
     Ok(after)
 }
 
-fn waiting<S: Store>(
+pub(super) fn waiting<S: Store>(
     store: &mut S,
     row_id: i64,
 ) -> Result<Result<BankTransaction, ResolveError>, StoreError> {
@@ -132,12 +135,24 @@ pub fn link<S: Store>(
             changed.push(order.code.clone());
         }
         let order_before = order_state(&order);
-        let credit = Credit {
+        let share = [Allocation {
+            order_code: order.code.clone(),
             amount: transaction.amount,
+        }];
+        let payment = Payment {
             cause: &Cause::Admin(actor.to_owned()),
-            transfer: history::transfer_ref(&transaction),
+            transfer: &history::transfer_ref(&transaction),
         };
-        if let Err(e) = credit_order(store, &mut order, &credit, matching, now, &mut changed)? {
+        let credited = credit_allocations(
+            store,
+            std::slice::from_mut(&mut order),
+            &share,
+            &payment,
+            matching,
+            now,
+            &mut changed,
+        )?;
+        if let Err(e) = credited {
             return Ok(Err(e.into()));
         }
         transaction.waiting_reason = Some(transaction.status);
@@ -175,7 +190,7 @@ pub fn link<S: Store>(
     })
 }
 
-fn set_resolution(
+pub(super) fn set_resolution(
     t: &mut BankTransaction,
     resolution: Option<Resolution>,
     note: Option<&str>,
@@ -242,36 +257,12 @@ pub fn undo<S: Store>(
         let mut changed = Vec::new();
         let action = match transaction.status {
             TransactionStatus::Matched => {
-                let Some(code) = transaction.order_code.clone() else {
+                if transaction.allocations.is_empty() {
                     return Ok(Err(ResolveError::NotLinked));
-                };
-                if let Some(mut order) = store.orders_for_update(std::slice::from_ref(&code))?.pop()
+                }
+                if let Err(e) = take_back(store, matching, &transaction, actor, now, &mut changed)?
                 {
-                    let order_before = order_state(&order);
-                    let cause = Cause::Admin(actor.to_owned());
-                    if let Err(e) = history::undo_credit(
-                        store,
-                        &mut order,
-                        &transaction,
-                        matching,
-                        &cause,
-                        now,
-                        &mut changed,
-                    )? {
-                        return Ok(Err(e));
-                    }
-                    audit(
-                        store,
-                        &Audit {
-                            actor,
-                            action: "order.debit",
-                            subject: &order_subject(&code),
-                            before: Some(&order_before),
-                            after: Some(&order_state(&order)),
-                            note: Some(&transaction_subject(&transaction)),
-                        },
-                        now,
-                    )?;
+                    return Ok(Err(e));
                 }
                 transaction.order_code = None;
                 "transaction.unlink"
@@ -279,11 +270,13 @@ pub fn undo<S: Store>(
             TransactionStatus::Ignored => "transaction.reopen",
             _ => return Ok(Err(ResolveError::NotSetAside)),
         };
-        // An automatic match had no waiting reason: it waits as if no code had been read.
-        transaction.status = transaction
-            .waiting_reason
-            .take()
-            .unwrap_or(TransactionStatus::Unmatched);
+        // An automatic match had no waiting reason: it waits as if no code had been read, or,
+        // when it paid several orders, as a transfer naming several.
+        let automatic = match transaction.allocations.len() {
+            0 | 1 => TransactionStatus::Unmatched,
+            _ => TransactionStatus::Ambiguous,
+        };
+        transaction.status = transaction.waiting_reason.take().unwrap_or(automatic);
         set_resolution(&mut transaction, None, None, actor, now);
         store.save_resolution(&transaction, now)?;
         audit(
@@ -301,6 +294,62 @@ pub fn undo<S: Store>(
         crate::notify::outbox::record_changes(store, &changed, now)?;
         Ok(Ok(changed))
     })
+}
+
+/// Takes a transaction's credit back from every order it paid, each order to exactly its state
+/// before; refused, changing nothing, when a later credit built on it in any of them.
+fn take_back<S: Store>(
+    store: &mut S,
+    matching: &MatchingSettings,
+    transaction: &BankTransaction,
+    actor: &str,
+    now: DateTime<Utc>,
+    changed: &mut Vec<OrderCode>,
+) -> Result<Result<(), ResolveError>, StoreError> {
+    let codes: Vec<OrderCode> = transaction
+        .allocations
+        .iter()
+        .map(|a| a.order_code.clone())
+        .collect();
+    let mut orders = store.orders_for_update(&codes)?;
+    for order in &orders {
+        if let Err(e) = history::check_undo(store, order, transaction)? {
+            return Ok(Err(e));
+        }
+    }
+    let cause = Cause::Admin(actor.to_owned());
+    for share in &transaction.allocations {
+        let Some(order) = orders.iter_mut().find(|o| o.code == share.order_code) else {
+            continue;
+        };
+        let order_before = order_state(order);
+        if let Err(e) = history::undo_credit(
+            store,
+            order,
+            transaction,
+            share.amount,
+            matching,
+            &cause,
+            now,
+            changed,
+        )? {
+            return Ok(Err(e));
+        }
+        audit(
+            store,
+            &Audit {
+                actor,
+                action: "order.debit",
+                subject: &order_subject(&order.code),
+                before: Some(&order_before),
+                after: Some(&order_state(order)),
+                note: Some(&transaction_subject(transaction)),
+            },
+            now,
+        )?;
+    }
+    store.delete_allocations(transaction.row_id)?;
+    Ok(Ok(()))
 }
 
 /// What a cancel came to: `None` when there is no such order, else the order and whether it

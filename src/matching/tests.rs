@@ -4,6 +4,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::domain::{Money, Order, OrderCode, OrderStatus};
 
+mod combined;
+
 fn code(s: &str) -> OrderCode {
     OrderCode::parse(s).unwrap()
 }

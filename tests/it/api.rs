@@ -392,6 +392,13 @@ async fn health_and_unknown_routes(backend: Backend) {
     }
     assert!(doc["components"]["securitySchemes"]["sepay_api_key"].is_object());
     assert!(doc["components"]["schemas"]["OrderView"]["properties"]["amount_due"].is_object());
+    let transaction = &doc["components"]["schemas"]["TransactionView"];
+    assert_eq!(
+        transaction["properties"]["allocations"]["items"]["$ref"],
+        "#/components/schemas/AllocationView"
+    );
+    let allocation = &doc["components"]["schemas"]["AllocationView"];
+    assert_eq!(allocation["required"], json!(["order_code", "amount"]));
     app.transfer(1, "DH1", json!(5)).await;
     let metrics = app
         .client

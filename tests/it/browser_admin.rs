@@ -63,6 +63,7 @@ async fn admin_pages_fit_and_tell_what_happened() {
             ("admin-queue", "/admin/queue".to_owned()),
             ("admin-transaction", combined.clone()),
             ("admin-link-preview", format!("{combined}/link?code=DH1008")),
+            ("admin-split", format!("{combined}/split")),
             ("admin-orders", "/admin/orders".to_owned()),
             ("admin-order", "/admin/orders/DH1009".to_owned()),
             ("admin-rejected", "/admin/rejected?all=1".to_owned()),
@@ -169,6 +170,90 @@ async fn admin_pages_fit_and_tell_what_happened() {
         browser.login().await;
         browser.goto("/admin?done=%3Cb%3Ehello").await;
         assert!(browser.client.find(Locator::Css("#done")).await.is_err());
+        browser.quit().await;
+    })
+    .await
+}
+
+/// Splitting a transfer across orders: the form, its refusal, the preview and the transfer
+/// page listing each order's share, in Vietnamese at both widths, accessible and no wider than
+/// the viewport.
+#[tokio::test]
+async fn admin_splits_a_transfer_across_orders() {
+    within(async {
+        let app = TestApp::spawn_with(Backend::Sqlite, BANK).await;
+        for (code, amount) in [("DH1006", "150000"), ("DH1008", "79000")] {
+            let order = json!({"code": code, "amount": amount, "reference": "Nguyễn Văn An"});
+            assert_eq!(app.create_order(order).await.0, 201);
+        }
+        app.transfer(9101, "DH1006 DH1008 chuyen gop 2 don", json!(200000))
+            .await;
+        let browser = Browser::start(&app).await;
+        browser.login().await;
+        browser.goto("/lang/vi?next=/admin").await;
+        let transfer = browser.open_from_queue("chuyen gop").await;
+        browser.click("#split-link").await;
+        browser.wait_path(&format!("{transfer}/split")).await;
+        let fill = |code: usize, amount: &'static str| {
+            let browser = &browser;
+            async move {
+                let field = browser
+                    .css(&format!(".split-row:nth-child({code}) input[name=amount]"))
+                    .await;
+                field.clear().await.unwrap();
+                field.send_keys(amount).await.unwrap();
+            }
+        };
+        // One đồng off: refused with both sums, nothing changes.
+        fill(1, "150.000").await;
+        fill(2, "49.999").await;
+        browser.click("#split-preview").await;
+        browser
+            .wait_js("return !!document.querySelector('#split-problem');", WAIT)
+            .await;
+        let mut layout = Vec::new();
+        for size in [PHONE, WIDE] {
+            browser
+                .screenshot("admin-split-refused-vi", size, &mut layout)
+                .await;
+        }
+        fill(2, "50k").await;
+        browser.click("#split-preview").await;
+        browser
+            .wait_js("return !!document.querySelector('#confirm-split');", WAIT)
+            .await;
+        assert_eq!(order_status(&app, "DH1006").await, "pending");
+        let path = format!("{transfer}/split/preview");
+        crate::axe::assert_accessible(&browser.client, &path).await;
+        for size in [PHONE, WIDE] {
+            browser
+                .screenshot("admin-split-preview-vi", size, &mut layout)
+                .await;
+            browser.viewport(size.1, size.2).await;
+            let widths = browser
+                .js("return [document.documentElement.scrollWidth, window.innerWidth];")
+                .await;
+            assert!(widths[0].as_u64() <= widths[1].as_u64(), "{path}: {widths}");
+        }
+        browser.click("#confirm-split").await;
+        browser
+            .expect_done("Đã chia giao dịch cho các đơn hàng.")
+            .await;
+        assert_eq!(order_status(&app, "DH1006").await, "paid");
+        assert_eq!(order_status(&app, "DH1008").await, "partially_paid");
+        assert_eq!(
+            browser
+                .js("return document.querySelectorAll('#allocations li').length;")
+                .await,
+            json!(2)
+        );
+        crate::axe::assert_accessible(&browser.client, &transfer).await;
+        for size in [PHONE, WIDE] {
+            browser
+                .screenshot("admin-transaction-split-vi", size, &mut layout)
+                .await;
+        }
+        std::fs::write(screenshot_dir().join("layout-split.txt"), layout.join("\n")).unwrap();
         browser.quit().await;
     })
     .await

@@ -329,57 +329,68 @@ async fn reconciliation_names_itself_in_the_history(backend: Backend) {
     );
 }
 
+mod allocations;
 mod replay;
 
-/// The migration backfills what today's data can tell: each order's creation, and the state it
-/// has come to; and it goes down again.
-/// `2026-11-29-000007_order_history`, as diesel names its version.
-fn is_history_migration(version: &str) -> bool {
-    version.replace('-', "") == "20261129000007"
-}
-
-async fn the_migration_backfills_existing_orders(backend: Backend) {
+/// A database migrated up to just before `version` (a migration folder's date and number), with
+/// `data` inserted there, then migrated to the end as the service does at start.
+pub(crate) async fn migrated_over(
+    backend: Backend,
+    version: &str,
+    data: &str,
+) -> (TestDatabase, paymatch::db::Database) {
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, PgConnection, SqliteConnection};
     use diesel_migrations::MigrationHarness;
     use paymatch::db::{PoolPurpose, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
-    const ORDERS: &str = "INSERT INTO orders (code, amount, currency, status, amount_received, \
-        created_at, updated_at, paid_at) VALUES \
-        ('DH81', 1000000, 'VND', 'pending', 0, '2026-11-01 08:00:00', '2026-11-01 08:00:00', NULL), \
-        ('DH82', 1000000, 'VND', 'paid', 1000000, '2026-11-01 08:00:00', '2026-11-02 09:00:00', \
-         '2026-11-02 09:00:00'), \
-        ('DH83', 1000000, 'VND', 'cancelled', 0, '2026-11-01 08:00:00', '2026-11-03 10:00:00', NULL);";
+    fn revert_from<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        migrations: fn() -> diesel_migrations::EmbeddedMigrations,
+        version: &str,
+    ) {
+        let wanted = version.replace('-', "");
+        c.run_pending_migrations(migrations()).unwrap();
+        while c
+            .applied_migrations()
+            .unwrap()
+            .iter()
+            .any(|v| v.to_string().replace('-', "") == wanted)
+        {
+            c.revert_last_migration(migrations()).unwrap();
+        }
+    }
     let database = TestDatabase::new(backend);
     match backend {
         Backend::Sqlite => {
             let mut c =
                 SqliteConnection::establish(database.url.trim_start_matches("sqlite://")).unwrap();
-            c.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
-            // Back to just before the history migration, whatever came after it.
-            while !is_history_migration(
-                &c.revert_last_migration(SQLITE_MIGRATIONS)
-                    .unwrap()
-                    .to_string(),
-            ) {}
-            c.batch_execute(ORDERS).unwrap();
+            revert_from(&mut c, || SQLITE_MIGRATIONS, version);
+            c.batch_execute(data).unwrap();
         }
         Backend::Postgres => {
             let mut c = PgConnection::establish(&database.url).unwrap();
-            c.run_pending_migrations(POSTGRES_MIGRATIONS).unwrap();
-            // Back to just before the history migration, whatever came after it.
-            while !is_history_migration(
-                &c.revert_last_migration(POSTGRES_MIGRATIONS)
-                    .unwrap()
-                    .to_string(),
-            ) {}
-            c.batch_execute(ORDERS).unwrap();
+            revert_from(&mut c, || POSTGRES_MIGRATIONS, version);
+            c.batch_execute(data).unwrap();
         }
     }
     let settings = settings_for(&database.url, &[]);
     let db = paymatch::startup::connect_and_migrate(&settings, PoolPurpose::Command)
         .await
         .unwrap();
+    (database, db)
+}
+
+/// The migration backfills what today's data can tell: each order's creation, and the state it
+/// has come to; and it goes down again.
+async fn the_migration_backfills_existing_orders(backend: Backend) {
+    const ORDERS: &str = "INSERT INTO orders (code, amount, currency, status, amount_received, \
+        created_at, updated_at, paid_at) VALUES \
+        ('DH81', 1000000, 'VND', 'pending', 0, '2026-11-01 08:00:00', '2026-11-01 08:00:00', NULL), \
+        ('DH82', 1000000, 'VND', 'paid', 1000000, '2026-11-01 08:00:00', '2026-11-02 09:00:00', \
+         '2026-11-02 09:00:00'), \
+        ('DH83', 1000000, 'VND', 'cancelled', 0, '2026-11-01 08:00:00', '2026-11-03 10:00:00', NULL);";
+    let (_database, db) = migrated_over(backend, "2026-11-29-000007", ORDERS).await;
     let mut conn = db.get().unwrap();
     let mut history = |code: &str| {
         let code = paymatch::domain::OrderCode::parse(code).unwrap();

@@ -7,11 +7,47 @@ use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
 use crate::db::models::*;
-use crate::db::schema::{bank_transactions, orders, rejected_items, webhook_deliveries};
+use crate::db::schema::{
+    allocations, bank_transactions, orders, rejected_items, webhook_deliveries,
+};
 use crate::db::{
     Decided, DeliveryCounts, DeliveryRow, Page, Received, RejectedRow, StoreError, TransactionStore,
 };
-use crate::domain::{BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus};
+use crate::domain::{
+    Allocation, BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus,
+};
+
+/// Fills in each transaction's allocations, oldest first, with one query for all of them.
+fn with_allocations(
+    conn: &mut Conn,
+    mut transactions: Vec<BankTransaction>,
+) -> Result<Vec<BankTransaction>, StoreError> {
+    let ids: Vec<i64> = transactions.iter().map(|t| t.row_id).collect();
+    if ids.is_empty() {
+        return Ok(transactions);
+    }
+    let rows = allocations::table
+        .inner_join(orders::table)
+        .filter(allocations::transaction_id.eq_any(ids))
+        .order(allocations::id.asc())
+        .select((
+            allocations::transaction_id,
+            orders::code,
+            allocations::amount,
+        ))
+        .load::<(i64, String, i64)>(conn)?;
+    for (transaction_id, code, amount) in rows {
+        let order_code = OrderCode::parse(&code)
+            .map_err(|_| StoreError::Corrupt(format!("order code {code:?}")))?;
+        if let Some(t) = transactions.iter_mut().find(|t| t.row_id == transaction_id) {
+            t.allocations.push(Allocation {
+                order_code,
+                amount: Money::from_units(amount),
+            });
+        }
+    }
+    Ok(transactions)
+}
 
 impl TransactionStore for Conn {
     fn insert_transaction(
@@ -60,15 +96,26 @@ impl TransactionStore for Conn {
             return Ok(Vec::new());
         }
         let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
-        bank_transactions::table
+        // Those naming the orders, and those that paid them among others.
+        let paid_them: Vec<i64> = allocations::table
             .inner_join(orders::table)
-            .filter(orders::code.eq_any(codes))
+            .filter(orders::code.eq_any(codes.clone()))
+            .select(allocations::transaction_id)
+            .load(self)?;
+        let transactions = bank_transactions::table
+            .left_join(orders::table)
+            .filter(
+                orders::code
+                    .eq_any(codes)
+                    .or(bank_transactions::id.eq_any(paid_them)),
+            )
             .order(bank_transactions::id.asc())
-            .select((TransactionRow::as_select(), orders::code))
-            .load::<(TransactionRow, String)>(self)?
+            .select((TransactionRow::as_select(), orders::code.nullable()))
+            .load::<(TransactionRow, Option<String>)>(self)?
             .into_iter()
-            .map(|(row, code)| row.into_transaction(Some(code)))
-            .collect()
+            .map(|(row, code)| row.into_transaction(code))
+            .collect::<Result<_, _>>()?;
+        with_allocations(self, transactions)
     }
 
     fn list_transactions(
@@ -89,23 +136,28 @@ impl TransactionStore for Conn {
         if let Some(cursor) = cursor {
             query = query.filter(bank_transactions::id.lt(cursor));
         }
-        let rows = query
+        let transactions = query
             .load::<(TransactionRow, Option<String>)>(self)?
             .into_iter()
-            .map(|(row, code)| Ok((row.id, row.into_transaction(code)?)))
+            .map(|(row, code)| row.into_transaction(code))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let rows = with_allocations(self, transactions)?
+            .into_iter()
+            .map(|t| (t.row_id, t))
+            .collect();
         Ok(page(rows, limit))
     }
 
     fn bank_transaction(&mut self, row_id: i64) -> Result<Option<BankTransaction>, StoreError> {
-        bank_transactions::table
+        let transaction = bank_transactions::table
             .left_join(orders::table)
             .filter(bank_transactions::id.eq(row_id))
             .select((TransactionRow::as_select(), orders::code.nullable()))
             .first::<(TransactionRow, Option<String>)>(self)
             .optional()?
             .map(|(row, code)| row.into_transaction(code))
-            .transpose()
+            .transpose()?;
+        Ok(with_allocations(self, transaction.into_iter().collect())?.pop())
     }
 
     fn bank_transaction_for_update(
@@ -136,6 +188,35 @@ impl TransactionStore for Conn {
                 bank_transactions::resolved_at.eq(transaction.resolved_at.map(to_db_time)),
                 bank_transactions::updated_at.eq(to_db_time(now)),
             ))
+            .execute(self)?;
+        Ok(())
+    }
+
+    fn insert_allocations(
+        &mut self,
+        transaction_id: i64,
+        shares: &[Allocation],
+    ) -> Result<(), StoreError> {
+        for share in shares {
+            // The order's row id is read inside the insert (no round trip of its own).
+            let order_id = order_row_id(Some(share.order_code.as_str())).assume_not_null();
+            let amount = share
+                .amount
+                .to_units()
+                .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
+            diesel::insert_into(allocations::table)
+                .values((
+                    allocations::transaction_id.eq(transaction_id),
+                    allocations::order_id.eq(order_id),
+                    allocations::amount.eq(amount),
+                ))
+                .execute(self)?;
+        }
+        Ok(())
+    }
+
+    fn delete_allocations(&mut self, transaction_id: i64) -> Result<(), StoreError> {
+        diesel::delete(allocations::table.filter(allocations::transaction_id.eq(transaction_id)))
             .execute(self)?;
         Ok(())
     }

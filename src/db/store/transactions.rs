@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{DeliveryRow, Page, RejectedRow, StoreError};
-use crate::domain::{BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus};
+use crate::domain::{
+    Allocation, BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus,
+};
 
 /// What the pipeline decided about a transaction, stored with it.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +47,8 @@ pub trait TransactionStore {
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Every transaction linked to these orders, oldest first.
+    /// Every transaction naming these orders or paying them (alone or with others), oldest
+    /// first, with its allocations.
     fn transactions_of(&mut self, codes: &[OrderCode]) -> Result<Vec<BankTransaction>, StoreError>;
     fn list_transactions(
         &mut self,
@@ -65,6 +68,14 @@ pub trait TransactionStore {
         transaction: &BankTransaction,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Records what each order received of an applied transaction.
+    fn insert_allocations(
+        &mut self,
+        transaction_id: i64,
+        shares: &[Allocation],
+    ) -> Result<(), StoreError>;
+    /// The transaction is no longer applied (an undo): its orders received nothing of it.
+    fn delete_allocations(&mut self, transaction_id: i64) -> Result<(), StoreError>;
     /// (status, resolution, count) over all transactions.
     fn transaction_status_counts(
         &mut self,

@@ -223,6 +223,7 @@ mod tests {
             status: TransactionStatus::Matched,
             order_code: Some(OrderCode::parse("DH1").unwrap()),
             candidates: Vec::new(),
+            allocations: Vec::new(),
             received_at: at("2026-11-30T01:00:00Z"),
             waiting_reason: None,
             resolution: None,

@@ -17,6 +17,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod split;
 pub mod transactions;
 pub mod transfer_list;
 pub mod views;
@@ -56,6 +57,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/transactions/{id}/link",
                 web::post().to(transactions::link),
             )
+            .route("/transactions/{id}/split", web::get().to(split::split_form))
+            .route(
+                "/transactions/{id}/split/preview",
+                web::post().to(split::split_preview),
+            )
+            .route("/transactions/{id}/split", web::post().to(split::split))
             .route(
                 "/transactions/{id}/set-aside",
                 web::post().to(transactions::set_aside),

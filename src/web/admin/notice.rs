@@ -20,10 +20,11 @@ pub enum Notice {
     ChooseResolution,
     ConfirmFirst,
     LaterCredit,
+    BadSplit,
 }
 
 impl Notice {
-    const ALL: [Notice; 11] = [
+    const ALL: [Notice; 12] = [
         Notice::BadOrderCode,
         Notice::NoSuchOrder,
         Notice::NoSuchTransaction,
@@ -35,6 +36,7 @@ impl Notice {
         Notice::ChooseResolution,
         Notice::ConfirmFirst,
         Notice::LaterCredit,
+        Notice::BadSplit,
     ];
 
     /// The code in the URL and the message (English, the key of its translation).
@@ -69,6 +71,10 @@ impl Notice {
                 "later_credit",
                 "Nothing was changed: a later transfer credited this order after this one. Undo that transfer first.",
             ),
+            Notice::BadSplit => (
+                "bad_split",
+                "Nothing was changed: a split needs different open orders whose shares add up to the transfer's amount.",
+            ),
         }
     }
 
@@ -86,6 +92,7 @@ impl Notice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Done {
     Linked,
+    Split,
     SetAside,
     Undone,
     Cancelled,
@@ -96,8 +103,9 @@ pub enum Done {
 }
 
 impl Done {
-    const ALL: [Done; 8] = [
+    const ALL: [Done; 9] = [
         Done::Linked,
+        Done::Split,
         Done::SetAside,
         Done::Undone,
         Done::Cancelled,
@@ -110,6 +118,7 @@ impl Done {
     fn text(self) -> (&'static str, &'static str) {
         match self {
             Done::Linked => ("linked", "The transfer was linked to the order."),
+            Done::Split => ("split", "The transfer was split across the orders."),
             Done::SetAside => ("set_aside", "The transfer was set aside."),
             Done::Undone => ("undone", "Undone: the transfer waits for a decision again."),
             Done::Cancelled => ("cancelled", "The order was cancelled."),
@@ -164,6 +173,7 @@ impl From<&ResolveError> for Notice {
             ResolveError::NotSetAside => Notice::NotSetAside,
             ResolveError::BuiltOn { .. } => Notice::LaterCredit,
             ResolveError::Order(e) => Notice::from(e),
+            ResolveError::Split(_) => Notice::BadSplit,
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
-const NO_TRANSACTION: AdminError = AdminError::NotFound("There is no such transaction.");
+pub(super) const NO_TRANSACTION: AdminError = AdminError::NotFound("There is no such transaction.");
 
 #[derive(Template)]
 #[template(path = "admin/transaction.html")]
@@ -27,6 +27,8 @@ struct TransactionPage {
     lang: Lang,
     nav: Nav,
     tx: TxView,
+    /// Each order it paid and how much (a transfer paying several orders lists them all).
+    allocations: Vec<(String, String)>,
     waiting: bool,
     can_undo: bool,
     /// Ranked, best first, with why each is suggested.
@@ -106,6 +108,16 @@ pub async fn transaction(
             TransactionStatus::Matched | TransactionStatus::Ignored
         ) && !(t.status == TransactionStatus::Ignored && t.resolution.is_none()),
         tx,
+        allocations: t
+            .allocations
+            .iter()
+            .map(|a| {
+                (
+                    a.order_code.to_string(),
+                    views::money(a.amount, "VND", lang),
+                )
+            })
+            .collect(),
         suggestions,
         history: history
             .items
@@ -137,7 +149,7 @@ struct LinkPreviewPage {
     excess: Option<String>,
 }
 
-fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
+pub(super) fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
     redirect(&format!("/admin/transactions/{id}?error={}", notice.code()))
 }
 
@@ -197,7 +209,7 @@ pub struct LinkForm {
     note: Option<String>,
 }
 
-async fn after_resolution(
+pub(super) async fn after_resolution(
     state: &AppState,
     id: i64,
     outcome: Result<resolve::Resolved, StoreError>,

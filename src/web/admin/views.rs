@@ -184,6 +184,7 @@ impl AuditView {
 
 const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("transaction.link", "Transfer linked to an order"),
+    ("transaction.split", "Transfer split across orders"),
     ("transaction.unlink", "Link undone"),
     ("transaction.ignored", "Set aside: not a payment"),
     ("transaction.refunded", "Set aside: refunded"),

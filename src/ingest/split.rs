@@ -1,0 +1,143 @@
+//! An admin's split of a waiting transfer across several orders, with shares that add up to
+//! exactly its amount. Each share is credited through the same `credit_order` as any payment;
+//! an undo (`resolve::undo`) takes every share back.
+
+use chrono::{DateTime, Utc};
+
+use super::history;
+use super::pipeline::{credit_allocations, Payment};
+use super::resolve::{
+    audit, order_state, order_subject, set_resolution, transaction_state, transaction_subject,
+    waiting, Audit, ResolveError, Resolved,
+};
+use crate::config::MatchingSettings;
+use crate::db::{Store, StoreError};
+use crate::domain::allocation::check_split;
+use crate::domain::{
+    Allocation, BankTransaction, Cause, Order, OrderCode, Resolution, TransactionStatus,
+};
+
+/// One order of a split: as it is, and as it would be with its share.
+#[derive(Clone, Debug)]
+pub struct SplitLine {
+    pub before: Order,
+    pub after: Order,
+    pub share: Allocation,
+}
+
+/// How every order would change if the waiting `transaction` were split so, without changing
+/// anything; or why the split is refused. `orders` are the orders found for the shares' codes,
+/// as readers see them now (an overdue one expired).
+pub fn preview_split(
+    transaction: &BankTransaction,
+    shares: &[Allocation],
+    orders: &[Order],
+    matching: &MatchingSettings,
+    now: DateTime<Utc>,
+) -> Result<Vec<SplitLine>, ResolveError> {
+    if !(transaction.status.is_waiting() && transaction.amount.is_positive()) {
+        return Err(ResolveError::NotWaiting(transaction.status.as_str()));
+    }
+    check_split(transaction.amount, shares, orders)?;
+    shares
+        .iter()
+        .filter_map(|share| {
+            let before = orders.iter().find(|o| o.code == share.order_code)?.clone();
+            let mut after = before.clone();
+            Some(
+                after
+                    .apply_transfer(share.amount, matching.amount_tolerance, now)
+                    .map(|()| SplitLine {
+                        before,
+                        after,
+                        share: share.clone(),
+                    })
+                    .map_err(ResolveError::from),
+            )
+        })
+        .collect()
+}
+
+/// Applies a waiting transaction to several orders, each its share, in one database
+/// transaction: every share or none.
+pub fn split<S: Store>(
+    store: &mut S,
+    matching: &MatchingSettings,
+    row_id: i64,
+    shares: &[Allocation],
+    actor: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Resolved, StoreError> {
+    store.write(|store| {
+        let mut transaction = match waiting(store, row_id)? {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let codes: Vec<OrderCode> = shares.iter().map(|s| s.order_code.clone()).collect();
+        let mut orders = store.orders_for_update(&codes)?;
+        let mut changed = Vec::new();
+        for order in &mut orders {
+            if history::expire_if_due(store, order, now)? {
+                changed.push(order.code.clone());
+            }
+        }
+        // Every share is checked (and its credit tried on a copy) before any order changes.
+        if let Err(e) = preview_split(&transaction, shares, &orders, matching, now) {
+            crate::notify::outbox::record_changes(store, &changed, now)?;
+            return Ok(Err(e));
+        }
+        let orders_before: Vec<String> = orders.iter().map(order_state).collect();
+        let transaction_before = transaction_state(&transaction);
+        let payment = Payment {
+            cause: &Cause::Admin(actor.to_owned()),
+            transfer: &history::transfer_ref(&transaction),
+        };
+        let credited = credit_allocations(
+            store,
+            &mut orders,
+            shares,
+            &payment,
+            matching,
+            now,
+            &mut changed,
+        )?;
+        if let Err(e) = credited {
+            return Ok(Err(e.into()));
+        }
+        transaction.waiting_reason = Some(transaction.status);
+        transaction.status = TransactionStatus::Matched;
+        transaction.order_code = None;
+        set_resolution(&mut transaction, Some(Resolution::Linked), note, actor, now);
+        store.save_resolution(&transaction, now)?;
+        let subject = transaction_subject(&transaction);
+        audit(
+            store,
+            &Audit {
+                actor,
+                action: "transaction.split",
+                subject: &subject,
+                before: Some(&transaction_before),
+                after: Some(&transaction_state(&transaction)),
+                note,
+            },
+            now,
+        )?;
+        for (order, before) in orders.iter().zip(&orders_before) {
+            audit(
+                store,
+                &Audit {
+                    actor,
+                    action: "order.credit",
+                    subject: &order_subject(&order.code),
+                    before: Some(before),
+                    after: Some(&order_state(order)),
+                    note: Some(&subject),
+                },
+                now,
+            )?;
+        }
+        crate::notify::outbox::record_changes(store, &changed, now)?;
+        Ok(Ok(changed))
+    })
+}
