@@ -8,6 +8,7 @@ use super::models::OrderRow;
 use chrono::NaiveDateTime;
 
 use super::schema::{bank_transactions, jobs, orders};
+use super::search::TextSearch;
 
 pub trait Backend: Sized {
     /// A transaction that holds its write locks until it ends.
@@ -30,6 +31,9 @@ pub trait Backend: Sized {
 
     /// Whether running the whole transaction again may succeed.
     fn is_transient(error: &DieselError) -> bool;
+
+    /// Rows of `table` whose search text contains `typed`, by that backend's trigram index.
+    fn text_search(table: &str, typed: &str) -> TextSearch;
 }
 
 /// Queued jobs that are due, and running jobs whose worker's lease ran out (it died), that go
@@ -117,6 +121,10 @@ impl Backend for SqliteConnection {
     fn is_transient(_: &DieselError) -> bool {
         false
     }
+
+    fn text_search(table: &str, typed: &str) -> TextSearch {
+        TextSearch::fts5(table, typed)
+    }
 }
 
 impl Backend for PgConnection {
@@ -167,5 +175,9 @@ impl Backend for PgConnection {
             DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
             _ => false,
         }
+    }
+
+    fn text_search(table: &str, typed: &str) -> TextSearch {
+        TextSearch::contains(table, typed)
     }
 }

@@ -14,6 +14,7 @@ pub mod models;
 mod page;
 mod pool;
 pub mod schema;
+mod search;
 mod store;
 mod writer;
 

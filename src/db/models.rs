@@ -7,6 +7,7 @@ use super::schema::{
     admin_sessions, admin_users, audit_log, bank_transactions, jobs, order_history, orders,
     reconcile_runs, rejected_items, webhook_deliveries,
 };
+use super::search::search_text;
 use super::StoreError;
 use crate::domain::{
     BankTransaction, HistoryEntry, HistoryEvent, IncomingTransfer, Money, Order, OrderCode,
@@ -87,6 +88,7 @@ pub struct NewOrderRow<'a> {
     pub updated_at: NaiveDateTime,
     pub paid_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
+    pub search_text: String,
 }
 
 impl<'a> NewOrderRow<'a> {
@@ -103,6 +105,7 @@ impl<'a> NewOrderRow<'a> {
             updated_at: to_db_time(o.updated_at),
             paid_at: o.paid_at.map(to_db_time),
             expires_at: o.expires_at.map(to_db_time),
+            search_text: search_text(&[Some(o.code.as_str()), o.reference.as_deref()]),
         })
     }
 }
@@ -194,6 +197,7 @@ pub struct NewTransactionRow<'a> {
     pub delivery_id: Option<i64>,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub search_text: String,
 }
 
 impl<'a> NewTransactionRow<'a> {
@@ -220,6 +224,7 @@ impl<'a> NewTransactionRow<'a> {
             delivery_id,
             received_at: to_db_time(now),
             updated_at: to_db_time(now),
+            search_text: search_text(&[Some(&t.description), t.bank_ref.as_deref()]),
         })
     }
 }

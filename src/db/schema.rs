@@ -14,6 +14,7 @@ diesel::table! {
         updated_at -> Timestamp,
         paid_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
+        search_text -> Nullable<Text>,
     }
 }
 
@@ -52,6 +53,7 @@ diesel::table! {
         resolution_note -> Nullable<Text>,
         resolved_by -> Nullable<Text>,
         resolved_at -> Nullable<Timestamp>,
+        search_text -> Nullable<Text>,
     }
 }
 

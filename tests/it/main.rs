@@ -21,6 +21,7 @@ mod notify_security;
 mod pay;
 mod properties;
 mod reconcile;
+mod search;
 mod security;
 mod webhook_v2;
 mod webhooks;
