@@ -128,10 +128,10 @@ impl Store for Conn {
                     self.write(|c| {
                         for (id, first, second) in &rows {
                             diesel::update($table::table.find(id))
-                                .set($table::search_text.eq(search_text(&[
-                                    Some(first),
-                                    second.as_deref(),
-                                ])))
+                                .set(
+                                    $table::search_text
+                                        .eq(search_text(&[Some(first), second.as_deref()])),
+                                )
                                 .execute(c)?;
                         }
                         Ok(())
