@@ -76,7 +76,8 @@ impl Sql {
         self.sqlite.push_str(&format!(
             "{table}.id IN (SELECT rowid FROM {table}_search WHERE search_text MATCH ?)"
         ));
-        self.sqlite_params.push(Param::Text(format!("\"{needle}\"")));
+        self.sqlite_params
+            .push(Param::Text(format!("\"{needle}\"")));
         self.postgres_params
             .push(Param::Text(format!("%{needle}%")).pg_literal());
         self.postgres.push_str(&format!(
@@ -257,7 +258,9 @@ fn queue(filter: QueueFilter) -> Sql {
         conditions.push(cmp("`bank_transactions`.`amount`", "<=", Param::Int(max)));
     }
     if let Some(search) = filter.search {
-        conditions.push(Box::new(move |s: Sql| s.text_search("bank_transactions", &search)));
+        conditions.push(Box::new(move |s: Sql| {
+            s.text_search("bank_transactions", &search)
+        }));
     }
     if let Some(cursor) = filter.cursor {
         conditions.push(cmp("`bank_transactions`.`id`", "<", Param::Int(cursor)));
