@@ -91,7 +91,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
-            connect_and_migrate(&settings, PoolPurpose::Command).await?;
+            connect_and_migrate(&settings, PoolPurpose::Command)
+                .await?
+                .empty_wal()
+                .await;
             println!("migrations applied");
             Ok(())
         }
@@ -134,13 +137,16 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
         AdminCommand::SetPassword { name } => (name.clone(), "password changed"),
     };
     let user = name.clone();
-    db.run(move |conn| {
-        with_store!(conn, |s| match command {
-            AdminCommand::CreateUser { .. } => auth::create_user(s, &user, &password),
-            AdminCommand::SetPassword { .. } => auth::set_password(s, &user, &password),
+    let done_or_not = db
+        .run(move |conn| {
+            with_store!(conn, |s| match command {
+                AdminCommand::CreateUser { .. } => auth::create_user(s, &user, &password),
+                AdminCommand::SetPassword { .. } => auth::set_password(s, &user, &password),
+            })
         })
-    })
-    .await?;
+        .await;
+    db.empty_wal().await;
+    done_or_not?;
     println!("admin user {name}: {done}");
     Ok(())
 }
@@ -164,9 +170,12 @@ async fn secure_token(settings: &Settings) -> anyhow::Result<String> {
         return Ok(token.expose_secret().to_owned());
     }
     let db = connect_and_migrate(settings, PoolPurpose::Command).await?;
-    db.run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
-        .await?
-        .context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
+    let token = db
+        .run(|conn| with_store!(conn, |s| secrets::stored_secure_token(s)))
+        .await;
+    // Migrations may have written.
+    db.empty_wal().await;
+    token?.context("no secure token: set PAYMATCH_CASSO_SECURE_TOKEN or start the server once")
 }
 
 async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()> {
@@ -211,6 +220,7 @@ async fn reconcile(settings: Settings, args: ReconcileArgs) -> anyhow::Result<()
         &mut changed,
     )
     .await;
+    db.empty_wal().await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

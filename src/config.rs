@@ -16,6 +16,10 @@ const ENV_PREFIX: &str = "PAYMATCH_";
 /// Names the configuration file; not a key of it.
 pub const CONFIG_PATH_VAR: &str = "PAYMATCH_CONFIG";
 const DEFAULT_FILE: &str = "paymatch.toml";
+/// `sqlite_wal_limit`'s default: 64 MiB.
+pub const DEFAULT_SQLITE_WAL_LIMIT: u64 = 64 << 20;
+/// Below this, the writer would reset the WAL after nearly every batch.
+const MIN_SQLITE_WAL_LIMIT: u64 = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -73,6 +77,8 @@ pub enum LogFormat {
 pub struct Settings {
     pub database_url: String,
     pub database_kind: DatabaseKind,
+    /// The most bytes SQLite's `-wal` file holds under load.
+    pub sqlite_wal_limit: u64,
     pub bind: String,
     pub casso_secure_token: Option<SecretString>,
     pub casso_webhook_key: Option<SecretString>,
@@ -110,6 +116,8 @@ pub struct MatchingSettings {
 #[serde(deny_unknown_fields)]
 struct RawSettings {
     database_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient::byte_size")]
+    sqlite_wal_limit: Option<u64>,
     bind: Option<String>,
     casso_secure_token: Option<String>,
     casso_webhook_key: Option<String>,
@@ -186,6 +194,32 @@ mod lenient {
         parsed
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom("expected a whole number of 0 or more"))
+    }
+
+    /// Bytes: a whole number, or one with a unit `B`, `KiB`, `MiB`, `GiB` or `TiB` (`64MiB`,
+    /// `512 KiB`).
+    pub fn byte_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        let parsed = match scalar(d)? {
+            Scalar::Int(i) => u64::try_from(i).ok(),
+            Scalar::Text(t) => {
+                let t = t.trim();
+                let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+                let shift = match t[digits..].trim().to_ascii_lowercase().as_str() {
+                    "" | "b" => Some(0),
+                    "kib" => Some(10),
+                    "mib" => Some(20),
+                    "gib" => Some(30),
+                    "tib" => Some(40),
+                    _ => None,
+                };
+                let number = t[..digits].parse::<u64>().ok();
+                number.zip(shift).and_then(|(n, s)| n.checked_mul(1 << s))
+            }
+            _ => None,
+        };
+        parsed.map(Some).ok_or_else(|| {
+            serde::de::Error::custom("expected a size such as 64MiB, 512KiB or 1048576 (bytes)")
+        })
     }
 
     pub fn money<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Money>, D::Error> {
@@ -319,6 +353,14 @@ impl RawSettings {
             ConfigError::key("database_url", "must start with sqlite:// or postgres://")
         })?;
 
+        let sqlite_wal_limit = self.sqlite_wal_limit.unwrap_or(DEFAULT_SQLITE_WAL_LIMIT);
+        if sqlite_wal_limit < MIN_SQLITE_WAL_LIMIT {
+            return Err(ConfigError::key(
+                "sqlite_wal_limit",
+                "must be at least 1MiB",
+            ));
+        }
+
         let bind = self.bind.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
         if !bind
             .to_socket_addrs()
@@ -403,6 +445,7 @@ impl RawSettings {
         Ok(Settings {
             database_url,
             database_kind,
+            sqlite_wal_limit,
             bind,
             casso_secure_token: secret(self.casso_secure_token),
             casso_webhook_key: secret(self.casso_webhook_key),
@@ -479,6 +522,23 @@ mod tests {
         assert_eq!(s.matching.amount_tolerance, Money::ZERO);
         assert!(s.casso_secure_token.is_none());
         assert_eq!(s.trusted_proxies, TrustedProxies::default());
+        assert_eq!(s.sqlite_wal_limit, 64 << 20);
+    }
+
+    #[test]
+    fn wal_limits_in_bytes_or_binary_units() {
+        for (text, bytes) in [
+            ("1048576", 1 << 20),
+            ("2MiB", 2 << 20),
+            ("1536 KiB", 1536 << 10),
+            ("1gib", 1 << 30),
+            ("4194304B", 4 << 20),
+        ] {
+            let s = load(None, &[("PAYMATCH_SQLITE_WAL_LIMIT", text)]).unwrap();
+            assert_eq!(s.sqlite_wal_limit, bytes, "{text}");
+        }
+        let s = load(Some("sqlite_wal_limit = 8388608"), &[]).unwrap();
+        assert_eq!(s.sqlite_wal_limit, 8 << 20);
     }
 
     #[test]
@@ -574,6 +634,17 @@ mod tests {
                 "`database_url`",
             ),
             (None, &[("PAYMATCH_BIND", "nonsense")], "`bind`"),
+            (
+                None,
+                &[("PAYMATCH_SQLITE_WAL_LIMIT", "64MB")],
+                "`sqlite_wal_limit` (PAYMATCH_SQLITE_WAL_LIMIT): expected a size",
+            ),
+            (
+                None,
+                &[("PAYMATCH_SQLITE_WAL_LIMIT", "512KiB")],
+                "`sqlite_wal_limit` (PAYMATCH_SQLITE_WAL_LIMIT): must be at least 1MiB",
+            ),
+            (Some("sqlite_wal_limit = -1"), &[], "`sqlite_wal_limit`"),
             (
                 None,
                 &[("PAYMATCH_NOTIFY_SECRET", "plain")],

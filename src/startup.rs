@@ -74,13 +74,14 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, finishing the requests in flight; then lets the
-    /// worker finish the job in hand.
+    /// worker finish the job in hand, and empties SQLite's WAL.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = self.state.settings.worker.then(|| jobs::spawn(&self.state));
         let served = self.server.await;
         if let Some(worker) = worker {
             worker.stop().await;
         }
+        self.db.empty_wal().await;
         served
     }
 }
@@ -90,9 +91,9 @@ pub async fn connect_and_migrate(
     purpose: PoolPurpose,
 ) -> anyhow::Result<Database> {
     let url = settings.database_url.clone();
-    let kind = settings.database_kind;
+    let (kind, wal_limit) = (settings.database_kind, settings.sqlite_wal_limit);
     tokio::task::spawn_blocking(move || {
-        let db = Database::connect(&url, kind, purpose)?;
+        let db = Database::connect(&url, kind, purpose, wal_limit)?;
         let ran = db.migrate()?;
         if ran > 0 {
             tracing::info!(migrations = ran, "database migrated");

@@ -104,6 +104,10 @@ struct Args {
     /// Run the server with its background worker (`PAYMATCH_WORKER`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     worker: bool,
+    /// `PAYMATCH_SQLITE_WAL_LIMIT` of the SQLite server; repeat it to run SQLite once per
+    /// value in the same run (e.g. `64MiB` and `1TiB`, which leaves the WAL unbounded).
+    #[arg(long)]
+    sqlite_wal_limit: Vec<String>,
     /// Threads of the load client's runtime (it shares the machine with the server).
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -180,6 +184,7 @@ async fn run(args: &Args) -> Result<()> {
         bin,
         worker: args.worker,
         log_level: "warn".into(),
+        sqlite_wal_limit: None,
     };
     if args.scale_alone() {
         let mut summary = Vec::new();
@@ -216,12 +221,25 @@ async fn run(args: &Args) -> Result<()> {
     }
     let mut summary = Vec::new();
     for &kind in &args.backends {
-        let report = run_backend(args, kind, &opts, &commit, &results_dir).await?;
-        print_report(args, &report);
-        let path = results_dir.join(format!("{}.json", kind.name()));
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        println!("  written to {}\n", path.display());
-        summary.push(report);
+        let wal_limits = match kind {
+            BackendKind::Sqlite if !args.sqlite_wal_limit.is_empty() => {
+                args.sqlite_wal_limit.iter().cloned().map(Some).collect()
+            }
+            _ => vec![None],
+        };
+        for wal_limit in wal_limits {
+            let opts = ServerOptions {
+                sqlite_wal_limit: wal_limit.clone(),
+                ..opts.clone()
+            };
+            let report = run_backend(args, kind, &opts, &commit, &results_dir).await?;
+            print_report(args, &report);
+            let suffix = wal_limit.map_or(String::new(), |l| format!("-wal-{l}"));
+            let path = results_dir.join(format!("{}{suffix}.json", kind.name()));
+            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+            println!("  written to {}\n", path.display());
+            summary.push(report);
+        }
     }
     print_summary(args, &summary);
     Ok(())
@@ -230,7 +248,7 @@ async fn run(args: &Args) -> Result<()> {
 fn print_summary(args: &Args, reports: &[BackendReport]) {
     println!("== summary ==");
     println!(
-        "  {:<9} {:>12} {:>11} {:>9} {:>14} {:>8} {:>9} {:>7}",
+        "  {:<16} {:>12} {:>11} {:>9} {:>14} {:>8} {:>9} {:>7} {:>16}",
         "backend",
         "baseline/s",
         "webhooks/s",
@@ -238,13 +256,14 @@ fn print_summary(args: &Args, reports: &[BackendReport]) {
         format!("p99 @{}/s", args.rate),
         "errors",
         "peak RSS",
-        "scale"
+        "scale",
+        "WAL peak / exit"
     );
     for r in reports {
         let errors: u64 = r.phases.iter().map(|p| p.measured.error_count()).sum();
         println!(
-            "  {:<9} {:>12.0} {:>11.0} {:>9.4} {:>11.1} ms {:>8} {:>5.1} MiB {:>7}",
-            r.backend.name(),
+            "  {:<16} {:>12.0} {:>11.0} {:>9.4} {:>11.1} ms {:>8} {:>5.1} MiB {:>7} {:>16}",
+            r.label(),
             r.phases[0].measured.rate_per_s,
             r.phases[1].measured.rate_per_s,
             r.ratios.webhooks_per_s_over_baseline,
@@ -255,6 +274,10 @@ fn print_summary(args: &Args, reports: &[BackendReport]) {
                 .as_ref()
                 .and_then(|s| s.per_request_ratio)
                 .map_or("-".to_string(), |r| format!("{r:.2}×")),
+            r.wal.as_ref().map_or("-".to_string(), |w| format!(
+                "{:.1} / {:.1} MiB",
+                w.peak_mib, w.after_exit_mib
+            )),
         );
     }
     for r in reports {
@@ -484,6 +507,16 @@ struct TargetCheck {
     met: bool,
 }
 
+/// SQLite's `-wal` file, sampled with the memory.
+#[derive(Serialize, Debug)]
+struct Wal {
+    /// `PAYMATCH_SQLITE_WAL_LIMIT` (none: the server's default, 64 MiB).
+    limit: Option<String>,
+    peak_mib: f64,
+    /// After the server's clean stop (SIGTERM).
+    after_exit_mib: f64,
+}
+
 #[derive(Serialize, Debug)]
 struct BackendReport {
     backend: BackendKind,
@@ -509,6 +542,18 @@ struct BackendReport {
     server: ServerEnd,
     scale: Option<Scale>,
     targets: Vec<TargetCheck>,
+    /// SQLite only.
+    wal: Option<Wal>,
+}
+
+impl BackendReport {
+    /// The backend, and the WAL limit when the run sets one.
+    fn label(&self) -> String {
+        match self.wal.as_ref().and_then(|w| w.limit.as_ref()) {
+            Some(limit) => format!("{} wal {limit}", self.backend.name()),
+            None => self.backend.name().to_string(),
+        }
+    }
 }
 
 async fn run_backend(
@@ -525,6 +570,10 @@ async fn run_backend(
     let db = Database::create(kind, &args.postgres_url).await?;
     let mut server = Server::start(&db, opts).await?;
     let sampler = MemorySampler::start(server.pid);
+    let wal_kib = |file: &Path| std::fs::metadata(file).map_or(0, |m| m.len() / 1024);
+    let wal_sampler = db
+        .wal_file()
+        .map(|file| MemorySampler::watch(move || Some(wal_kib(&file))));
     let addr = server.addr;
     let vm_hwm_at_start = procfs::status_kib(server.pid, "VmHWM").unwrap_or(0);
     let rss_at_start = procfs::status_kib(server.pid, "VmRSS").unwrap_or(0);
@@ -582,6 +631,11 @@ async fn run_backend(
         Ok(status) => status.to_string(),
         Err(e) => format!("{e:#}"),
     };
+    let wal = db.wal_file().zip(wal_sampler).map(|(file, sampler)| Wal {
+        limit: opts.sqlite_wal_limit.clone(),
+        peak_mib: mib(sampler.run_peak()),
+        after_exit_mib: mib(wal_kib(&file)),
+    });
     let logs = server.logs();
     let count = |level: &str| logs.lines().filter(|l| l.contains(level)).count();
     let server_end = ServerEnd {
@@ -658,6 +712,7 @@ async fn run_backend(
         server: server_end,
         scale,
         targets: Vec::new(),
+        wal,
     };
     report.targets = targets(args, &report);
     Ok(report)
@@ -918,7 +973,7 @@ fn print_report(args: &Args, r: &BackendReport) {
     println!();
     println!(
         "== {} == {} open orders, {} connections, {} s per phase, {} client thread(s); {}; paymatch {}",
-        r.backend.name(),
+        r.label(),
         args.orders,
         args.connections,
         args.duration,
@@ -984,6 +1039,15 @@ fn print_report(args: &Args, r: &BackendReport) {
         r.vm_hwm_at_start_mib,
         r.orders_created_through_api_per_s
     );
+    if let Some(w) = &r.wal {
+        println!(
+            "  WAL: peak {:.1} MiB under load (sampled every 50 ms; limit {}), {:.1} MiB after \
+             the clean stop",
+            w.peak_mib,
+            w.limit.as_deref().unwrap_or("default"),
+            w.after_exit_mib
+        );
+    }
     let worst: Vec<String> = r
         .phases
         .iter()

@@ -102,6 +102,11 @@ pub struct MemorySampler {
 
 impl MemorySampler {
     pub fn start(pid: u32) -> MemorySampler {
+        MemorySampler::watch(move || status_kib(pid, "VmRSS"))
+    }
+
+    /// Samples another figure the same way (the size of SQLite's `-wal` file).
+    pub fn watch(probe: impl Fn() -> Option<u64> + Send + 'static) -> MemorySampler {
         let stop = Arc::new(AtomicBool::new(false));
         let run_peak = Arc::new(AtomicU64::new(0));
         let phase_peak = Arc::new(AtomicU64::new(0));
@@ -109,7 +114,7 @@ impl MemorySampler {
             let (stop, run_peak, phase_peak) = (stop.clone(), run_peak.clone(), phase_peak.clone());
             thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    if let Some(kib) = status_kib(pid, "VmRSS") {
+                    if let Some(kib) = probe() {
                         run_peak.fetch_max(kib, Ordering::Relaxed);
                         phase_peak.fetch_max(kib, Ordering::Relaxed);
                     }

@@ -115,6 +115,14 @@ impl Database {
         }
     }
 
+    /// SQLite's write-ahead log, beside the database file.
+    pub fn wal_file(&self) -> Option<PathBuf> {
+        match self {
+            Database::Sqlite { path, .. } => Some(PathBuf::from(format!("{}-wal", path.display()))),
+            Database::Postgres { .. } => None,
+        }
+    }
+
     /// The `PAYMATCH_DATABASE_URL` of this database.
     pub fn url(&self) -> String {
         match self {
@@ -451,10 +459,13 @@ pub struct ServerOptions {
     pub bin: PathBuf,
     pub worker: bool,
     pub log_level: String,
+    /// `PAYMATCH_SQLITE_WAL_LIMIT` (unset: the server's default).
+    pub sqlite_wal_limit: Option<String>,
 }
 
 fn environment(db: &Database, opts: &ServerOptions) -> Vec<(&'static str, String)> {
-    vec![
+    let wal_limit = opts.sqlite_wal_limit.clone();
+    let mut vars = vec![
         ("PAYMATCH_DATABASE_URL", db.url()),
         ("PAYMATCH_CASSO_SECURE_TOKEN", SECURE_TOKEN.into()),
         ("PAYMATCH_API_KEY", API_KEY.into()),
@@ -462,7 +473,9 @@ fn environment(db: &Database, opts: &ServerOptions) -> Vec<(&'static str, String
         ("PAYMATCH_NOTIFY_SECRET", NOTIFY_SECRET.into()),
         ("PAYMATCH_WORKER", opts.worker.to_string()),
         ("RUST_LOG", opts.log_level.clone()),
-    ]
+    ];
+    vars.extend(wal_limit.map(|limit| ("PAYMATCH_SQLITE_WAL_LIMIT", limit)));
+    vars
 }
 
 fn command(db: &Database, opts: &ServerOptions, args: &[&str]) -> Command {

@@ -16,6 +16,7 @@ mod pool;
 pub mod schema;
 mod search;
 mod store;
+mod wal;
 mod writer;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};

@@ -7,6 +7,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::MigrationHarness;
 
+use super::wal::{self, WalBound};
 use super::{files, SqliteWriter, Store, StoreError, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::config::DatabaseKind;
 
@@ -39,6 +40,8 @@ struct SqlitePragmas {
     /// A serving process checkpoints the WAL on a thread of its own (see `writer`), so no
     /// commit pays for copying the WAL back into the database file.
     background_checkpoints: bool,
+    /// The size the `-wal` file is cut back to when the log starts again (see `wal`).
+    journal_size_limit: u64,
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
@@ -46,8 +49,12 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
         conn.batch_execute(
             // busy_timeout first: switching to WAL takes a lock that other new connections
             // may hold for a moment.
-            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-             PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            &format!(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA journal_size_limit = {};",
+                self.journal_size_limit
+            ),
         )
         .map_err(diesel::r2d2::Error::QueryError)?;
         if self.background_checkpoints {
@@ -77,11 +84,13 @@ pub enum PoolPurpose {
 }
 
 impl Database {
-    /// Opens a pool for the URL: `sqlite://PATH` or `postgres://…`.
+    /// Opens a pool for the URL: `sqlite://PATH` or `postgres://…`. `wal_limit`: the most
+    /// bytes SQLite's `-wal` file may hold under load (ignored on PostgreSQL).
     pub fn connect(
         url: &str,
         kind: DatabaseKind,
         purpose: PoolPurpose,
+        wal_limit: u64,
     ) -> Result<Database, StoreError> {
         let (max_size, min_idle) = match purpose {
             PoolPurpose::Server => (
@@ -94,9 +103,11 @@ impl Database {
             PoolPurpose::Command => (1, 0),
         };
         let unavailable = |e: diesel::r2d2::PoolError| StoreError::Unavailable(e.to_string());
+        let mut wal_bound = None;
         let pool = match kind {
             DatabaseKind::Sqlite => {
                 let path = url.trim_start_matches("sqlite://");
+                let bound = wal_bound.insert(WalBound::new(path, wal_limit));
                 files::restrict_sqlite_files(path).map_err(|e| {
                     StoreError::Unavailable(format!("cannot create the database file {path}: {e}"))
                 })?;
@@ -108,6 +119,7 @@ impl Database {
                         .connection_timeout(POOL_TIMEOUT)
                         .connection_customizer(Box::new(SqlitePragmas {
                             background_checkpoints: purpose == PoolPurpose::Server,
+                            journal_size_limit: bound.journal_size_limit(),
                         }))
                         .build(manager)
                         .map_err(unavailable)?,
@@ -125,9 +137,9 @@ impl Database {
                 )
             }
         };
-        let writer = match (&pool, purpose) {
-            (PoolKind::Sqlite(pool), PoolPurpose::Server) => {
-                Some(SqliteWriter::start(pool.clone()))
+        let writer = match (&pool, purpose, wal_bound) {
+            (PoolKind::Sqlite(pool), PoolPurpose::Server, Some(bound)) => {
+                Some(SqliteWriter::start(pool.clone(), bound))
             }
             _ => None,
         };
@@ -161,6 +173,17 @@ impl Database {
         .unwrap_or_else(|e| {
             Err(StoreError::Unavailable(format!("database task failed: {e}")).into())
         })
+    }
+
+    /// At a clean exit: copies SQLite's WAL into the database file and empties it, so that no
+    /// large `-wal` file stays behind (PostgreSQL: nothing to do).
+    pub async fn empty_wal(&self) {
+        if let PoolKind::Sqlite(pool) = &self.pool {
+            let pool = pool.clone();
+            if let Err(error) = tokio::task::spawn_blocking(move || wal::empty(&pool)).await {
+                tracing::warn!(%error, "WAL not emptied");
+            }
+        }
     }
 
     /// Applies pending migrations; returns how many ran.

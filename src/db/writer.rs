@@ -5,6 +5,7 @@
 //!
 //! Every write of a serving process goes this way (webhooks, the worker's claims, the API's
 //! orders): writers inside one process never wait in SQLite's busy handler for each other.
+//! Being the only writer, it is also the one that can keep the WAL bounded (see `wal`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::RecvTimeoutError;
@@ -16,6 +17,7 @@ use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
+use super::wal::WalBound;
 use super::StoreError;
 
 /// Most writes in one commit: bounds the latency a batch adds.
@@ -39,7 +41,7 @@ pub struct SqliteWriter {
 impl SqliteWriter {
     /// Starts the writer thread and its checkpointer, which stops when the writer does (once
     /// every `SqliteWriter` is dropped).
-    pub fn start(pool: Pool<ConnectionManager<SqliteConnection>>) -> SqliteWriter {
+    pub fn start(pool: Pool<ConnectionManager<SqliteConnection>>, wal: WalBound) -> SqliteWriter {
         let (queue, writes) = mpsc::channel(QUEUE);
         let (writer_running, writer_stopped) = std::sync::mpsc::channel::<()>();
         let checkpoint_pool = pool.clone();
@@ -50,7 +52,7 @@ impl SqliteWriter {
                 thread::Builder::new()
                     .name("sqlite-writer".into())
                     .spawn(move || {
-                        write_loop(&pool, writes);
+                        write_loop(&pool, writes, &wal);
                         drop(writer_running);
                     })
             });
@@ -106,7 +108,11 @@ fn checkpoint_loop(
     }
 }
 
-fn write_loop(pool: &Pool<ConnectionManager<SqliteConnection>>, mut writes: mpsc::Receiver<Write>) {
+fn write_loop(
+    pool: &Pool<ConnectionManager<SqliteConnection>>,
+    mut writes: mpsc::Receiver<Write>,
+    wal: &WalBound,
+) {
     while let Some(first) = writes.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -132,5 +138,7 @@ fn write_loop(pool: &Pool<ConnectionManager<SqliteConnection>>, mut writes: mpsc
                 replies.into_iter().for_each(|reply| reply(Some(&error)));
             }
         }
+        // After the replies: the callers of this batch do not wait for a reset.
+        wal.keep(pool);
     }
 }

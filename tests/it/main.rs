@@ -23,5 +23,6 @@ mod properties;
 mod reconcile;
 mod search;
 mod security;
+mod wal;
 mod webhook_v2;
 mod webhooks;

@@ -695,7 +695,13 @@ async fn two_processes_deliver_each_event_once(backend: Backend) {
     }
     assert_eq!(second.all_transactions(KEY).await.len(), expected);
 
-    let store = Database::connect(&db.url, database_kind(backend), PoolPurpose::Command).unwrap();
+    let store = Database::connect(
+        &db.url,
+        database_kind(backend),
+        PoolPurpose::Command,
+        paymatch::config::DEFAULT_SQLITE_WAL_LIMIT,
+    )
+    .unwrap();
     let jobs = notify_jobs(&store).await;
     assert_eq!(jobs.len(), expected, "{jobs:?}");
     for job in &jobs {
@@ -752,7 +758,13 @@ async fn stopping_the_worker_loses_no_notification(backend: Backend) {
     let status = server.wait_exit(WAIT).await;
     assert!(status.success(), "{}", server.describe());
 
-    let store = Database::connect(&db.url, database_kind(backend), PoolPurpose::Command).unwrap();
+    let store = Database::connect(
+        &db.url,
+        database_kind(backend),
+        PoolPurpose::Command,
+        paymatch::config::DEFAULT_SQLITE_WAL_LIMIT,
+    )
+    .unwrap();
     let jobs = notify_jobs(&store).await;
     assert_eq!(jobs.len(), codes.len(), "{jobs:?}");
     let event_ids: BTreeSet<String> = jobs.iter().map(event_id).collect();

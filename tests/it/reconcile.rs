@@ -579,7 +579,13 @@ async fn reconcile_command_adds_exactly_the_missing_transactions(backend: Backen
     }
 
     // Both runs are recorded for admins, with the same numbers.
-    let store = Database::connect(&db.url, database_kind(backend), PoolPurpose::Command).unwrap();
+    let store = Database::connect(
+        &db.url,
+        database_kind(backend),
+        PoolPurpose::Command,
+        paymatch::config::DEFAULT_SQLITE_WAL_LIMIT,
+    )
+    .unwrap();
     let mut runs = reconcile_runs(&store).await;
     runs.sort_by_key(|r| r.id);
     assert_eq!(runs.len(), 2, "{runs:?}");

@@ -272,6 +272,7 @@ async fn the_api_key_is_kept_as_a_digest_only(backend: Backend) {
         &legacy.url,
         settings_for(&legacy.url, &[]).database_kind,
         PoolPurpose::Command,
+        paymatch::config::DEFAULT_SQLITE_WAL_LIMIT,
     )
     .unwrap();
     db.migrate().unwrap();

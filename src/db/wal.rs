@@ -1,0 +1,135 @@
+//! Keeps SQLite's write-ahead log (the `-wal` file beside the database) bounded.
+//!
+//! Checkpoints copy the log into the database file, but only a writer that finds the log fully
+//! copied, with no reader still in it, starts it again from the beginning; otherwise the log
+//! grows. Under sustained load the group-commit writer is never idle when the background
+//! PASSIVE checkpoint ends, so the log grew to 763 MiB in 10 s. The writer therefore resets it
+//! itself, between two batches, once the file passes half the limit (the other half is room for
+//! the batches written while readers delay a reset), and `journal_size_limit` cuts the file back
+//! to a quarter of the limit when the log starts again. At a clean exit the log is emptied.
+
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::sql_types::Integer;
+use diesel::{QueryableByName, RunQueryDsl, SqliteConnection};
+
+use super::StoreError;
+
+/// How long the writer's reset waits for readers of older snapshots before it lets the next
+/// batch go first and tries again after it.
+const RESET_WAIT: Duration = Duration::from_millis(200);
+/// How long the checkpoint at exit waits for another process's writer or readers.
+const EXIT_WAIT: Duration = Duration::from_secs(1);
+/// Pause before trying again a checkpoint that another checkpoint kept from starting.
+const RETRY_AFTER: Duration = Duration::from_millis(2);
+
+#[derive(Debug, Clone, Copy)]
+enum Checkpoint {
+    /// Copies everything and waits until no reader uses the log, so the next write starts it
+    /// again from the beginning.
+    Restart,
+    /// As `Restart`, then truncates the file to nothing.
+    Truncate,
+}
+
+impl Checkpoint {
+    fn pragma(self) -> &'static str {
+        match self {
+            Checkpoint::Restart => "PRAGMA wal_checkpoint(RESTART)",
+            Checkpoint::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct CheckpointRow {
+    /// 1 when another connection kept the checkpoint from finishing.
+    #[diesel(sql_type = Integer)]
+    busy: i32,
+}
+
+#[derive(QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = Integer)]
+    timeout: i32,
+}
+
+/// Runs a checkpoint, waiting at most `wait` for other connections (the connection's own busy
+/// timeout is put back after). Another checkpoint in progress (the background PASSIVE one)
+/// makes SQLite give up at once, without waiting: tried again until `wait` has passed.
+/// `false`: another connection kept it from finishing; it copied what it could.
+fn checkpoint(
+    conn: &mut SqliteConnection,
+    mode: Checkpoint,
+    wait: Duration,
+) -> Result<bool, StoreError> {
+    let usual = diesel::sql_query("PRAGMA busy_timeout").get_result::<BusyTimeout>(conn)?;
+    let deadline = Instant::now() + wait;
+    let done = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {};", left.as_millis()))?;
+        match diesel::sql_query(mode.pragma()).get_result::<CheckpointRow>(conn) {
+            Ok(row) if row.busy != 0 && !left.is_zero() => thread::sleep(RETRY_AFTER),
+            other => break other,
+        }
+    };
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {};", usual.timeout))?;
+    Ok(done?.busy == 0)
+}
+
+/// Copies the log into the database file and truncates it, at a clean exit. Another process
+/// still using the database can keep it from finishing: that is logged, not an error.
+pub fn empty(pool: &Pool<ConnectionManager<SqliteConnection>>) {
+    match super::pool::checkout(pool)
+        .and_then(|mut c| checkpoint(&mut c, Checkpoint::Truncate, EXIT_WAIT))
+    {
+        Ok(true) => tracing::debug!("WAL emptied"),
+        Ok(false) => tracing::info!("WAL left for the other process using the database"),
+        Err(error) => tracing::warn!(%error, "WAL not emptied"),
+    }
+}
+
+/// The limit on the size of the `-wal` file, kept by the one writer of a serving process.
+#[derive(Debug, Clone)]
+pub struct WalBound {
+    file: PathBuf,
+    /// The size past which the writer resets the log: half the limit.
+    reset_at: u64,
+}
+
+impl WalBound {
+    pub fn new(database_path: &str, limit: u64) -> WalBound {
+        WalBound {
+            file: PathBuf::from(format!("{database_path}-wal")),
+            reset_at: limit / 2,
+        }
+    }
+
+    /// The `journal_size_limit` pragma's value: the size the file is cut back to when the log
+    /// starts again. Below `reset_at`, so that the file passing `reset_at` means the log has
+    /// grown that far again; the quarter of the limit kept is reused without growing the file.
+    pub fn journal_size_limit(&self) -> u64 {
+        self.reset_at / 2
+    }
+
+    /// Called by the writer between two batches: once the file has passed half the limit,
+    /// copies the log into the database and waits (briefly) for readers to leave it, so the
+    /// next batch starts it again. No one writes meanwhile: the writer is the only writer.
+    pub fn keep(&self, pool: &Pool<ConnectionManager<SqliteConnection>>) {
+        let size = std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        if size < self.reset_at {
+            return;
+        }
+        match super::pool::checkout(pool)
+            .and_then(|mut c| checkpoint(&mut c, Checkpoint::Restart, RESET_WAIT))
+        {
+            Ok(true) => {}
+            Ok(false) => tracing::debug!(size, "WAL not reset: a reader is still in it"),
+            Err(error) => tracing::warn!(%error, size, "WAL not reset"),
+        }
+    }
+}
