@@ -216,7 +216,7 @@ pub fn queries(ctx: &Context) -> Vec<Query> {
         q(
             "queue_search",
             format!(
-                "GET /admin/queue?q={} (text in one description; LIKE '%…%')",
+                "GET /admin/queue?q={} (text in one description; trigram index)",
                 ctx.needle
             ),
             true,

@@ -169,11 +169,12 @@ impl Database {
             .naive_utc()
             .format("%Y-%m-%d %H:%M:%S%.6f")
             .to_string();
+        // `search_text` as paymatch writes it (`db/search.rs`): the code, already normalised.
         let columns = "code, reference, amount, currency, status, amount_received, notify_url, \
-                       created_at, updated_at, paid_at, expires_at";
+                       created_at, updated_at, paid_at, expires_at, search_text";
         let values = format!(
             "'DH' || ({first} - 1 + i), NULL, {amount}, 'VND', '{status}', {received}, NULL, \
-             '{now}', '{now}', NULL, NULL"
+             '{now}', '{now}', NULL, NULL, 'DH' || ({first} - 1 + i)"
         );
         let sql = match self.kind() {
             BackendKind::Sqlite => format!(
@@ -242,12 +243,18 @@ impl Database {
         let step = 10_000 * unit;
         let code = format!("'DH' || ({code_base} + o)");
         let other = format!("'DH' || ({code_base} + (o + 1) % {orders})");
-        let select = format!(
-            "SELECT 'casso', CAST({ext} + i AS TEXT), 'FT' || ({bank_ref} + i),\n\
-             CASE st WHEN 'matched' THEN 'Thanh toan don hang ' || {code}\n\
+        let description = format!(
+            "CASE st WHEN 'matched' THEN 'Thanh toan don hang ' || {code}\n\
                      WHEN 'unknown_order' THEN 'Thanh toan don hang DH' || ({unknown} + i)\n\
                      WHEN 'unmatched' THEN 'CHUYEN TIEN NGUYEN VAN A MA GD ' || ({unmatched} + i)\n\
-                     ELSE {code} || ' ' || {other} || ' chuyen tien' END,\n\
+                     ELSE {code} || ' ' || {other} || ' chuyen tien' END",
+            unknown = TransactionSeed::UNKNOWN_CODE_BASE,
+            unmatched = TransactionSeed::UNMATCHED_REF_BASE,
+        );
+        let bank_ref_of = format!("'FT' || ({} + i)", TransactionSeed::BANK_REF_BASE);
+        let select = format!(
+            "SELECT 'casso', CAST({ext} + i AS TEXT), {bank_ref_of},\n\
+             {description},\n\
              CASE st WHEN 'matched' THEN {paid} ELSE (1 + (i * 7919) % 499) * {step} END,\n\
              0, t, '1', st,\n\
              CASE st WHEN 'matched' THEN {first_order} + o END,\n\
@@ -255,7 +262,8 @@ impl Database {
                      WHEN 'unknown_order' THEN 'DH' || ({unknown} + i)\n\
                      WHEN 'unmatched' THEN ''\n\
                      ELSE {code} || ' ' || {other} END,\n\
-             NULL, t, t\n\
+             NULL, t, t,\n\
+             upper({description} || '\n' || {bank_ref_of})\n\
              FROM (SELECT i, (i - 1) % {orders} AS o, {time} AS t,\n\
                    CASE WHEN (i * {waiting_percent}) % 100 >= {waiting_percent} THEN 'matched'\n\
                         WHEN i % 3 = 0 THEN 'unknown_order'\n\
@@ -263,13 +271,11 @@ impl Database {
                         ELSE 'ambiguous' END AS st\n\
                    FROM s) AS seed",
             ext = TransactionSeed::EXTERNAL_ID_BASE,
-            bank_ref = TransactionSeed::BANK_REF_BASE,
             unknown = TransactionSeed::UNKNOWN_CODE_BASE,
-            unmatched = TransactionSeed::UNMATCHED_REF_BASE,
         );
         let columns = "source, external_id, bank_ref, description, amount, running_balance, \
                        occurred_at, account, status, order_id, candidates, delivery_id, \
-                       received_at, updated_at";
+                       received_at, updated_at, search_text";
         let sql = match self.kind() {
             BackendKind::Sqlite => format!(
                 "BEGIN;\n\

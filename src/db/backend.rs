@@ -8,6 +8,7 @@ use super::models::OrderRow;
 use chrono::NaiveDateTime;
 
 use super::schema::{bank_transactions, jobs, orders};
+use super::search::TextSearch;
 
 pub trait Backend: Sized {
     /// Most writes in one group commit (see `writer`): bounds the latency a batch adds.
@@ -37,6 +38,9 @@ pub trait Backend: Sized {
 
     /// Whether running the whole transaction again may succeed.
     fn is_transient(error: &DieselError) -> bool;
+
+    /// Rows of `table` whose search text contains `typed`, by that backend's trigram index.
+    fn text_search(table: &str, typed: &str) -> TextSearch;
 }
 
 /// Whether a transaction (or savepoint) is open on the connection.
@@ -139,6 +143,10 @@ impl Backend for SqliteConnection {
     fn is_transient(_: &DieselError) -> bool {
         false
     }
+
+    fn text_search(table: &str, typed: &str) -> TextSearch {
+        TextSearch::fts5(table, typed)
+    }
 }
 
 /// How long a write in a PostgreSQL batch waits for a row lock (`SET LOCAL`: this transaction).
@@ -210,5 +218,9 @@ impl Backend for PgConnection {
             }
             _ => false,
         }
+    }
+
+    fn text_search(table: &str, typed: &str) -> TextSearch {
+        TextSearch::contains(table, typed)
     }
 }

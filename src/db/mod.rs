@@ -15,6 +15,7 @@ mod page;
 mod pg_url;
 mod pool;
 pub mod schema;
+mod search;
 mod store;
 mod wal;
 mod writer;

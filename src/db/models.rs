@@ -7,6 +7,7 @@ use super::schema::{
     admin_sessions, admin_users, audit_log, bank_transactions, jobs, order_history, orders,
     reconcile_runs, rejected_items, webhook_deliveries,
 };
+use super::search::search_text;
 use super::StoreError;
 use crate::domain::{
     BankTransaction, HistoryEntry, HistoryEvent, IncomingTransfer, Money, Order, OrderCode,
@@ -90,6 +91,7 @@ pub struct NewOrderRow<'a> {
     pub paid_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
     pub account: Option<&'a str>,
+    pub search_text: String,
 }
 
 impl<'a> NewOrderRow<'a> {
@@ -107,6 +109,7 @@ impl<'a> NewOrderRow<'a> {
             paid_at: o.paid_at.map(to_db_time),
             expires_at: o.expires_at.map(to_db_time),
             account: o.account.as_deref(),
+            search_text: search_text(&[Some(o.code.as_str()), o.reference.as_deref()]),
         })
     }
 }
@@ -199,6 +202,7 @@ pub struct NewTransactionRow<'a> {
     pub delivery_id: Option<i64>,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub search_text: String,
 }
 
 impl<'a> NewTransactionRow<'a> {
@@ -223,6 +227,7 @@ impl<'a> NewTransactionRow<'a> {
             delivery_id,
             received_at: to_db_time(now),
             updated_at: to_db_time(now),
+            search_text: search_text(&[Some(&t.description), t.bank_ref.as_deref()]),
         })
     }
 }

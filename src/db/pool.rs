@@ -8,7 +8,7 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::MigrationHarness;
 
 use super::wal::{self, WalBound};
-use super::{files, pg_url, StoreError, Writer, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use super::{files, pg_url, Store, StoreError, Writer, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use crate::config::DatabaseKind;
 
 /// A pooled connection of either backend.
@@ -206,7 +206,7 @@ impl Database {
         let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
             StoreError::Unavailable(format!("migration failed: {e}"))
         };
-        Ok(match self.get()? {
+        let ran = match self.get()? {
             DbConn::Sqlite(mut c) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(failed)?
@@ -220,6 +220,8 @@ impl Database {
                 c.batch_execute("SELECT pg_advisory_unlock(72616)")?;
                 ran.map_err(failed)?
             }
-        })
+        };
+        crate::with_store!(&mut self.get()?, |store| store.fill_search_text())?;
+        Ok(ran)
     }
 }

@@ -15,6 +15,7 @@ diesel::table! {
         paid_at -> Nullable<Timestamp>,
         expires_at -> Nullable<Timestamp>,
         account -> Nullable<Text>,
+        search_text -> Nullable<Text>,
     }
 }
 
@@ -53,6 +54,7 @@ diesel::table! {
         resolution_note -> Nullable<Text>,
         resolved_by -> Nullable<Text>,
         resolved_at -> Nullable<Timestamp>,
+        search_text -> Nullable<Text>,
     }
 }
 

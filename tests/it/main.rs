@@ -24,6 +24,7 @@ mod notify_security;
 mod pay;
 mod properties;
 mod reconcile;
+mod search;
 mod security;
 mod sepay;
 mod wal;

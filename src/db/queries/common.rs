@@ -1,24 +1,34 @@
 // What every query file shares, and the `Store` sum's own methods: included once per backend
 // (see `db/mod.rs`), where `Conn` is that backend's connection type.
 
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
 use super::Conn;
 use crate::db::backend::Backend;
-use crate::db::schema::orders;
+use crate::db::schema::{bank_transactions, orders};
+use crate::db::search::search_text;
 use crate::db::{Decided, Page, Store, StoreError};
 use crate::domain::OrderCode;
 
 const WRITE_ATTEMPTS: usize = 3;
+/// Rows given their search text per write transaction when filling older rows.
+const FILL_BATCH: i64 = 1000;
 
-diesel::define_sql_function!(fn upper(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-/// Escapes LIKE's wildcards so a search for `50%` means those characters.
-pub(super) fn like_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+/// `q=` as a condition on `table` (`orders` or `bank_transactions`): rows whose search text
+/// contains what was typed (see `db/search.rs`).
+pub(super) fn text_search(table: &str, typed: &str) -> TextCondition {
+    let search = <Conn as Backend>::text_search(table, typed);
+    diesel::dsl::sql::<Bool>(&search.before)
+        .bind::<Text, _>(search.value)
+        .sql(search.after)
 }
+
+pub(super) type TextCondition = SqlLiteral<
+    Bool,
+    diesel::expression::UncheckedBind<SqlLiteral<Bool>, diesel::dsl::AsExprOf<String, Text>>,
+>;
 
 pub(super) fn page<T>(mut rows: Vec<(i64, T)>, limit: i64) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(0);
@@ -94,6 +104,41 @@ impl Store for Conn {
             }
             attempt += 1;
         }
+    }
+
+    fn fill_search_text(&mut self) -> Result<usize, StoreError> {
+        let mut filled = 0;
+        // Each table by batches of its rows without search text (a partial index finds them).
+        macro_rules! fill {
+            ($table:ident, $first:ident, $second:ident) => {
+                loop {
+                    let rows = $table::table
+                        .filter($table::search_text.is_null())
+                        .select(($table::id, $table::$first, $table::$second))
+                        .order($table::id)
+                        .limit(FILL_BATCH)
+                        .load::<(i64, String, Option<String>)>(self)?;
+                    if rows.is_empty() {
+                        break;
+                    }
+                    filled += rows.len();
+                    self.write(|c| {
+                        for (id, first, second) in &rows {
+                            diesel::update($table::table.find(id))
+                                .set(
+                                    $table::search_text
+                                        .eq(search_text(&[Some(first), second.as_deref()])),
+                                )
+                                .execute(c)?;
+                        }
+                        Ok(())
+                    })?;
+                }
+            };
+        }
+        fill!(bank_transactions, description, bank_ref);
+        fill!(orders, code, reference);
+        Ok(filled)
     }
 
     fn ping(&mut self) -> Result<(), StoreError> {

@@ -40,12 +40,7 @@ macro_rules! filter_transfers {
             query = query.filter(bank_transactions::account.eq(account.as_str()));
         }
         if let Some(search) = &filter.search {
-            let pattern = format!("%{}%", like_escape(&search.to_uppercase()));
-            query = query.filter(
-                upper(bank_transactions::description)
-                    .like(pattern)
-                    .escape('\\'),
-            );
+            query = query.filter(text_search("bank_transactions", search));
         }
         query
     }};
@@ -57,14 +52,7 @@ macro_rules! search_orders {
         let filter: &OrderFilter = $filter;
         let mut query = $query;
         if let Some(search) = &filter.search {
-            let code_prefix = format!("{}%", like_escape(&search.to_ascii_uppercase()));
-            let anywhere = format!("%{}%", like_escape(search));
-            query = query.filter(
-                orders::code
-                    .like(code_prefix)
-                    .escape('\\')
-                    .or(orders::reference.like(anywhere).escape('\\')),
-            );
+            query = query.filter(text_search("orders", search));
         }
         query
     }};

@@ -27,5 +27,8 @@ pub trait Store: AdminStore + AuditStore + JobStore + OrderStore + TransactionSt
     where
         F: FnMut(&mut Self) -> Result<T, StoreError>;
 
+    /// Gives rows stored before admin search existed their search text; how many it filled.
+    fn fill_search_text(&mut self) -> Result<usize, StoreError>;
+
     fn ping(&mut self) -> Result<(), StoreError>;
 }

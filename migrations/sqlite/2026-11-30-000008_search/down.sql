@@ -1,0 +1,12 @@
+DROP TRIGGER orders_search_update;
+DROP TRIGGER orders_search_delete;
+DROP TRIGGER orders_search_insert;
+DROP TABLE orders_search;
+DROP TRIGGER bank_transactions_search_update;
+DROP TRIGGER bank_transactions_search_delete;
+DROP TRIGGER bank_transactions_search_insert;
+DROP TABLE bank_transactions_search;
+DROP INDEX orders_unsearchable;
+DROP INDEX bank_transactions_unsearchable;
+ALTER TABLE orders DROP COLUMN search_text;
+ALTER TABLE bank_transactions DROP COLUMN search_text;
