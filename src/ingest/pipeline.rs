@@ -9,8 +9,8 @@ use crate::config::MatchingSettings;
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{
-    Allocation, Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState,
-    Source, TransferRef,
+    Allocation, Cause, HistoryEvent, IncomingTransfer, Money, Order, OrderCode, OrderState, Source,
+    TransferRef,
 };
 use crate::matching::{self, MatchDecision, Reading};
 

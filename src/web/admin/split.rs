@@ -15,8 +15,8 @@ use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, parse_amount_input, Allocation, OrderCode, SplitError};
 use crate::ingest::resolve::ResolveError;
 use crate::ingest::split::{self, SplitLine};
-use crate::web::i18n::Lang;
 use crate::state::AppState;
+use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
 /// The form shows at least this many rows.
