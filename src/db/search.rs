@@ -8,14 +8,15 @@ use crate::matching::normalise;
 const TRIGRAM: usize = 3;
 
 /// The stored search text of a row: its searchable fields, normalised, one a line (so that
-/// a search does not run from one field into the next).
+/// a search does not run from one field into the next), storable on both backends.
 pub fn search_text(fields: &[Option<&str>]) -> String {
-    fields
+    let text = fields
         .iter()
         .flatten()
         .map(|field| normalise(field))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    super::models::storable_text(&text).into_owned()
 }
 
 /// A typed search as SQL on one table: `before`, the bound `value`, then `after`.
