@@ -219,5 +219,6 @@ fn order(code: OrderCode, status: OrderStatus) -> Order {
         updated_at: at,
         paid_at: None,
         expires_at: None,
+        account: None,
     }
 }

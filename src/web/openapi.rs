@@ -111,17 +111,24 @@ pub struct CassoElement;
 
 impl PartialSchema for CassoElement {
     fn schema() -> RefOr<Schema> {
-        AnyOfBuilder::new()
-            .item(Ref::from_schema_name(CassoTransaction::name()))
-            .item(
-                ObjectBuilder::new()
-                    .schema_type(SchemaType::AnyValue)
-                    .description(Some(
-                        "Anything else: stored for admins and counted as `rejected`",
-                    )),
-            )
-            .into()
+        transaction_or_kept(
+            &CassoTransaction::name(),
+            ObjectBuilder::new()
+                .schema_type(SchemaType::AnyValue)
+                .description(Some(
+                    "Anything else: stored for admins and counted as `rejected`",
+                )),
+        )
     }
+}
+
+/// A provider's transaction, or something else that paymatch keeps for admins with its reason
+/// (and still answers 200, since sending it again would not change it).
+fn transaction_or_kept(transaction: &str, kept: ObjectBuilder) -> RefOr<Schema> {
+    AnyOfBuilder::new()
+        .item(Ref::from_schema_name(transaction))
+        .item(kept)
+        .into()
 }
 
 impl ToSchema for CassoElement {
@@ -202,6 +209,40 @@ pub struct SepayWebhook {
     description: String,
 }
 
+/// The body of a SePay delivery: a transaction, or an object with SePay's `id`,
+/// `transferType` and `transferAmount` whose values do not read (kept for admins with the
+/// reason; SePay still gets `{"success": true}`). Anything else is a 400.
+pub struct SepayBody;
+
+impl PartialSchema for SepayBody {
+    fn schema() -> RefOr<Schema> {
+        let any = || ObjectBuilder::new().schema_type(SchemaType::AnyValue);
+        transaction_or_kept(
+            &SepayWebhook::name(),
+            ObjectBuilder::new()
+                .property("id", any())
+                .property("transferType", any())
+                .property("transferAmount", any())
+                .required("id")
+                .required("transferType")
+                .required("transferAmount")
+                .description(Some(
+                    "A transaction whose fields do not read: stored for admins with its reason",
+                )),
+        )
+    }
+}
+
+impl ToSchema for SepayBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("SepayBody")
+    }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((SepayWebhook::name().into_owned(), SepayWebhook::schema()));
+    }
+}
+
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
@@ -250,7 +291,7 @@ impl Modify for SecuritySchemes {
         views::OrderView, views::TransactionView, views::AllocationView, views::HistoryView, views::OrderStatusName,
         views::TransactionStatusName, views::ResolutionName, views::AmountText,
         orders::CreateOrder, orders::AmountInput, ErrorBody, ErrorDetail, WebhookReply,
-        CassoWebhook, CassoElement, CassoTransaction, SepayReply, SepayWebhook,
+        CassoWebhook, CassoElement, CassoTransaction, SepayReply, SepayBody,
     )),
     modifiers(&SecuritySchemes)
 )]

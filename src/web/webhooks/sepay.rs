@@ -15,7 +15,7 @@ const CHANNEL: &str = "sepay";
 
 #[utoipa::path(
     post, path = "/webhooks/sepay", tag = "webhooks", operation_id = "sepay_webhook",
-    request_body(content = crate::web::openapi::SepayWebhook, description = "One SePay transaction (header `Authorization: Apikey <PAYMATCH_SEPAY_WEBHOOK_KEY>`)"),
+    request_body(content = crate::web::openapi::SepayBody, description = "One SePay transaction (header `Authorization: Apikey <PAYMATCH_SEPAY_WEBHOOK_KEY>`)"),
     security(("sepay_api_key" = [])),
     responses(
         (status = 200, description = "Stored and processed (a duplicate too)", body = SepayReply),
