@@ -96,19 +96,26 @@ impl TransactionStore for Conn {
             return Ok(Vec::new());
         }
         let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
-        // Those naming the orders, and those that paid them among others.
-        let paid_them: Vec<i64> = allocations::table
+        // Those naming the orders, and those that paid them among others: each by its index
+        // (one condition with OR across the join would read the whole table, on every
+        // notification of a paid order).
+        let mut ids: Vec<i64> = bank_transactions::table
             .inner_join(orders::table)
             .filter(orders::code.eq_any(codes.clone()))
-            .select(allocations::transaction_id)
+            .select(bank_transactions::id)
             .load(self)?;
+        ids.extend(
+            allocations::table
+                .inner_join(orders::table)
+                .filter(orders::code.eq_any(codes))
+                .select(allocations::transaction_id)
+                .load::<i64>(self)?,
+        );
+        ids.sort_unstable();
+        ids.dedup();
         let transactions = bank_transactions::table
             .left_join(orders::table)
-            .filter(
-                orders::code
-                    .eq_any(codes)
-                    .or(bank_transactions::id.eq_any(paid_them)),
-            )
+            .filter(bank_transactions::id.eq_any(ids))
             .order(bank_transactions::id.asc())
             .select((TransactionRow::as_select(), orders::code.nullable()))
             .load::<(TransactionRow, Option<String>)>(self)?
