@@ -8,6 +8,7 @@
 //! through [`with_store!`].
 
 mod backend;
+mod cached;
 mod error;
 mod files;
 pub mod models;

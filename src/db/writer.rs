@@ -1,7 +1,13 @@
 //! Group commit, on both backends. A serving process writes through writer threads: the writes
-//! that arrive while a writer is committing are committed together, one disk flush for many,
-//! each in its own savepoint so one failing write fails alone. A caller hears back only after
-//! the commit.
+//! that arrive while a writer is committing are committed together, one disk flush for many.
+//! A caller hears back only after the commit.
+//!
+//! A batch first runs its writes one after another with nothing between them: almost every
+//! write succeeds, and a savepoint around each would cost two statements per write (two round
+//! trips on PostgreSQL; on SQLite, every savepoint makes FTS5 write its pending index as a new
+//! segment). If one write fails, the whole batch is rolled back and run again with each write in
+//! its own savepoint, so one failing write fails alone and the others commit as if it had not
+//! been there.
 //!
 //! SQLite has one writer at a time, so it gets one writer thread: writers inside one process
 //! never wait in SQLite's busy handler for each other. PostgreSQL gets a few, each with its own
@@ -23,7 +29,7 @@ use std::thread;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection};
-use diesel::r2d2::{ConnectionManager, Pool, R2D2Connection};
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,6 +71,9 @@ enum Ran {
 
 /// One caller's write, waiting in the queue or in a batch.
 trait Pending<C>: Send {
+    /// Runs the write in the batch's transaction as it stands, with no savepoint of its own;
+    /// `false` if it failed, which leaves the transaction fit only for a rollback.
+    fn run_unguarded(&mut self, conn: &mut C) -> bool;
     /// Runs the write in a savepoint (in a batch) or a transaction (alone).
     fn run(&mut self, conn: &mut C) -> Ran;
     /// The transaction it ran in committed: the caller gets its result.
@@ -85,12 +94,16 @@ where
     F: FnMut(&mut C) -> Result<T, StoreError> + Send,
     T: Send,
 {
+    fn run_unguarded(&mut self, conn: &mut C) -> bool {
+        let result = guarded_call(&mut self.write, conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
     fn run(&mut self, conn: &mut C) -> Ran {
         let write = &mut self.write;
-        let result = C::write_transaction(conn, |conn| {
-            catch_unwind(AssertUnwindSafe(|| write(conn)))
-                .unwrap_or_else(|_| Err(StoreError::Corrupt("a database write panicked".into())))
-        });
+        let result = C::write_transaction(conn, |conn| guarded_call(write, conn));
         let ran = match &result {
             Err(StoreError::Query(error)) if C::is_transient(error) => Ran::Again,
             _ => Ran::Done,
@@ -111,6 +124,15 @@ where
             .answer
             .send(Err(StoreError::Unavailable(error.to_string())));
     }
+}
+
+/// Calls a write, a panic in it read as its failure.
+fn guarded_call<C, T>(
+    write: &mut impl FnMut(&mut C) -> Result<T, StoreError>,
+    conn: &mut C,
+) -> Result<T, StoreError> {
+    catch_unwind(AssertUnwindSafe(|| write(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Corrupt("a database write panicked".into())))
 }
 
 type Queued<C> = Box<dyn Pending<C>>;
@@ -238,34 +260,102 @@ fn write_loop<C: WriterConnection>(
     writes: &Mutex<mpsc::Receiver<Queued<C>>>,
     between_batches: &impl Fn(&Pool<ConnectionManager<C>>),
 ) {
-    while let Some(batch) = next_batch(writes) {
-        let (done, again) = commit_batch(pool, batch);
-        done.into_iter().for_each(Pending::reply);
-        for write in again {
-            run_alone(pool, write);
+    // The writer keeps its connection from one batch to the next (a checkout would cost a
+    // health check each time), and takes a fresh one after a batch could not commit.
+    let mut held: Option<Held<C>> = None;
+    while let Some(mut batch) = next_batch(writes) {
+        let settled = loop {
+            let (mut conn, fresh) = match held.take() {
+                Some(conn) => (conn, false),
+                None => match super::pool::checkout(pool) {
+                    Ok(conn) => (conn, true),
+                    Err(error) => break Settled::Failed(error, batch),
+                },
+            };
+            match commit_batch(&mut *conn, batch) {
+                // A connection that broke while it was held: nothing ran, try a fresh one.
+                Settled::NotBegun(error, writes) if !fresh => {
+                    tracing::debug!(%error, "the writer's connection was lost; taking another");
+                    batch = writes;
+                }
+                Settled::Committed { done, again } => {
+                    held = Some(conn);
+                    break Settled::Committed { done, again };
+                }
+                other => break other,
+            }
+        };
+        match settled {
+            Settled::Committed { done, again } => {
+                done.into_iter().for_each(Pending::reply);
+                for write in again {
+                    run_alone(pool, &mut held, write);
+                }
+            }
+            Settled::NotBegun(error, writes) | Settled::Failed(error, writes) => {
+                tracing::error!(%error, writes = writes.len(), "group commit failed");
+                // Writes that ran were rolled back with the batch (or their fate is unknown, if
+                // the connection broke during the commit); writes that never ran are told why.
+                for write in writes {
+                    write.fail(&error);
+                }
+            }
         }
         // After the replies: the callers of this batch do not wait for it.
         between_batches(pool);
     }
 }
 
-/// Runs a batch in one transaction. Returns the writes to answer (committed), and those to run
-/// again alone; those that cannot be committed are answered here.
-fn commit_batch<C: WriterConnection>(
-    pool: &Pool<ConnectionManager<C>>,
-    mut batch: Vec<Queued<C>>,
-) -> (Vec<Queued<C>>, Vec<Queued<C>>) {
+type Held<C> = PooledConnection<ConnectionManager<C>>;
+
+/// How a batch ended.
+enum Settled<C> {
+    /// Committed: the writes to answer, and those to run again alone (they met another
+    /// transaction, or the commit failed in a way that running again may mend).
+    Committed {
+        done: Vec<Queued<C>>,
+        again: Vec<Queued<C>>,
+    },
+    /// The transaction could not even begin: no write ran.
+    NotBegun(StoreError, Vec<Queued<C>>),
+    /// Nothing of the batch is stored, and running it again would not help.
+    Failed(StoreError, Vec<Queued<C>>),
+}
+
+/// Runs a batch in one transaction: first with no savepoints, then, if a write failed, again
+/// with each write in a savepoint of its own.
+fn commit_batch<C: WriterConnection>(conn: &mut C, mut batch: Vec<Queued<C>>) -> Settled<C> {
+    let (mut begun, mut clean) = (false, true);
+    let unguarded = conn.write_transaction(|conn| {
+        conn.begin_batch()?;
+        begun = true;
+        clean = batch.iter_mut().all(|write| write.run_unguarded(conn));
+        if clean {
+            Ok(())
+        } else {
+            Err(diesel::result::Error::RollbackTransaction)
+        }
+    });
+    match unguarded {
+        Ok(()) => {
+            return Settled::Committed {
+                done: batch,
+                again: Vec::new(),
+            }
+        }
+        Err(error) if !begun => return Settled::NotBegun(error.into(), batch),
+        Err(error) if clean => return settle_failure(error.into(), batch),
+        // One write failed: the batch is rolled back, and runs again with each write guarded.
+        Err(_) => {}
+    }
     let mut ran: Vec<(Queued<C>, Ran)> = Vec::with_capacity(batch.len());
-    let committed = super::pool::checkout(pool).and_then(|mut conn| {
-        conn.write_transaction(|conn| {
-            conn.begin_batch()?;
-            ran.extend(batch.drain(..).map(|mut write| {
-                let outcome = write.run(conn);
-                (write, outcome)
-            }));
-            Ok::<_, diesel::result::Error>(())
-        })
-        .map_err(StoreError::from)
+    let committed = conn.write_transaction(|conn| {
+        conn.begin_batch()?;
+        ran.extend(batch.drain(..).map(|mut write| {
+            let outcome = write.run(conn);
+            (write, outcome)
+        }));
+        Ok::<_, diesel::result::Error>(())
     });
     match committed {
         Ok(()) => {
@@ -276,33 +366,40 @@ fn commit_batch<C: WriterConnection>(
                     Ran::Again => again.push(write),
                 }
             }
-            (done, again)
-        }
-        // Nothing of the batch is stored: every write may run again, alone.
-        Err(StoreError::Query(error)) if C::is_transient(&error) => {
-            let all = ran.into_iter().map(|(write, _)| write).chain(batch);
-            (Vec::new(), all.collect())
+            Settled::Committed { done, again }
         }
         Err(error) => {
-            tracing::error!(%error, writes = ran.len() + batch.len(), "group commit failed");
-            // Writes that ran were rolled back with the batch (or their fate is unknown, if the
-            // connection broke during the commit); writes that never ran are told why.
-            for write in ran.into_iter().map(|(write, _)| write).chain(batch) {
-                write.fail(&error);
-            }
-            (Vec::new(), Vec::new())
+            let writes = ran.into_iter().map(|(write, _)| write).chain(batch);
+            settle_failure(error.into(), writes.collect())
         }
     }
 }
 
-/// Runs one write in a transaction of its own, again while it meets other transactions.
-fn run_alone<C: WriterConnection>(pool: &Pool<ConnectionManager<C>>, mut write: Queued<C>) {
-    let mut conn = match super::pool::checkout(pool) {
-        Ok(conn) => conn,
+/// A batch whose transaction failed: nothing of it is stored. Every write may run again, alone,
+/// if the failure was another transaction in the way.
+fn settle_failure<C: WriterConnection>(error: StoreError, writes: Vec<Queued<C>>) -> Settled<C> {
+    match error {
+        StoreError::Query(error) if C::is_transient(&error) => Settled::Committed {
+            done: Vec::new(),
+            again: writes,
+        },
+        error => Settled::Failed(error, writes),
+    }
+}
+
+/// Runs one write in a transaction of its own, again while it meets other transactions, on the
+/// writer's connection (or a fresh one).
+fn run_alone<C: WriterConnection>(
+    pool: &Pool<ConnectionManager<C>>,
+    held: &mut Option<Held<C>>,
+    mut write: Queued<C>,
+) {
+    let conn = match held.take().map_or_else(|| super::pool::checkout(pool), Ok) {
+        Ok(conn) => held.insert(conn),
         Err(error) => return write.fail(&error),
     };
     for _ in 0..ALONE_ATTEMPTS {
-        if write.run(&mut conn) == Ran::Done {
+        if write.run(&mut **conn) == Ran::Done {
             break;
         }
     }

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
+use crate::db::cached::Cached;
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, order_history, orders};
 use crate::db::{OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
@@ -43,14 +44,15 @@ impl OrderStore for Conn {
     }
 
     fn update_order(&mut self, order: &Order) -> Result<(), StoreError> {
-        diesel::update(orders::table.filter(orders::code.eq(order.code.as_str())))
-            .set((
+        Cached(
+            diesel::update(orders::table.filter(orders::code.eq(order.code.as_str()))).set((
                 orders::status.eq(order.status.as_str()),
                 orders::amount_received.eq(units(order.amount_received)?),
                 orders::updated_at.eq(to_db_time(order.updated_at)),
                 orders::paid_at.eq(order.paid_at.map(to_db_time)),
-            ))
-            .execute(self)?;
+            )),
+        )
+        .execute(self)?;
         Ok(())
     }
 
@@ -139,12 +141,11 @@ impl OrderStore for Conn {
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
         let order_id = order_row_id(Some(code.as_str())).assume_not_null();
-        diesel::insert_into(order_history::table)
-            .values((
-                NewHistoryRow::from_entry(entry)?,
-                order_history::order_id.eq(order_id),
-            ))
-            .execute(self)?;
+        Cached(diesel::insert_into(order_history::table).values((
+            NewHistoryRow::from_entry(entry)?,
+            order_history::order_id.eq(order_id),
+        )))
+        .execute(self)?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
+use crate::db::cached::Cached;
 use crate::db::models::*;
 use crate::db::schema::{
     allocations, bank_transactions, orders, rejected_items, webhook_deliveries,
@@ -65,13 +66,15 @@ impl TransactionStore for Conn {
             now,
         )?;
         let order_id = order_row_id(decided.order.map(OrderCode::as_str));
-        Ok(diesel::insert_into(bank_transactions::table)
-            .values((row, bank_transactions::order_id.eq(order_id)))
-            .on_conflict((bank_transactions::source, bank_transactions::external_id))
-            .do_nothing()
-            .returning(bank_transactions::id)
-            .get_result(self)
-            .optional()?)
+        Ok(Cached(
+            diesel::insert_into(bank_transactions::table)
+                .values((row, bank_transactions::order_id.eq(order_id)))
+                .on_conflict((bank_transactions::source, bank_transactions::external_id))
+                .do_nothing()
+                .returning(bank_transactions::id),
+        )
+        .get_result(self)
+        .optional()?)
     }
 
     fn record_decision(
@@ -211,13 +214,12 @@ impl TransactionStore for Conn {
                 .amount
                 .to_units()
                 .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
-            diesel::insert_into(allocations::table)
-                .values((
-                    allocations::transaction_id.eq(transaction_id),
-                    allocations::order_id.eq(order_id),
-                    allocations::amount.eq(amount),
-                ))
-                .execute(self)?;
+            Cached(diesel::insert_into(allocations::table).values((
+                allocations::transaction_id.eq(transaction_id),
+                allocations::order_id.eq(order_id),
+                allocations::amount.eq(amount),
+            )))
+            .execute(self)?;
         }
         Ok(())
     }
@@ -276,15 +278,17 @@ impl TransactionStore for Conn {
         outcome: &str,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(diesel::insert_into(webhook_deliveries::table)
-            .values(NewDeliveryRow {
-                channel,
-                received_at: to_db_time(now),
-                body: storable_text(body),
-                outcome,
-            })
-            .returning(webhook_deliveries::id)
-            .get_result(self)?)
+        Ok(Cached(
+            diesel::insert_into(webhook_deliveries::table)
+                .values(NewDeliveryRow {
+                    channel,
+                    received_at: to_db_time(now),
+                    body: storable_text(body),
+                    outcome,
+                })
+                .returning(webhook_deliveries::id),
+        )
+        .get_result(self)?)
     }
 
     fn finish_delivery(
@@ -293,14 +297,13 @@ impl TransactionStore for Conn {
         outcome: &str,
         counts: DeliveryCounts,
     ) -> Result<(), StoreError> {
-        diesel::update(webhook_deliveries::table.find(id))
-            .set((
-                webhook_deliveries::outcome.eq(outcome),
-                webhook_deliveries::accepted.eq(counts.accepted),
-                webhook_deliveries::duplicates.eq(counts.duplicates),
-                webhook_deliveries::rejected.eq(counts.rejected),
-            ))
-            .execute(self)?;
+        Cached(diesel::update(webhook_deliveries::table.find(id)).set((
+            webhook_deliveries::outcome.eq(outcome),
+            webhook_deliveries::accepted.eq(counts.accepted),
+            webhook_deliveries::duplicates.eq(counts.duplicates),
+            webhook_deliveries::rejected.eq(counts.rejected),
+        )))
+        .execute(self)?;
         Ok(())
     }
 

@@ -1,0 +1,37 @@
+//! Prepared once, run many times: diesel prepares every INSERT and UPDATE afresh on each call,
+//! because their SQL can vary with the values (`DEFAULT` for a missing value, a changeset that
+//! leaves out `None`), and PostgreSQL then parses and plans each of them every time. Keyed by
+//! its SQL text, as diesel keys every statement without a static query id, such a statement
+//! is safe to keep prepared: the same text is the same statement. [`Cached`] says so, for the
+//! writes each delivery makes.
+
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::QueryResult;
+
+/// A query kept prepared by its SQL text (see the module's comment).
+#[derive(Debug, Clone, Copy)]
+pub struct Cached<Q>(pub Q);
+
+impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Cached<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    // diesel's opt-in to this method (its feature for third-party backends) is the one way to
+    // say it; the SQL text is the cache key because the query id is not static (below).
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, Conn> diesel::RunQueryDsl<Conn> for Cached<Q> {}
