@@ -80,7 +80,7 @@ mod postgres {
 /// runtime: in a serving process inside a group-commit writer's next transaction, in a one-shot
 /// command on a pooled connection. Evaluates to the expression's `Result<_, StoreError>` once
 /// it is committed. The expression may run more than once (see `writer`). A multi-statement
-/// write still wraps itself in `Store::write` (inside the writer: in the write's savepoint).
+/// write still wraps itself in `Store::write` (inside the writer: in its batch's transaction).
 #[macro_export]
 macro_rules! write_store {
     ($db:expr, |$store:ident| $body:expr) => {

@@ -1,4 +1,4 @@
-//! Group commit on PostgreSQL (several deliveries in one transaction, each in a savepoint):
+//! Group commit on PostgreSQL (several deliveries in one transaction):
 //! when the database goes away while a batch is open, nothing acknowledged is lost or doubled,
 //! and what was refused is taken once when Casso sends it again.
 

@@ -78,10 +78,10 @@ impl Store for Conn {
     where
         F: FnMut(&mut Self) -> Result<T, StoreError>,
     {
-        // Inside a transaction (the writer's savepoint for each write) it runs in that
-        // transaction: its error ends the transaction or savepoint, which rolls it back, and
-        // whoever began that retries (the writer runs the write again, alone). A savepoint of
-        // its own would cost two round trips and a subtransaction per write.
+        // Inside a transaction (the writer's batch) it runs in that transaction: its error
+        // makes whoever began it roll back and run again (the writer runs the batch again with
+        // a savepoint per write, or the write alone). A savepoint of its own would cost two
+        // statements per write.
         if crate::db::backend::in_transaction(self)? {
             return f(self);
         }
