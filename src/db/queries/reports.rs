@@ -39,12 +39,17 @@ macro_rules! filter_transfers {
         if let Some(account) = &filter.account {
             query = query.filter(bank_transactions::account.eq(account.as_str()));
         }
-        if let Some(search) = &filter.search {
-            query = query.filter(text_search("bank_transactions", search));
+        match (&filter.found, &filter.search) {
+            (Some(found), _) => query = query.filter(bank_transactions::id.eq_any(found.clone())),
+            (None, Some(search)) => query = query.filter(text_search("bank_transactions", search)),
+            (None, None) => {}
         }
         query
     }};
 }
+
+/// The most rows a search may find to be read once for a page (see `pin_search`).
+const PINNED_SEARCH: i64 = 500;
 
 /// Narrows a boxed query on `orders` to a filter's search text.
 macro_rules! search_orders {
@@ -143,8 +148,11 @@ impl Reports for Conn {
     fn transfer_counts(
         &mut self,
         filter: &TransferFilter,
+        statuses: &[TransactionStatus],
     ) -> Result<Vec<(TransactionStatus, i64)>, StoreError> {
+        let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         let query = bank_transactions::table
+            .filter(bank_transactions::status.eq_any(statuses))
             .group_by(bank_transactions::status)
             .select((bank_transactions::status, diesel::dsl::count_star()))
             .into_boxed();
@@ -157,6 +165,21 @@ impl Reports for Conn {
                     .ok_or_else(|| StoreError::Corrupt(format!("transaction status {status:?}")))
             })
             .collect()
+    }
+
+    fn pin_search(&mut self, mut filter: TransferFilter) -> Result<TransferFilter, StoreError> {
+        let Some(search) = &filter.search else {
+            return Ok(filter);
+        };
+        let found: Vec<i64> = bank_transactions::table
+            .filter(text_search("bank_transactions", search))
+            .select(bank_transactions::id)
+            .limit(PINNED_SEARCH + 1)
+            .load(self)?;
+        if found.len() as i64 <= PINNED_SEARCH {
+            filter.found = Some(found);
+        }
+        Ok(filter)
     }
 
     fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError> {

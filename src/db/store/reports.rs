@@ -23,6 +23,9 @@ pub struct TransferFilter {
     pub source: Option<Source>,
     /// The account the transfers arrived in.
     pub account: Option<String>,
+    /// The rows `search` finds, read once for a page ([`Reports::pin_search`]); when set, it
+    /// stands for `search`.
+    pub found: Option<Vec<i64>>,
 }
 
 /// Money in and out over the transfers of a filter (Casso's test calls are not money).
@@ -40,12 +43,18 @@ pub trait Reports {
         start: PageStart,
         limit: i64,
     ) -> Result<Page<BankTransaction>, StoreError>;
-    /// How many transfers of the filter (its statuses aside) have each status.
+    /// How many transfers of the filter (its statuses aside) have each of `statuses`: the
+    /// tabs of a list, counted over their statuses only (an index range each), not the table.
     fn transfer_counts(
         &mut self,
         filter: &TransferFilter,
+        statuses: &[TransactionStatus],
     ) -> Result<Vec<(TransactionStatus, i64)>, StoreError>;
     fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError>;
+    /// Reads the rows a filter's search finds, once, when they are few: a page's counts,
+    /// totals and one query per status then look them up by id instead of each searching the
+    /// trigram index again. A search that finds many rows stays a search.
+    fn pin_search(&mut self, filter: TransferFilter) -> Result<TransferFilter, StoreError>;
     /// Orders of the filter, newest first, as readers see them at `now`.
     fn orders_page(
         &mut self,

@@ -124,6 +124,7 @@ impl TransferQuery {
             search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
             source: self.source(),
             account: non_empty(&self.account).map(str::to_owned),
+            found: None,
         };
         (filter, errors)
     }

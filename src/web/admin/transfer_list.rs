@@ -84,7 +84,8 @@ async fn list(
         .db
         .run(move |conn| {
             with_store!(conn, |s| {
-                let counts = s.transfer_counts(&filter)?;
+                let filter = s.pin_search(filter)?;
+                let counts = s.transfer_counts(&filter, scope.statuses())?;
                 let rows = counts
                     .iter()
                     .filter(|(status, _)| filter.statuses.contains(status))
