@@ -239,6 +239,9 @@ pub struct NewDeliveryRow<'a> {
     pub received_at: NaiveDateTime,
     pub body: std::borrow::Cow<'a, str>,
     pub outcome: &'a str,
+    pub accepted: i32,
+    pub duplicates: i32,
+    pub rejected: i32,
 }
 
 /// A delivery as kept for admins.

@@ -55,7 +55,16 @@ fn record_delivery<S: Store>(
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
     let mut report = DeliveryReport::default();
-    let delivery_id = store.insert_delivery(channel, raw_body, "processing", now)?;
+    // Stored with the counts it most likely ends with (every readable element accepted), so the
+    // usual delivery needs no second statement: one transaction holds it all, so nothing ever
+    // sees it half done. A duplicate among its elements corrects the counts at the end.
+    let rejected = elements.iter().filter(|e| e.is_err()).count();
+    let expected = DeliveryCounts {
+        accepted: i32::try_from(elements.len() - rejected).unwrap_or(i32::MAX),
+        duplicates: 0,
+        rejected: i32::try_from(rejected).unwrap_or(i32::MAX),
+    };
+    let delivery_id = store.insert_delivery(channel, raw_body, "processed", expected, now)?;
     for (position, element) in elements.iter().enumerate() {
         match element {
             Err(rejection) => {
@@ -92,7 +101,9 @@ fn record_delivery<S: Store>(
         }
     }
     crate::notify::outbox::record_changes(store, &report.changed_orders, now)?;
-    store.finish_delivery(delivery_id, "processed", report.counts)?;
+    if report.counts != expected {
+        store.set_delivery_counts(delivery_id, report.counts)?;
+    }
     Ok(report)
 }
 
@@ -106,7 +117,13 @@ pub fn record_unreadable_delivery<S: Store>(
 ) -> Result<(), StoreError> {
     store.write(|store| {
         store
-            .insert_delivery(channel, raw_body, &format!("invalid: {reason}"), now)
+            .insert_delivery(
+                channel,
+                raw_body,
+                &format!("invalid: {reason}"),
+                DeliveryCounts::default(),
+                now,
+            )
             .map(|_| ())
     })
 }

@@ -18,6 +18,7 @@ on_both_backends!(
     a_body_over_one_mebibyte_gets_413,
     bad_elements_are_kept_with_their_reason,
     hostile_descriptions_are_stored_verbatim,
+    each_delivery_keeps_the_counts_it_was_answered,
 );
 
 async fn casso_sample_body_pays_its_order(backend: Backend) {
@@ -238,6 +239,47 @@ async fn deliveries(app: &TestApp) -> Vec<paymatch::db::DeliveryRow> {
         })
         .await
         .unwrap()
+}
+
+/// A delivery is stored with the counts of its reply: the usual one (every element accepted)
+/// as it was first written, one with a duplicate and a rejected element as corrected.
+async fn each_delivery_keeps_the_counts_it_was_answered(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_order(json!({"code": "DH7", "amount": 100}))
+        .await;
+    let fresh = envelope(vec![element(70, "DH7 a", json!(10))]);
+    let mixed = envelope(vec![
+        element(71, "DH7 b", json!(10)),
+        element(70, "DH7 a", json!(10)),
+        json!({"id": 72, "description": "DH7 c", "amount": "ten"}),
+    ]);
+    let mut replies = Vec::new();
+    for body in [&fresh, &mixed] {
+        let (status, reply) = app.post_webhook(body).await;
+        assert_eq!(status, 200, "{reply}");
+        replies.push(reply);
+    }
+    let mut kept = deliveries(&app).await;
+    kept.sort_by_key(|d| d.id);
+    let stored: Vec<_> = kept
+        .iter()
+        .map(|d| (d.outcome.as_str(), d.accepted, d.duplicates, d.rejected))
+        .collect();
+    assert_eq!(stored, [("processed", 1, 0, 0), ("processed", 1, 1, 1)]);
+    for (reply, d) in replies.iter().zip(&kept) {
+        assert_eq!(
+            (
+                reply["accepted"].as_i64(),
+                reply["duplicates"].as_i64(),
+                reply["rejected"].as_i64()
+            ),
+            (
+                Some(d.accepted.into()),
+                Some(d.duplicates.into()),
+                Some(d.rejected.into())
+            )
+        );
+    }
 }
 
 async fn wrong_or_missing_token_stores_nothing(backend: Backend) {

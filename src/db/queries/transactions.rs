@@ -276,6 +276,7 @@ impl TransactionStore for Conn {
         channel: &str,
         body: &str,
         outcome: &str,
+        counts: DeliveryCounts,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         Ok(Cached(
@@ -285,20 +286,17 @@ impl TransactionStore for Conn {
                     received_at: to_db_time(now),
                     body: storable_text(body),
                     outcome,
+                    accepted: counts.accepted,
+                    duplicates: counts.duplicates,
+                    rejected: counts.rejected,
                 })
                 .returning(webhook_deliveries::id),
         )
         .get_result(self)?)
     }
 
-    fn finish_delivery(
-        &mut self,
-        id: i64,
-        outcome: &str,
-        counts: DeliveryCounts,
-    ) -> Result<(), StoreError> {
+    fn set_delivery_counts(&mut self, id: i64, counts: DeliveryCounts) -> Result<(), StoreError> {
         Cached(diesel::update(webhook_deliveries::table.find(id)).set((
-            webhook_deliveries::outcome.eq(outcome),
             webhook_deliveries::accepted.eq(counts.accepted),
             webhook_deliveries::duplicates.eq(counts.duplicates),
             webhook_deliveries::rejected.eq(counts.rejected),

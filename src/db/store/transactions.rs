@@ -88,14 +88,10 @@ pub trait TransactionStore {
         channel: &str,
         body: &str,
         outcome: &str,
+        counts: DeliveryCounts,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
-    fn finish_delivery(
-        &mut self,
-        id: i64,
-        outcome: &str,
-        counts: DeliveryCounts,
-    ) -> Result<(), StoreError>;
+    fn set_delivery_counts(&mut self, id: i64, counts: DeliveryCounts) -> Result<(), StoreError>;
     fn insert_rejected_item(
         &mut self,
         delivery_id: i64,
