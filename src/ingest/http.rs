@@ -59,6 +59,28 @@ impl<E> Failure<E> {
     }
 }
 
+/// A provider's error for a request that got no reply.
+pub trait NoReply {
+    fn timed_out(after: Duration) -> Self;
+    fn connection(chain: String) -> Self;
+}
+
+impl<E: NoReply> Failure<E> {
+    /// A request that got no reply (timed out after `timeout`, or no connection): worth
+    /// another try, unless it could not even be built (it will not build next time either).
+    pub fn no_reply(error: &reqwest::Error, timeout: Duration) -> Failure<E> {
+        Failure {
+            error: if error.is_timeout() {
+                E::timed_out(timeout)
+            } else {
+                E::connection(error_chain(error))
+            },
+            retryable: !error.is_builder(),
+            retry_after: None,
+        }
+    }
+}
+
 /// Runs `attempt` until it succeeds, fails for good, or the policy's attempts are spent. Only
 /// for reads: repeating them is harmless.
 pub async fn with_retries<T, E, F, Fut>(

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::v1::parse_v1_element;
 pub use crate::ingest::http::RetryPolicy;
-use crate::ingest::http::{self, error_chain, seconds_header, snippet, suffix};
+use crate::ingest::http::{self, seconds_header, snippet, suffix, NoReply};
 use crate::ingest::{Element, Rejection};
 
 type Failure = http::Failure<CassoApiError>;
@@ -150,13 +150,13 @@ impl CassoApi {
             .header(ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| Failure::no_reply(&e, self.timeout))?;
         let status = response.status();
         let retry_after = seconds_header(response.headers(), RETRY_AFTER.as_str());
         let text = response
             .text()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| Failure::no_reply(&e, self.timeout))?;
         let reply: Result<Value, _> = serde_json::from_str(&text);
 
         if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
@@ -217,19 +217,15 @@ impl CassoApi {
         }
         Ok(reply)
     }
+}
 
-    fn transport_failure(&self, error: &reqwest::Error) -> Failure {
-        let error_kind = if error.is_timeout() {
-            CassoApiError::Timeout(self.timeout)
-        } else {
-            CassoApiError::Connection(error_chain(error))
-        };
-        Failure {
-            error: error_kind,
-            // A request that could not even be built will not build next time either.
-            retryable: !error.is_builder(),
-            retry_after: None,
-        }
+impl NoReply for CassoApiError {
+    fn timed_out(after: Duration) -> Self {
+        CassoApiError::Timeout(after)
+    }
+
+    fn connection(chain: String) -> Self {
+        CassoApiError::Connection(chain)
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::webhook::parse_transaction;
 use crate::domain::Money;
-use crate::ingest::http::{self, error_chain, seconds_header, snippet, suffix, RetryPolicy};
+use crate::ingest::http::{self, seconds_header, snippet, suffix, NoReply, RetryPolicy};
 use crate::ingest::{Element, Rejection};
 
 /// The header of SePay's 429 replies: seconds to wait.
@@ -134,13 +134,13 @@ impl SepayApi {
             .header(ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| Failure::no_reply(&e, self.timeout))?;
         let status = response.status();
         let retry_after = seconds_header(response.headers(), RETRY_AFTER_HEADER);
         let text = response
             .text()
             .await
-            .map_err(|e| self.transport_failure(&e))?;
+            .map_err(|e| Failure::no_reply(&e, self.timeout))?;
         let reply: Result<Value, _> = serde_json::from_str(&text);
         let message = || match &reply {
             Ok(reply) => sepay_message(reply),
@@ -179,18 +179,15 @@ impl SepayApi {
             )))
         })
     }
+}
 
-    fn transport_failure(&self, error: &reqwest::Error) -> Failure {
-        let error_kind = if error.is_timeout() {
-            SepayApiError::Timeout(self.timeout)
-        } else {
-            SepayApiError::Connection(error_chain(error))
-        };
-        Failure {
-            error: error_kind,
-            retryable: !error.is_builder(),
-            retry_after: None,
-        }
+impl NoReply for SepayApiError {
+    fn timed_out(after: Duration) -> Self {
+        SepayApiError::Timeout(after)
+    }
+
+    fn connection(chain: String) -> Self {
+        SepayApiError::Connection(chain)
     }
 }
 
