@@ -4,6 +4,11 @@
 //! its SQL text, as diesel keys every statement without a static query id, such a statement
 //! is safe to keep prepared: the same text is the same statement. [`Cached`] says so, for the
 //! writes each delivery makes.
+//!
+//! Only diesel's loading path (`get_result`, `load`) asks the query itself; `execute` asks a
+//! reference to it, whose answer walks the statement inside and so is still "no" for an
+//! UPDATE or an INSERT with a `DEFAULT`. So a cached write says `RETURNING` and is run with
+//! `get_result`: only statements that return rows are accepted here.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -34,4 +39,4 @@ impl<Q: Query> Query for Cached<Q> {
     type SqlType = Q::SqlType;
 }
 
-impl<Q, Conn> diesel::RunQueryDsl<Conn> for Cached<Q> {}
+impl<Q: Query, Conn> diesel::RunQueryDsl<Conn> for Cached<Q> {}

@@ -22,6 +22,7 @@ mod migrations;
 mod notifications;
 mod notify_security;
 mod pay;
+mod prepared;
 mod properties;
 mod reconcile;
 mod search;

@@ -45,14 +45,16 @@ impl OrderStore for Conn {
 
     fn update_order(&mut self, order: &Order) -> Result<(), StoreError> {
         Cached(
-            diesel::update(orders::table.filter(orders::code.eq(order.code.as_str()))).set((
-                orders::status.eq(order.status.as_str()),
-                orders::amount_received.eq(units(order.amount_received)?),
-                orders::updated_at.eq(to_db_time(order.updated_at)),
-                orders::paid_at.eq(order.paid_at.map(to_db_time)),
-            )),
+            diesel::update(orders::table.filter(orders::code.eq(order.code.as_str())))
+                .set((
+                    orders::status.eq(order.status.as_str()),
+                    orders::amount_received.eq(units(order.amount_received)?),
+                    orders::updated_at.eq(to_db_time(order.updated_at)),
+                    orders::paid_at.eq(order.paid_at.map(to_db_time)),
+                ))
+                .returning(orders::id),
         )
-        .execute(self)?;
+        .get_result::<i64>(self)?;
         Ok(())
     }
 
@@ -141,11 +143,15 @@ impl OrderStore for Conn {
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
         let order_id = order_row_id(Some(code.as_str())).assume_not_null();
-        Cached(diesel::insert_into(order_history::table).values((
-            NewHistoryRow::from_entry(entry)?,
-            order_history::order_id.eq(order_id),
-        )))
-        .execute(self)?;
+        Cached(
+            diesel::insert_into(order_history::table)
+                .values((
+                    NewHistoryRow::from_entry(entry)?,
+                    order_history::order_id.eq(order_id),
+                ))
+                .returning(order_history::id),
+        )
+        .get_result::<i64>(self)?;
         Ok(())
     }
 

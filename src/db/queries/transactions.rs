@@ -214,12 +214,16 @@ impl TransactionStore for Conn {
                 .amount
                 .to_units()
                 .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
-            Cached(diesel::insert_into(allocations::table).values((
-                allocations::transaction_id.eq(transaction_id),
-                allocations::order_id.eq(order_id),
-                allocations::amount.eq(amount),
-            )))
-            .execute(self)?;
+            Cached(
+                diesel::insert_into(allocations::table)
+                    .values((
+                        allocations::transaction_id.eq(transaction_id),
+                        allocations::order_id.eq(order_id),
+                        allocations::amount.eq(amount),
+                    ))
+                    .returning(allocations::id),
+            )
+            .get_result::<i64>(self)?;
         }
         Ok(())
     }
@@ -296,12 +300,16 @@ impl TransactionStore for Conn {
     }
 
     fn set_delivery_counts(&mut self, id: i64, counts: DeliveryCounts) -> Result<(), StoreError> {
-        Cached(diesel::update(webhook_deliveries::table.find(id)).set((
-            webhook_deliveries::accepted.eq(counts.accepted),
-            webhook_deliveries::duplicates.eq(counts.duplicates),
-            webhook_deliveries::rejected.eq(counts.rejected),
-        )))
-        .execute(self)?;
+        Cached(
+            diesel::update(webhook_deliveries::table.find(id))
+                .set((
+                    webhook_deliveries::accepted.eq(counts.accepted),
+                    webhook_deliveries::duplicates.eq(counts.duplicates),
+                    webhook_deliveries::rejected.eq(counts.rejected),
+                ))
+                .returning(webhook_deliveries::id),
+        )
+        .get_result::<i64>(self)?;
         Ok(())
     }
 
