@@ -23,6 +23,7 @@
 //! was acknowledged: the provider sends it again, and a transfer already stored is a duplicate.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -34,7 +35,7 @@ use diesel::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::backend::Backend;
-use super::wal::WalBound;
+use super::wal::{WalBound, WalSize};
 use super::StoreError;
 
 /// Writes waiting for the writers before callers wait (back-pressure).
@@ -150,31 +151,27 @@ impl<C: WriterConnection> Clone for Writer<C> {
 }
 
 impl<C: WriterConnection> Writer<C> {
-    /// Starts `threads` writer threads on `pool`; they stop once every `Writer` is dropped.
-    /// Returns the writer and a receiver that disconnects when the last writer thread ends.
+    /// Starts `threads` writer threads on `pool`; they stop once every `Writer` is dropped, and
+    /// drop their `between_batches` as they stop.
     fn spawn(
         pool: &Pool<ConnectionManager<C>>,
         threads: usize,
         name: &str,
         between_batches: impl Fn(&Pool<ConnectionManager<C>>) + Clone + Send + 'static,
-    ) -> (Writer<C>, std::sync::mpsc::Receiver<()>) {
+    ) -> Writer<C> {
         let (queue, writes) = mpsc::channel(QUEUE);
         let writes = Arc::new(Mutex::new(writes));
-        let (running, stopped) = std::sync::mpsc::channel::<()>();
         for n in 0..threads {
-            let (pool, writes, running) = (pool.clone(), writes.clone(), running.clone());
+            let (pool, writes) = (pool.clone(), writes.clone());
             let between_batches = between_batches.clone();
             let spawned = thread::Builder::new()
                 .name(format!("{name}-{n}"))
-                .spawn(move || {
-                    write_loop(&pool, &writes, &between_batches);
-                    drop(running);
-                });
+                .spawn(move || write_loop(&pool, &writes, &between_batches));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "writer thread not started");
             }
         }
-        (Writer { queue }, stopped)
+        Writer { queue }
     }
 
     /// Runs `write` in a savepoint of a writer's next transaction; returns once that
@@ -198,13 +195,27 @@ impl<C: WriterConnection> Writer<C> {
 }
 
 impl Writer<SqliteConnection> {
-    /// One writer thread and its checkpointer, which stops when the writer does.
+    /// One writer thread and its checkpoint thread, which stops when the writer does.
     pub fn start_sqlite(pool: Pool<ConnectionManager<SqliteConnection>>, wal: WalBound) -> Self {
-        let keep_wal = move |pool: &Pool<ConnectionManager<SqliteConnection>>| wal.keep(pool);
-        let (writer, stopped) = Writer::spawn(&pool, 1, "sqlite-writer", keep_wal);
+        // At most one request waits; the checkpoint thread answers it by setting `copied`.
+        let (ask, asked) = std::sync::mpsc::sync_channel::<()>(1);
+        let copied = Arc::new(AtomicBool::new(false));
+        let keep_wal = {
+            let copied = copied.clone();
+            move |pool: &Pool<ConnectionManager<SqliteConnection>>| match wal.size() {
+                WalSize::Small => {}
+                // Reset right after a copy, with only the last batches left to copy.
+                WalSize::Growing if copied.swap(false, Ordering::AcqRel) => wal.reset(pool),
+                WalSize::Growing => {
+                    let _ = ask.try_send(());
+                }
+                WalSize::Full => wal.reset(pool),
+            }
+        };
+        let writer = Writer::spawn(&pool, 1, "sqlite-writer", keep_wal);
         let spawned = thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&pool, &stopped));
+            .spawn(move || checkpoint_loop(&pool, &asked, &copied));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "checkpoint thread not started");
         }
@@ -218,22 +229,32 @@ impl Writer<diesel::PgConnection> {
         pool: &Pool<ConnectionManager<diesel::PgConnection>>,
         threads: usize,
     ) -> Self {
-        Writer::spawn(pool, threads, "pg-writer", |_: &Pool<_>| ()).0
+        Writer::spawn(pool, threads, "pg-writer", |_: &Pool<_>| ())
     }
 }
 
+/// Copies the WAL into the database file every `CHECKPOINT_EVERY`, and at once when the writer
+/// asks (then sets `copied`), with a PASSIVE checkpoint: it waits for neither the writer nor
+/// readers. Ends when the writer has stopped (its end of `asked` is gone).
 fn checkpoint_loop(
     pool: &Pool<ConnectionManager<SqliteConnection>>,
-    writer_stopped: &std::sync::mpsc::Receiver<()>,
+    asked: &std::sync::mpsc::Receiver<()>,
+    copied: &AtomicBool,
 ) {
-    // PASSIVE: copies what it can without waiting for the writer or readers.
-    while let Err(RecvTimeoutError::Timeout) = writer_stopped.recv_timeout(CHECKPOINT_EVERY) {
+    loop {
+        let for_writer = match asked.recv_timeout(CHECKPOINT_EVERY) {
+            Ok(()) => true,
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let checkpointed = super::pool::checkout(pool).and_then(|mut conn| {
             conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
                 .map_err(StoreError::from)
         });
-        if let Err(error) = checkpointed {
-            tracing::warn!(%error, "WAL checkpoint failed; will try again");
+        match checkpointed {
+            Ok(()) if for_writer => copied.store(true, Ordering::Release),
+            Ok(()) => {}
+            Err(error) => tracing::warn!(%error, "WAL checkpoint failed; will try again"),
         }
     }
 }
