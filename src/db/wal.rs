@@ -112,7 +112,7 @@ pub struct WalBound {
 }
 
 /// Where the log stands, seen by the writer between two batches.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum WalSize {
     Small,
     /// Time to copy it beside the writer, then reset it.
@@ -137,6 +137,7 @@ impl WalBound {
         self.ask_at / 2
     }
 
+    /// The file's size against the two thresholds (a missing file is an empty log).
     pub fn size(&self) -> WalSize {
         match std::fs::metadata(&self.file).map_or(0, |m| m.len()) {
             size if size >= self.reset_at => WalSize::Full,

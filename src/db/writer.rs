@@ -209,7 +209,11 @@ impl Writer<SqliteConnection> {
                 WalSize::Growing => {
                     let _ = ask.try_send(());
                 }
-                WalSize::Full => wal.reset(pool),
+                WalSize::Full => {
+                    // A copy asked for before this reset is about the log it empties.
+                    copied.store(false, Ordering::Release);
+                    wal.reset(pool);
+                }
             }
         };
         let writer = Writer::spawn(&pool, 1, "sqlite-writer", keep_wal);
