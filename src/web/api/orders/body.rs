@@ -1,0 +1,249 @@
+//! What a storefront sends to create an order, read and checked before anything is stored.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::config::Accounts;
+use crate::domain::{Money, Order, OrderCode, OrderStatus};
+use crate::web::error::ApiError;
+
+const MAX_REFERENCE_LEN: usize = 255;
+const MAX_URL_LEN: usize = 2048;
+
+/// An amount as we receive it: a JSON number or a decimal string, more than 0, at most 4
+/// decimal places, parsed exactly.
+pub struct AmountInput;
+
+/// The largest amount: the exact decimals are kept as 64-bit counts of 1/10000.
+const MAX_AMOUNT: i64 = 922_337_203_685_477;
+/// A positive decimal string of at most 14 digits before the point and 4 after.
+const AMOUNT_INPUT_PATTERN: &str = "^(?:[1-9][0-9]{0,13}(?:\\.[0-9]{1,4})?|0?\\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$";
+
+impl utoipa::PartialSchema for AmountInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .description(Some(
+                "An exact decimal amount, more than 0, at most 4 decimal places: a JSON number \
+                 (`150000`, `79000.0`) or a string (`\"0.1\"`).",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .exclusive_minimum(Some(0))
+                    .maximum(Some(MAX_AMOUNT))
+                    .multiple_of(Some(0.0001)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(AMOUNT_INPUT_PATTERN)),
+            )
+            .examples([serde_json::json!(150000)])
+            .into()
+    }
+}
+
+impl ToSchema for AmountInput {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("AmountInput")
+    }
+}
+
+/// A new order. `amount` is a JSON number or a decimal string, positive, at most 4 places.
+/// Empty `reference` and `notify_url` count as left out.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateOrder {
+    /// 1 to 32 letters and digits (upper-cased); generated (`DH` and digits) when left out.
+    #[schema(example = "DH1234", pattern = "^[A-Za-z0-9]{1,32}$")]
+    code: Option<String>,
+    #[schema(value_type = AmountInput, required = true)]
+    amount: Option<Value>,
+    /// A 3-letter label, default `VND`; upper-cased, never converted.
+    #[schema(example = "VND", pattern = "^[A-Za-z]{3}$")]
+    currency: Option<String>,
+    /// The shop's own reference, at most 255 characters.
+    #[schema(max_length = 255, pattern = "^[^\\u0000]*$")]
+    pub(super) reference: Option<String>,
+    /// RFC 3339, in the future; past it, an order that is not paid is `expired`.
+    #[schema(format = DateTime, example = "2099-12-31T23:59:59+07:00")]
+    expires_at: Option<String>,
+    /// Where this order's notifications go (an http or https URL with a host name), instead of
+    /// `PAYMATCH_NOTIFY_URL`.
+    #[schema(
+        example = "https://shop.example/hooks/paymatch",
+        max_length = 2048,
+        pattern = "^$|^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?$"
+    )]
+    pub(super) notify_url: Option<String>,
+    /// The number of one of the shop's receiving accounts (`PAYMATCH_ACCOUNTS`); default the
+    /// first. Empty counts as left out.
+    #[schema(example = "0011001234567")]
+    pub(super) account: Option<String>,
+}
+
+/// A validated request: what the new order will be, with its code if one was given.
+pub(super) struct NewOrder {
+    pub(super) code: Option<OrderCode>,
+    pub(super) amount: Money,
+    pub(super) currency: String,
+    reference: Option<String>,
+    pub(super) expires_at: Option<DateTime<Utc>>,
+    notify_url: Option<String>,
+    /// The account's number as configured: the default when the request named none.
+    account: Option<String>,
+}
+
+/// The configured account that `requested` names (the default when it names none).
+fn receiving_account(
+    accounts: &Accounts,
+    requested: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let Some(requested) = requested.filter(|a| !a.trim().is_empty()) else {
+        return Ok(accounts.default_account().map(|a| a.number.clone()));
+    };
+    match accounts.find(requested) {
+        Some(account) => Ok(Some(account.number.clone())),
+        None if accounts.all().is_empty() => Err(ApiError::unprocessable(
+            "unknown_account",
+            "`account`: the shop has no receiving account configured",
+        )),
+        None => Err(ApiError::unprocessable(
+            "unknown_account",
+            format!(
+                "`account` {requested:?} is not one of the shop's receiving accounts ({})",
+                accounts
+                    .all()
+                    .iter()
+                    .map(|a| a.number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+impl CreateOrder {
+    pub(super) fn validate(
+        self,
+        now: DateTime<Utc>,
+        accounts: &Accounts,
+    ) -> Result<NewOrder, ApiError> {
+        let code = self
+            .code
+            .map(|c| {
+                OrderCode::parse(&c)
+                    .map_err(|e| ApiError::unprocessable("invalid_code", e.to_string()))
+            })
+            .transpose()?;
+        let amount = match &self.amount {
+            None | Some(Value::Null) => {
+                return Err(ApiError::unprocessable(
+                    "invalid_amount",
+                    "`amount` is required",
+                ))
+            }
+            Some(v) => Money::from_json(v)
+                .map_err(|e| ApiError::unprocessable("invalid_amount", format!("`amount`: {e}")))?,
+        };
+        if !amount.is_positive() {
+            return Err(ApiError::unprocessable(
+                "invalid_amount",
+                "`amount` must be more than 0",
+            ));
+        }
+        let currency = self
+            .currency
+            .unwrap_or_else(|| "VND".to_owned())
+            .to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(ApiError::unprocessable(
+                "invalid_currency",
+                "`currency` is a 3-letter code such as VND",
+            ));
+        }
+        let reference = self.reference.filter(|r| !r.is_empty());
+        if reference
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > MAX_REFERENCE_LEN || r.contains('\0'))
+        {
+            return Err(ApiError::unprocessable(
+                "invalid_reference",
+                format!("`reference` is at most {MAX_REFERENCE_LEN} characters"),
+            ));
+        }
+        let expires_at = self
+            .expires_at
+            .map(|text| {
+                DateTime::parse_from_rfc3339(&text)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| ApiError::unprocessable("invalid_expires_at", "`expires_at` must be an RFC 3339 time such as 2026-01-31T23:59:00+07:00"))
+            })
+            .transpose()?;
+        if expires_at.is_some_and(|t| t <= now) {
+            return Err(ApiError::unprocessable(
+                "invalid_expires_at",
+                "`expires_at` is in the past",
+            ));
+        }
+        let notify_url = self.notify_url.filter(|u| !u.is_empty());
+        if let Some(url) = &notify_url {
+            let valid = url.len() <= MAX_URL_LEN
+                && reqwest::Url::parse(url)
+                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !valid {
+                return Err(ApiError::unprocessable(
+                    "invalid_notify_url",
+                    "`notify_url` must be an http:// or https:// URL",
+                ));
+            }
+        }
+        let account = receiving_account(accounts, self.account.as_deref())?;
+        Ok(NewOrder {
+            code,
+            amount,
+            currency,
+            reference,
+            expires_at,
+            notify_url,
+            account,
+        })
+    }
+
+    pub(super) fn into_order(new: &NewOrder, code: OrderCode, now: DateTime<Utc>) -> Order {
+        Order {
+            code,
+            reference: new.reference.clone(),
+            amount: new.amount,
+            currency: new.currency.clone(),
+            status: OrderStatus::Pending,
+            amount_received: Money::ZERO,
+            notify_url: new.notify_url.clone(),
+            account: new.account.clone(),
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+            expires_at: new.expires_at,
+        }
+    }
+}
+
+pub(super) fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::unprocessable(
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::unprocessable(
+            "invalid_body",
+            format!("the body does not describe an order: {e}"),
+        )
+    })
+}
