@@ -32,8 +32,6 @@ enum Created {
     NoFreeCode,
 }
 
-/// Inserts the order; the same code again with the same amount is a replay and answers the
-/// order as it is.
 /// Stores a new order with the start of its history; `false` when the code is taken.
 fn insert_new<S: Store>(store: &mut S, order: &Order) -> Result<bool, StoreError> {
     if !store.insert_order(order)? {
@@ -43,6 +41,8 @@ fn insert_new<S: Store>(store: &mut S, order: &Order) -> Result<bool, StoreError
     Ok(true)
 }
 
+/// Inserts the order; the same code again with the same amount is a replay and answers the
+/// order as it is.
 fn create_order<S: Store>(
     store: &mut S,
     new: &NewOrder,
