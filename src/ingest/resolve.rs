@@ -129,65 +129,106 @@ pub fn link<S: Store>(
         let Some(mut order) = store.orders_for_update(std::slice::from_ref(code))?.pop() else {
             return Ok(Err(ResolveError::OrderNotFound(code.to_string())));
         };
-        let transaction_before = transaction_state(&transaction);
         let mut changed = Vec::new();
         if history::expire_if_due(store, &mut order, now)? {
             changed.push(order.code.clone());
         }
-        let order_before = order_state(&order);
         let share = [Allocation {
             order_code: order.code.clone(),
             amount: transaction.amount,
         }];
-        let payment = Payment {
-            cause: &Cause::Admin(actor.to_owned()),
-            transfer: &history::transfer_ref(&transaction),
+        let act = AdminAct {
+            actor,
+            note,
+            action: "transaction.link",
         };
-        let credited = credit_allocations(
+        let applied = apply_shares(
             store,
+            &mut transaction,
             std::slice::from_mut(&mut order),
             &share,
-            &payment,
+            &act,
             matching,
             now,
             &mut changed,
         )?;
-        if let Err(e) = credited {
-            return Ok(Err(e.into()));
-        }
-        transaction.waiting_reason = Some(transaction.status);
-        transaction.status = TransactionStatus::Matched;
-        transaction.order_code = Some(order.code.clone());
-        set_resolution(&mut transaction, Some(Resolution::Linked), note, actor, now);
-        store.save_resolution(&transaction, now)?;
-        let subject = transaction_subject(&transaction);
+        crate::notify::outbox::record_changes(store, &changed, now)?;
+        Ok(applied.map(|()| changed))
+    })
+}
+
+/// Who acted on a waiting transaction, why, and under which audit action.
+pub(super) struct AdminAct<'a> {
+    pub actor: &'a str,
+    pub note: Option<&'a str>,
+    pub action: &'static str,
+}
+
+/// Credits each order (locked, expiry already applied) its share of a waiting transaction,
+/// marks the transaction matched (to its one order, or to none when it paid several) and
+/// audits the transaction and every order: what a link and a split have in common.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn apply_shares<S: Store>(
+    store: &mut S,
+    transaction: &mut BankTransaction,
+    orders: &mut [Order],
+    shares: &[Allocation],
+    act: &AdminAct,
+    matching: &MatchingSettings,
+    now: DateTime<Utc>,
+    changed: &mut Vec<OrderCode>,
+) -> Result<Result<(), ResolveError>, StoreError> {
+    let orders_before: Vec<String> = orders.iter().map(order_state).collect();
+    let transaction_before = transaction_state(transaction);
+    let payment = Payment {
+        cause: &Cause::Admin(act.actor.to_owned()),
+        transfer: &history::transfer_ref(transaction),
+    };
+    if let Err(e) = credit_allocations(store, orders, shares, &payment, matching, now, changed)? {
+        return Ok(Err(e.into()));
+    }
+    transaction.waiting_reason = Some(transaction.status);
+    transaction.status = TransactionStatus::Matched;
+    transaction.order_code = match shares {
+        [one] => Some(one.order_code.clone()),
+        _ => None,
+    };
+    set_resolution(
+        transaction,
+        Some(Resolution::Linked),
+        act.note,
+        act.actor,
+        now,
+    );
+    store.save_resolution(transaction, now)?;
+    let subject = transaction_subject(transaction);
+    audit(
+        store,
+        &Audit {
+            actor: act.actor,
+            action: act.action,
+            subject: &subject,
+            before: Some(&transaction_before),
+            after: Some(&transaction_state(transaction)),
+            note: act.note,
+        },
+        now,
+    )?;
+    for (order, before) in orders.iter().zip(&orders_before) {
         audit(
             store,
             &Audit {
-                actor,
-                action: "transaction.link",
-                subject: &subject,
-                before: Some(&transaction_before),
-                after: Some(&transaction_state(&transaction)),
-                note,
-            },
-            now,
-        )?;
-        audit(
-            store,
-            &Audit {
-                actor,
+                actor: act.actor,
                 action: "order.credit",
                 subject: &order_subject(&order.code),
-                before: Some(&order_before),
-                after: Some(&order_state(&order)),
+                before: Some(before),
+                after: Some(&order_state(order)),
                 note: Some(&subject),
             },
             now,
         )?;
-        crate::notify::outbox::record_changes(store, &changed, now)?;
-        Ok(Ok(changed))
-    })
+    }
+    Ok(Ok(()))
 }
 
 pub(super) fn set_resolution(

@@ -5,17 +5,11 @@
 use chrono::{DateTime, Utc};
 
 use super::history;
-use super::pipeline::{credit_allocations, Payment};
-use super::resolve::{
-    audit, order_state, order_subject, set_resolution, transaction_state, transaction_subject,
-    waiting, Audit, ResolveError, Resolved,
-};
+use super::resolve::{apply_shares, waiting, AdminAct, ResolveError, Resolved};
 use crate::config::MatchingSettings;
 use crate::db::{Store, StoreError};
 use crate::domain::allocation::check_split;
-use crate::domain::{
-    Allocation, BankTransaction, Cause, Order, OrderCode, Resolution, TransactionStatus,
-};
+use crate::domain::{Allocation, BankTransaction, Order, OrderCode};
 
 /// One order of a split: as it is, and as it would be with its share.
 #[derive(Clone, Debug)]
@@ -87,57 +81,22 @@ pub fn split<S: Store>(
             crate::notify::outbox::record_changes(store, &changed, now)?;
             return Ok(Err(e));
         }
-        let orders_before: Vec<String> = orders.iter().map(order_state).collect();
-        let transaction_before = transaction_state(&transaction);
-        let payment = Payment {
-            cause: &Cause::Admin(actor.to_owned()),
-            transfer: &history::transfer_ref(&transaction),
+        let act = AdminAct {
+            actor,
+            note,
+            action: "transaction.split",
         };
-        let credited = credit_allocations(
+        let applied = apply_shares(
             store,
+            &mut transaction,
             &mut orders,
             shares,
-            &payment,
+            &act,
             matching,
             now,
             &mut changed,
         )?;
-        if let Err(e) = credited {
-            return Ok(Err(e.into()));
-        }
-        transaction.waiting_reason = Some(transaction.status);
-        transaction.status = TransactionStatus::Matched;
-        transaction.order_code = None;
-        set_resolution(&mut transaction, Some(Resolution::Linked), note, actor, now);
-        store.save_resolution(&transaction, now)?;
-        let subject = transaction_subject(&transaction);
-        audit(
-            store,
-            &Audit {
-                actor,
-                action: "transaction.split",
-                subject: &subject,
-                before: Some(&transaction_before),
-                after: Some(&transaction_state(&transaction)),
-                note,
-            },
-            now,
-        )?;
-        for (order, before) in orders.iter().zip(&orders_before) {
-            audit(
-                store,
-                &Audit {
-                    actor,
-                    action: "order.credit",
-                    subject: &order_subject(&order.code),
-                    before: Some(before),
-                    after: Some(&order_state(order)),
-                    note: Some(&subject),
-                },
-                now,
-            )?;
-        }
         crate::notify::outbox::record_changes(store, &changed, now)?;
-        Ok(Ok(changed))
+        Ok(applied.map(|()| changed))
     })
 }
