@@ -15,6 +15,8 @@
 //! to an eighth of the limit when the log starts again. At a clean exit the log is emptied.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -113,7 +115,7 @@ pub struct WalBound {
 
 /// Where the log stands, seen by the writer between two batches.
 #[derive(Debug)]
-pub enum WalSize {
+enum WalSize {
     Small,
     /// Time to copy it beside the writer, then reset it.
     Growing,
@@ -138,7 +140,7 @@ impl WalBound {
     }
 
     /// The file's size against the two thresholds (a missing file is an empty log).
-    pub fn size(&self) -> WalSize {
+    fn size(&self) -> WalSize {
         match std::fs::metadata(&self.file).map_or(0, |m| m.len()) {
             size if size >= self.reset_at => WalSize::Full,
             size if size >= self.ask_at => WalSize::Growing,
@@ -146,10 +148,34 @@ impl WalBound {
         }
     }
 
+    /// Called by the writer between two batches (see the module's comment): `ask` wakes the
+    /// checkpoint thread for a copy, and it sets `copied` once that copy is done.
+    pub fn keep(
+        &self,
+        pool: &Pool<ConnectionManager<SqliteConnection>>,
+        ask: &SyncSender<()>,
+        copied: &AtomicBool,
+    ) {
+        match self.size() {
+            WalSize::Small => {}
+            // Reset right after a copy, with only the last batches left to copy.
+            WalSize::Growing if copied.swap(false, Ordering::AcqRel) => self.reset(pool),
+            WalSize::Growing => {
+                // Already asked, if full: one request is enough.
+                let _ = ask.try_send(());
+            }
+            WalSize::Full => {
+                // A copy asked for before this reset is about the log it empties.
+                copied.store(false, Ordering::Release);
+                self.reset(pool);
+            }
+        }
+    }
+
     /// Copies the log into the database and waits (briefly) for readers to leave it, so the
     /// next batch starts it again. No one writes meanwhile: a RESTART checkpoint holds the
     /// writer back.
-    pub fn reset(&self, pool: &Pool<ConnectionManager<SqliteConnection>>) {
+    fn reset(&self, pool: &Pool<ConnectionManager<SqliteConnection>>) {
         match super::pool::checkout(pool)
             .and_then(|mut c| checkpoint(&mut c, Checkpoint::Restart, RESET_WAIT))
         {

@@ -35,7 +35,7 @@ use diesel::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::backend::Backend;
-use super::wal::{WalBound, WalSize};
+use super::wal::WalBound;
 use super::StoreError;
 
 /// Writes waiting for the writers before callers wait (back-pressure).
@@ -202,19 +202,7 @@ impl Writer<SqliteConnection> {
         let copied = Arc::new(AtomicBool::new(false));
         let keep_wal = {
             let copied = copied.clone();
-            move |pool: &Pool<ConnectionManager<SqliteConnection>>| match wal.size() {
-                WalSize::Small => {}
-                // Reset right after a copy, with only the last batches left to copy.
-                WalSize::Growing if copied.swap(false, Ordering::AcqRel) => wal.reset(pool),
-                WalSize::Growing => {
-                    let _ = ask.try_send(());
-                }
-                WalSize::Full => {
-                    // A copy asked for before this reset is about the log it empties.
-                    copied.store(false, Ordering::Release);
-                    wal.reset(pool);
-                }
-            }
+            move |pool: &Pool<ConnectionManager<SqliteConnection>>| wal.keep(pool, &ask, &copied)
         };
         let writer = Writer::spawn(&pool, 1, "sqlite-writer", keep_wal);
         let spawned = thread::Builder::new()
