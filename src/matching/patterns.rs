@@ -5,9 +5,10 @@ use regex::Regex;
 use crate::domain::OrderCode;
 
 /// `DH`, optional separators, digits; then the end of the text or a character that is neither
-/// a letter nor a digit, so `DH12` is never read out of `DH123` or `DH12AB`. The `regex` crate
-/// has no look-ahead: the boundary character is consumed, outside the `code` group.
-pub const DEFAULT_PATTERN: &str = r"(?P<code>DH[ ._\-]*[0-9]+)(?:[^A-Z0-9]|$)";
+/// a letter nor a digit of any script, so `DH12` is never read out of `DH123`, `DH12AB`,
+/// `DH12٣` or `DH12Я`. The `regex` crate has no look-ahead: the boundary character is
+/// consumed, outside the `code` group.
+pub const DEFAULT_PATTERN: &str = r"(?P<code>DH[ ._\-]*[0-9]+)(?:[^\p{L}\p{N}]|$)";
 
 #[derive(Clone, Debug)]
 pub struct Patterns(Vec<Regex>);
@@ -51,6 +52,11 @@ impl Patterns {
 
     /// Candidate codes in a normalised description, in order of appearance, without repeats:
     /// each match (or its `code` group) with everything but `A-Z0-9` deleted.
+    ///
+    /// Whatever the pattern, a match that holds, or is glued on its right to, a letter or
+    /// digit outside `A-Z0-9` is no candidate: deleting that character would leave a shorter
+    /// code than the one a person reads (a shop's `DH\d+` takes `DH12٣`, `DH[0-9]+` stops
+    /// before the `٣`; both would pay `DH12`).
     pub fn candidates(&self, normalised: &str) -> Vec<OrderCode> {
         let mut found: Vec<OrderCode> = Vec::new();
         for regex in &self.0 {
@@ -58,6 +64,15 @@ impl Patterns {
                 let Some(text) = captures.name("code").or_else(|| captures.get(0)) else {
                     continue;
                 };
+                let glued = normalised[text.end()..].chars().next();
+                if text
+                    .as_str()
+                    .chars()
+                    .chain(glued)
+                    .any(is_foreign_alphanumeric)
+                {
+                    continue;
+                }
                 let kept: String = text
                     .as_str()
                     .chars()
@@ -72,4 +87,9 @@ impl Patterns {
         }
         found
     }
+}
+
+/// A letter or digit that is not one of the `A-Z0-9` that codes are made of.
+fn is_foreign_alphanumeric(c: char) -> bool {
+    c.is_alphanumeric() && !c.is_ascii_uppercase() && !c.is_ascii_digit()
 }

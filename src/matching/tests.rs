@@ -5,6 +5,7 @@ use super::*;
 use crate::domain::{Money, Order, OrderCode, OrderStatus};
 
 mod combined;
+mod unicode;
 
 fn code(s: &str) -> OrderCode {
     OrderCode::parse(s).unwrap()
