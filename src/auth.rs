@@ -5,7 +5,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 use crate::db::{Store, StoreError};
-use crate::domain::{self, MIN_PASSWORD_LEN};
+use crate::domain::{self, WeakPassword};
 const MAX_NAME_LEN: usize = 64;
 
 pub fn hash_password(password: &str) -> String {
@@ -29,8 +29,8 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub enum AdminUserError {
     #[error("a user name is 1 to {MAX_NAME_LEN} letters, digits, dots, hyphens or underscores")]
     BadName,
-    #[error("a password needs at least {MIN_PASSWORD_LEN} characters")]
-    WeakPassword,
+    #[error(transparent)]
+    WeakPassword(#[from] WeakPassword),
     #[error("user {0} already exists (use `paymatch admin set-password`)")]
     Exists(String),
     #[error("there is no user {0} (use `paymatch admin create-user`)")]
@@ -48,9 +48,7 @@ fn check(name: &str, password: &str) -> Result<(), AdminUserError> {
     if !name_ok {
         return Err(AdminUserError::BadName);
     }
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AdminUserError::WeakPassword);
-    }
+    domain::check_password(password)?;
     Ok(())
 }
 
@@ -132,7 +130,18 @@ mod tests {
         ));
         assert!(matches!(
             check("alice", "short"),
-            Err(AdminUserError::WeakPassword)
+            Err(AdminUserError::WeakPassword(_))
         ));
+        for blank in [
+            "          ",
+            " \t \t \t \t \t",
+            "\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}",
+        ] {
+            assert!(
+                matches!(check("alice", blank), Err(AdminUserError::WeakPassword(_))),
+                "{blank:?}"
+            );
+        }
+        assert!(check("alice", "  a       ").is_ok());
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::domain::{Money, MIN_PASSWORD_LEN};
+use crate::domain::{self, Money};
 use crate::matching::{Patterns, DEFAULT_PATTERN};
 use crate::proxies::TrustedProxies;
 
@@ -328,12 +328,8 @@ impl RawSettings {
         )?;
         // The CLI's commands check the same minimum.
         if let Some(password) = &self.admin_password {
-            if password.chars().count() < MIN_PASSWORD_LEN {
-                return Err(ConfigError::key(
-                    "admin_password",
-                    format!("a password needs at least {MIN_PASSWORD_LEN} characters"),
-                ));
-            }
+            domain::check_password(password)
+                .map_err(|e| ConfigError::key("admin_password", e.to_string()))?;
         }
         let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| ConfigError::key("trusted_proxies", e))?;

@@ -19,6 +19,19 @@ pub use transaction::{BankTransaction, IncomingTransfer, Resolution, Source, Tra
 /// Every admin password, however it is set, has at least this many characters.
 pub const MIN_PASSWORD_LEN: usize = 10;
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a password needs at least {MIN_PASSWORD_LEN} characters, and not only spaces")]
+pub struct WeakPassword;
+
+/// The one rule for an admin password, wherever it is set (configuration, CLI, admin): at
+/// least [`MIN_PASSWORD_LEN`] characters, not all of them whitespace (ten spaces count ten).
+pub fn check_password(password: &str) -> Result<(), WeakPassword> {
+    if password.chars().count() < MIN_PASSWORD_LEN || password.trim().is_empty() {
+        return Err(WeakPassword);
+    }
+    Ok(())
+}
+
 /// The current time, to the microsecond: what both databases keep.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;

@@ -333,22 +333,25 @@ async fn security_headers_on_every_page() {
 }
 
 #[tokio::test]
-async fn a_short_admin_password_stops_the_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("paymatch.db").display());
-    let out = run(
-        dir.path(),
-        &["serve"],
-        &[
-            ("PAYMATCH_DATABASE_URL", &url),
-            ("PAYMATCH_BIND", "127.0.0.1:0"),
-            ("PAYMATCH_ADMIN_PASSWORD", "a"),
-        ],
-        "",
-    )
-    .await;
-    let reason = out.assert_failure_line();
-    assert!(reason.contains("PAYMATCH_ADMIN_PASSWORD"), "{reason}");
+async fn a_short_or_blank_admin_password_stops_the_start() {
+    for password in ["a", "            ", " \t  \u{3000}\u{a0}     "] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("paymatch.db").display());
+        let out = run(
+            dir.path(),
+            &["serve"],
+            &[
+                ("PAYMATCH_DATABASE_URL", &url),
+                ("PAYMATCH_BIND", "127.0.0.1:0"),
+                ("PAYMATCH_ADMIN_PASSWORD", password),
+            ],
+            "",
+        )
+        .await;
+        let reason = out.assert_failure_line();
+        assert!(reason.contains("PAYMATCH_ADMIN_PASSWORD"), "{reason}");
+        assert!(reason.contains("not only spaces"), "{password:?}: {reason}");
+    }
 }
 
 #[tokio::test]

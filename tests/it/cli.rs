@@ -680,6 +680,14 @@ async fn admin_users_from_standard_input(backend: Backend) {
     short.assert_failure_line();
     let short = run(dir, &["admin", "set-password", "alice"], &vars, "short\n").await;
     short.assert_failure_line();
+    // Ten spaces (or tabs) are ten characters, and still no password.
+    for blank in ["          \n", "\t\t\t\t\t\t\t\t\t\t\t\n"] {
+        let out = run(dir, &["admin", "create-user", "bob"], &vars, blank).await;
+        let reason = out.assert_failure_line();
+        assert!(reason.contains("not only spaces"), "{}", out.describe());
+        let out = run(dir, &["admin", "set-password", "alice"], &vars, blank).await;
+        out.assert_failure_line();
+    }
     // bob was not created by the refused attempt.
     let bob = run(
         dir,
