@@ -14,7 +14,7 @@ use crate::proxies::TrustedProxies;
 
 mod accounts;
 mod lenient;
-pub use accounts::{Account, Accounts};
+pub use accounts::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
 
 const ENV_PREFIX: &str = "PAYMATCH_";
 /// Names the configuration file; not a key of it.

@@ -16,7 +16,12 @@ pub struct Account {
     pub number: String,
     /// The holder's name, as the bank shows it; may be empty.
     pub name: String,
+    /// What the account holds; an order paid into it is in this currency (contract, Amounts).
+    pub currency: String,
 }
+
+/// The currency of an account that does not name one, and of the shop with no account set.
+pub const DEFAULT_CURRENCY: &str = "VND";
 
 /// The configured accounts, in order; the first is the default. May be empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,6 +66,8 @@ pub(super) struct RawAccount {
     number: String,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 /// A TOML array of tables, or (from the variable) a JSON array of objects.
@@ -106,6 +113,7 @@ pub(super) fn validate(
                     bin,
                     number,
                     name: legacy.name,
+                    currency: None,
                 },
             )?])),
             (None, Some(_)) => Err(ConfigError::key("bank_bin", "bank_account needs bank_bin")),
@@ -165,11 +173,27 @@ fn check(bin_key: &str, number_key: &str, raw: RawAccount) -> Result<Account, Co
             format!("the account number is at most {MAX_NUMBER_LEN} letters and digits"),
         ));
     }
+    let currency = match raw.currency.as_deref().map(str::trim) {
+        None | Some("") => DEFAULT_CURRENCY.to_owned(),
+        Some(code) if is_currency_code(code) => code.to_ascii_uppercase(),
+        Some(_) => {
+            return Err(ConfigError::key(
+                number_key,
+                "the account's currency is a 3-letter code such as VND",
+            ))
+        }
+    };
     Ok(Account {
         bin,
         number: number.to_ascii_uppercase(),
         name: raw.name.unwrap_or_default().trim().to_owned(),
+        currency,
     })
+}
+
+/// Three ASCII letters, in either case (`VND`, `usd`).
+pub fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 fn check_bin(key: &str, bin: &str) -> Result<String, ConfigError> {
@@ -255,6 +279,22 @@ mod tests {
     }
 
     #[test]
+    fn an_account_is_in_vnd_unless_it_says_otherwise() {
+        let accounts = load(&[(
+            "PAYMATCH_ACCOUNTS",
+            r#"[{"bin":"970436","number":"1"},{"bin":"970415","number":"2","currency":"usd"}]"#,
+        )])
+        .unwrap();
+        let currencies: Vec<&str> = accounts.all().iter().map(|a| a.currency.as_str()).collect();
+        assert_eq!(currencies, ["VND", "USD"]);
+        let legacy = load(&[
+            ("PAYMATCH_BANK_BIN", "970436"),
+            ("PAYMATCH_BANK_ACCOUNT", "1"),
+        ]);
+        assert_eq!(legacy.unwrap().all()[0].currency, "VND");
+    }
+
+    #[test]
     fn bad_accounts_name_their_key() {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("PAYMATCH_ACCOUNTS", "nonsense")], "(PAYMATCH_ACCOUNTS)"),
@@ -284,6 +324,13 @@ mod tests {
             (
                 &[("PAYMATCH_ACCOUNTS", TWO), ("PAYMATCH_BANK_ACCOUNT", "42")],
                 "(PAYMATCH_ACCOUNTS): conflicts with bank_bin",
+            ),
+            (
+                &[(
+                    "PAYMATCH_ACCOUNTS",
+                    r#"[{"bin":"970436","number":"12","currency":"dong"}]"#,
+                )],
+                "(PAYMATCH_ACCOUNTS): account 1: the account's currency is a 3-letter code",
             ),
             (&[("PAYMATCH_BANK_ACCOUNT", "42")], "(PAYMATCH_BANK_BIN)"),
             (

@@ -17,6 +17,7 @@ on_both_backends!(
     lists_exports_and_dashboard_by_account,
     without_accounts_orders_name_none,
     older_orders_read_as_the_default_account,
+    an_orders_currency_is_its_accounts,
 );
 
 const FIRST: &str = "0011001234567";
@@ -346,4 +347,54 @@ async fn older_orders_read_as_the_default_account(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains(FIRST), "{html}");
+}
+
+async fn an_orders_currency_is_its_accounts(backend: Backend) {
+    // A shop with a VND account (no currency named) and a USD one.
+    let accounts = [(
+        "PAYMATCH_ACCOUNTS",
+        r#"[{"bin": "970436", "number": "0011001234567", "name": "CONG TY ABC"},
+            {"bin": "970415", "number": "113366668888", "name": "ABC USD", "currency": "usd"}]"#,
+    )];
+    let app = TestApp::spawn_with(backend, &accounts).await;
+    // 49.99 USD into the VND account would be paid by a transfer of 49.99 dong.
+    for body in [
+        json!({"code": "DH1", "amount": "49.99", "currency": "USD"}),
+        json!({"code": "DH1", "amount": "49.99", "currency": "usd", "account": FIRST}),
+        json!({"code": "DH1", "amount": 150000, "account": SECOND}),
+        json!({"code": "DH1", "amount": 150000, "currency": "VND", "account": SECOND}),
+    ] {
+        let (status, error) = app.create_order(body.clone()).await;
+        assert_eq!(status, 422, "{body}: {error}");
+        assert_eq!(error["error"]["code"], "currency_mismatch", "{body}");
+    }
+    assert_eq!(app.get_order("DH1").await.0, 404, "nothing stored");
+    let (status, order) = app
+        .create_order(
+            json!({"code": "DH1", "amount": "49.99", "currency": "USD", "account": SECOND}),
+        )
+        .await;
+    assert_eq!(
+        (status, &order["currency"]),
+        (201, &json!("USD")),
+        "{order}"
+    );
+    let (status, order) = app
+        .create_order(json!({"code": "DH2", "amount": 150000}))
+        .await;
+    assert_eq!(
+        (status, &order["currency"]),
+        (201, &json!("VND")),
+        "{order}"
+    );
+
+    // Without accounts the shop receives dong only.
+    let app = TestApp::spawn(backend).await;
+    let (status, error) = app
+        .create_order(json!({"code": "DH1", "amount": "49.99", "currency": "USD"}))
+        .await;
+    assert_eq!(
+        (status, &error["error"]["code"]),
+        (422, &json!("currency_mismatch"))
+    );
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::config::Accounts;
+use crate::config::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
 use crate::domain::{Money, Order, OrderCode, OrderStatus};
 use crate::web::error::ApiError;
 
@@ -97,15 +97,15 @@ pub(super) struct NewOrder {
 }
 
 /// The configured account that `requested` names (the default when it names none).
-fn receiving_account(
-    accounts: &Accounts,
+fn receiving_account<'a>(
+    accounts: &'a Accounts,
     requested: Option<&str>,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<&'a Account>, ApiError> {
     let Some(requested) = requested.filter(|a| !a.trim().is_empty()) else {
-        return Ok(accounts.default_account().map(|a| a.number.clone()));
+        return Ok(accounts.default_account());
     };
     match accounts.find(requested) {
-        Some(account) => Ok(Some(account.number.clone())),
+        Some(account) => Ok(Some(account)),
         None if accounts.all().is_empty() => Err(ApiError::unprocessable(
             "unknown_account",
             "`account`: the shop has no receiving account configured",
@@ -156,9 +156,9 @@ impl CreateOrder {
         }
         let currency = self
             .currency
-            .unwrap_or_else(|| "VND".to_owned())
+            .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned())
             .to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !is_currency_code(&currency) {
             return Err(ApiError::unprocessable(
                 "invalid_currency",
                 "`currency` is a 3-letter code such as VND",
@@ -201,6 +201,22 @@ impl CreateOrder {
             }
         }
         let account = receiving_account(accounts, self.account.as_deref())?;
+        // The bank account receives one currency; an order in another would be paid by the
+        // same number of dong (49.99 USD by 49.99 VND).
+        let account_currency = account.map_or(DEFAULT_CURRENCY, |a| a.currency.as_str());
+        if currency != account_currency {
+            return Err(ApiError::unprocessable(
+                "currency_mismatch",
+                format!(
+                    "`currency` {currency} is not the currency of the receiving account{} \
+                     ({account_currency})",
+                    account
+                        .map(|a| format!(" {}", a.number))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        let account = account.map(|a| a.number.clone());
         Ok(NewOrder {
             code,
             amount,
