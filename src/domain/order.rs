@@ -110,6 +110,12 @@ impl Order {
         false
     }
 
+    /// What a preview shows of the order and a confirm must find unchanged: its status and
+    /// what it has received (`partially_paid:50000`).
+    pub fn previewed_state(&self) -> String {
+        format!("{}:{}", self.status.as_str(), self.amount_received)
+    }
+
     /// The order as a reader sees it at `now`: open and past `expires_at`, it reads as expired
     /// even before the sweep has stored that (the sweep records the change and notifies).
     pub fn seen_at(mut self, now: DateTime<Utc>) -> Order {

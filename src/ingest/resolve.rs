@@ -32,10 +32,37 @@ pub enum ResolveError {
         later: TransferRef,
         at: DateTime<Utc>,
     },
+    #[error("order {0} changed since the preview: nothing was applied")]
+    ChangedSincePreview(OrderCode),
     #[error(transparent)]
     Order(#[from] OrderError),
     #[error(transparent)]
     Split(#[from] SplitError),
+}
+
+/// An order as the admin saw it on the preview they confirm ([`Order::previewed_state`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previewed {
+    pub code: OrderCode,
+    pub state: String,
+}
+
+/// A confirm applies only what its preview showed: another transfer credited meanwhile, or an
+/// expiry, and the admin must look again (they would otherwise overpay without a warning).
+pub(super) fn unchanged_since_preview(
+    orders: &[Order],
+    previewed: &[Previewed],
+) -> Result<(), ResolveError> {
+    for seen in previewed {
+        let same = orders
+            .iter()
+            .find(|o| o.code == seen.code)
+            .is_some_and(|o| o.previewed_state() == seen.state);
+        if !same {
+            return Err(ResolveError::ChangedSincePreview(seen.code.clone()));
+        }
+    }
+    Ok(())
 }
 
 /// Every resolution answers this: the refusal, or the orders whose status changed.
@@ -111,12 +138,15 @@ pub(super) fn waiting<S: Store>(
     })
 }
 
-/// Applies a waiting transaction to the order an admin chose.
+/// Applies a waiting transaction to the order an admin chose, if it still reads as `previewed`
+/// (`None`: no preview to hold it to).
+#[allow(clippy::too_many_arguments)]
 pub fn link<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
     row_id: i64,
     code: &OrderCode,
+    previewed: Option<&str>,
     actor: &str,
     note: Option<&str>,
     now: DateTime<Utc>,
@@ -132,6 +162,14 @@ pub fn link<S: Store>(
         let mut changed = Vec::new();
         if history::expire_if_due(store, &mut order, now)? {
             changed.push(order.code.clone());
+        }
+        let seen = previewed.map(|state| Previewed {
+            code: order.code.clone(),
+            state: state.to_owned(),
+        });
+        if let Err(e) = unchanged_since_preview(std::slice::from_ref(&order), seen.as_slice()) {
+            crate::notify::outbox::record_changes(store, &changed, now)?;
+            return Ok(Err(e));
         }
         let share = [Allocation {
             order_code: order.code.clone(),

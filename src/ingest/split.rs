@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 
 use super::history;
-use super::resolve::{apply_shares, waiting, AdminAct, ResolveError, Resolved};
+use super::resolve::{
+    apply_shares, unchanged_since_preview, waiting, AdminAct, Previewed, ResolveError, Resolved,
+};
 use crate::config::MatchingSettings;
 use crate::db::{Store, StoreError};
 use crate::domain::allocation::check_split;
@@ -54,11 +56,13 @@ pub fn preview_split(
 
 /// Applies a waiting transaction to several orders, each its share, in one database
 /// transaction: every share or none.
+#[allow(clippy::too_many_arguments)]
 pub fn split<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
     row_id: i64,
     shares: &[Allocation],
+    previewed: &[Previewed],
     actor: &str,
     note: Option<&str>,
     now: DateTime<Utc>,
@@ -77,7 +81,9 @@ pub fn split<S: Store>(
             }
         }
         // Every share is checked (and its credit tried on a copy) before any order changes.
-        if let Err(e) = preview_split(&transaction, shares, &orders, matching, now) {
+        let checked = unchanged_since_preview(&orders, previewed)
+            .and_then(|()| preview_split(&transaction, shares, &orders, matching, now).map(drop));
+        if let Err(e) = checked {
             crate::notify::outbox::record_changes(store, &changed, now)?;
             return Ok(Err(e));
         }

@@ -101,6 +101,15 @@ pub(crate) fn csrf_of(html: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The values of the `name="seen"` fields of a link or split preview: each order's state as
+/// previewed, which its confirm sends back.
+pub(crate) fn seen_of(html: &str) -> Vec<String> {
+    html.split(r#"name="seen" value=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
 pub(crate) async fn get(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let r = client.get(app.url(path)).send().await.unwrap();
     (r.status(), r.text().await.unwrap())
@@ -421,7 +430,11 @@ async fn linking_a_typo_through_the_preview(backend: Backend) {
         &client,
         &app,
         &format!("/admin/transactions/{id}/link"),
-        &[("csrf", "nope"), ("code", "DH1023")],
+        &[
+            ("csrf", "nope"),
+            ("code", "DH1023"),
+            ("seen", &seen_of(&preview)[0]),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -433,6 +446,7 @@ async fn linking_a_typo_through_the_preview(backend: Backend) {
         &[
             ("csrf", &csrf),
             ("code", "DH1023"),
+            ("seen", &seen_of(&preview)[0]),
             ("note", "typo O for 0"),
         ],
     )
@@ -460,7 +474,11 @@ async fn linking_a_typo_through_the_preview(backend: Backend) {
         &client,
         &app,
         &format!("/admin/transactions/{id}/link"),
-        &[("csrf", &csrf), ("code", "DH1023")],
+        &[
+            ("csrf", &csrf),
+            ("code", "DH1023"),
+            ("seen", &seen_of(&preview)[0]),
+        ],
     )
     .await;
     assert!(r.headers()["location"].to_str().unwrap().contains("error="));

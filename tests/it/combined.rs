@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::admin::{get, logged_in, post};
+use crate::admin::{get, logged_in, post, seen_of};
 use crate::helpers::*;
 use crate::notifications::notify_jobs;
 use crate::on_both_backends;
@@ -238,7 +238,10 @@ async fn an_admin_splits_a_waiting_transfer_after_a_preview_and_undoes_it(backen
         state("pending", "0"),
         "a preview changes nothing"
     );
-    let r = post(&client, &app, "/admin/transactions/1/split", &rows).await;
+    let seen = seen_of(&preview);
+    let mut confirm = rows.clone();
+    confirm.extend(seen.iter().map(|s| ("seen", s.as_str())));
+    let r = post(&client, &app, "/admin/transactions/1/split", &confirm).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(r.headers()["location"]
         .to_str()

@@ -9,7 +9,7 @@ use paymatch::with_store;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::admin::{get, logged_in, post};
+use crate::admin::{get, logged_in, post, seen_of};
 use crate::helpers::*;
 use crate::on_both_backends;
 
@@ -83,12 +83,20 @@ async fn transaction(app: &TestApp, external_id: &str) -> Value {
         .expect("the transaction")
 }
 
+/// Links through the preview, as the admin's browser does.
 async fn link(client: &Client, app: &TestApp, csrf: &str, row: i64, code: &str) {
+    let (_, preview) = get(
+        client,
+        app,
+        &format!("/admin/transactions/{row}/link?code={code}"),
+    )
+    .await;
+    let seen = seen_of(&preview);
     let r = post(
         client,
         app,
         &format!("/admin/transactions/{row}/link"),
-        &[("csrf", csrf), ("code", code)],
+        &[("csrf", csrf), ("code", code), ("seen", &seen[0])],
     )
     .await;
     let location = r.headers()["location"].to_str().unwrap().to_owned();

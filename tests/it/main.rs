@@ -14,6 +14,7 @@ mod browser;
 mod browser_pay;
 mod cli;
 mod combined;
+mod confirm;
 mod crash;
 mod faults;
 mod group_commit;

@@ -21,10 +21,11 @@ pub enum Notice {
     ConfirmFirst,
     LaterCredit,
     BadSplit,
+    ChangedSincePreview,
 }
 
 impl Notice {
-    const ALL: [Notice; 12] = [
+    const ALL: [Notice; 13] = [
         Notice::BadOrderCode,
         Notice::NoSuchOrder,
         Notice::NoSuchTransaction,
@@ -37,6 +38,7 @@ impl Notice {
         Notice::ConfirmFirst,
         Notice::LaterCredit,
         Notice::BadSplit,
+        Notice::ChangedSincePreview,
     ];
 
     /// The code in the URL and the message (English, the key of its translation).
@@ -74,6 +76,10 @@ impl Notice {
             Notice::BadSplit => (
                 "bad_split",
                 "Nothing was changed: a split needs different open orders whose shares add up to the transfer's amount.",
+            ),
+            Notice::ChangedSincePreview => (
+                "changed_since_preview",
+                "Nothing was changed: the order changed since this preview (another transfer, or its deadline). Check the new figures below and confirm again.",
             ),
         }
     }
@@ -174,6 +180,7 @@ impl From<&ResolveError> for Notice {
             ResolveError::BuiltOn { .. } => Notice::LaterCredit,
             ResolveError::Order(e) => Notice::from(e),
             ResolveError::Split(_) => Notice::BadSplit,
+            ResolveError::ChangedSincePreview(_) => Notice::ChangedSincePreview,
         }
     }
 }

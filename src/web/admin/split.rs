@@ -13,7 +13,7 @@ use super::transactions::{after_resolution, back_with_error, NO_TRANSACTION};
 use super::views::{self, OrderView, TxView};
 use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, parse_amount_input, Allocation, OrderCode, SplitError};
-use crate::ingest::resolve::ResolveError;
+use crate::ingest::resolve::{Previewed, ResolveError};
 use crate::ingest::split::{self, SplitLine};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
@@ -22,11 +22,13 @@ use crate::{with_store, write_store};
 /// The form shows at least this many rows.
 const MIN_ROWS: usize = 4;
 
-/// One typed row: order code and amount, as the admin wrote them.
+/// One typed row: order code and amount, as the admin wrote them; on the preview's confirming
+/// form also the order's state as previewed, which the split must find unchanged.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Row {
     pub code: String,
     pub amount: String,
+    pub seen: String,
 }
 
 /// Why a split was refused: a message (its English text is the translation key) and the
@@ -63,6 +65,8 @@ struct SplitPreviewPage {
     /// The shares again, as plain decimals, for the confirming form.
     rows: Vec<Row>,
     note: String,
+    /// The confirm was refused: an order changed since the previous preview.
+    message: Option<&'static str>,
 }
 
 /// The posted form: `csrf`, `note`, and `code`/`amount` repeated once per row, in order.
@@ -79,13 +83,14 @@ impl SplitForm {
             note: None,
             rows: Vec::new(),
         };
-        let (mut codes, mut amounts) = (Vec::new(), Vec::new());
+        let (mut codes, mut amounts, mut seen) = (Vec::new(), Vec::new(), Vec::new());
         for (key, value) in pairs {
             match key.as_str() {
                 "csrf" => form.csrf = value,
                 "note" => form.note = Some(value),
                 "code" => codes.push(value.trim().to_owned()),
                 "amount" => amounts.push(value.trim().to_owned()),
+                "seen" => seen.push(value),
                 _ => {}
             }
         }
@@ -94,6 +99,7 @@ impl SplitForm {
             .map(|i| Row {
                 code: codes.get(i).cloned().unwrap_or_default(),
                 amount: amounts.get(i).cloned().unwrap_or_default(),
+                seen: seen.get(i).cloned().unwrap_or_default(),
             })
             .filter(|row| !(row.code.is_empty() && row.amount.is_empty()))
             .collect();
@@ -114,6 +120,18 @@ impl SplitForm {
                     detail: format!("{}: {}", order_code, row.amount),
                 })?;
                 Ok(Allocation { order_code, amount })
+            })
+            .collect()
+    }
+
+    /// Each order as the preview showed it (a row without one matches no order's state).
+    fn previewed(&self, shares: &[Allocation]) -> Vec<Previewed> {
+        shares
+            .iter()
+            .zip(&self.rows)
+            .map(|(share, row)| Previewed {
+                code: share.order_code.clone(),
+                state: row.seen.clone(),
             })
             .collect()
     }
@@ -207,7 +225,7 @@ pub async fn split_form(
         .iter()
         .map(|c| Row {
             code: c.to_string(),
-            amount: String::new(),
+            ..Row::default()
         })
         .collect();
     form_page(ctx, &t, rows, String::new(), None)
@@ -228,6 +246,20 @@ pub async fn split_preview(
         Ok(shares) => shares,
         Err(problem) => return form_page(ctx, &t, form.rows, note, Some(problem)),
     };
+    preview_page(ctx, &state, &t, &shares, form.rows, note, None).await
+}
+
+/// Every order before and after its share, and the confirming form; or the form again with
+/// why the split is refused.
+async fn preview_page(
+    ctx: PageContext,
+    state: &AppState,
+    t: &domain::BankTransaction,
+    shares: &[Allocation],
+    typed: Vec<Row>,
+    note: String,
+    message: Option<&'static str>,
+) -> Result<HttpResponse, AdminError> {
     let codes: Vec<OrderCode> = shares.iter().map(|s| s.order_code.clone()).collect();
     let now = domain::now();
     let orders = state
@@ -237,21 +269,22 @@ pub async fn split_preview(
         .into_iter()
         .map(|o| o.seen_at(now))
         .collect::<Vec<_>>();
-    let lines = match split::preview_split(&t, &shares, &orders, &state.settings.matching, now) {
+    let lines = match split::preview_split(t, shares, &orders, &state.settings.matching, now) {
         Ok(lines) => lines,
         Err(e) => match Problem::of(&e, ctx.lang) {
-            Some(problem) => return form_page(ctx, &t, form.rows, note, Some(problem)),
-            None => return Ok(back_with_error(id, Notice::from(&e))),
+            Some(problem) => return form_page(ctx, t, typed, note, Some(problem)),
+            None => return Ok(back_with_error(t.row_id, Notice::from(&e))),
         },
     };
     let lang = ctx.lang;
     render(&SplitPreviewPage {
-        tx: TxView::new(&t, lang),
-        rows: shares
+        tx: TxView::new(t, lang),
+        rows: lines
             .iter()
-            .map(|s| Row {
-                code: s.order_code.to_string(),
-                amount: s.amount.to_string(),
+            .map(|line| Row {
+                code: line.share.order_code.to_string(),
+                amount: line.share.amount.to_string(),
+                seen: line.before.previewed_state(),
             })
             .collect(),
         lines: lines
@@ -269,6 +302,7 @@ pub async fn split_preview(
             )
             .collect(),
         note,
+        message,
         lang,
         nav: ctx.nav,
     })
@@ -292,20 +326,27 @@ pub async fn split(
         }
     };
     let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
-    let written = note.clone();
+    let (written, previewed, applied) = (note.clone(), form.previewed(&shares), shares.clone());
     let outcome: Result<_, StoreError> = write_store!(state.db, |s| split::split(
         s,
         &matching,
         id,
-        &shares,
+        &applied,
+        &previewed,
         &actor,
         written.as_deref(),
         now
     ));
     if let Ok(Err(e)) = &outcome {
+        let note = note.unwrap_or_default();
+        if let ResolveError::ChangedSincePreview(_) = e {
+            let t = load_transaction(&state, id).await?;
+            let message = Notice::message_for(Some(Notice::ChangedSincePreview.code()), ctx.lang);
+            return preview_page(ctx, &state, &t, &shares, form.rows, note, message).await;
+        }
         if let Some(problem) = Problem::of(e, ctx.lang) {
             let t = load_transaction(&state, id).await?;
-            return form_page(ctx, &t, form.rows, note.unwrap_or_default(), Some(problem));
+            return form_page(ctx, &t, form.rows, note, Some(problem));
         }
     }
     after_resolution(&state, id, outcome, Done::Split).await

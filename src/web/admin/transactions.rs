@@ -133,6 +133,8 @@ pub async fn transaction(
 #[derive(Deserialize)]
 pub struct LinkQuery {
     code: Option<String>,
+    /// A confirm refused because the order changed: this is the new preview.
+    error: Option<String>,
 }
 
 #[derive(Template)]
@@ -147,6 +149,9 @@ struct LinkPreviewPage {
     reopens: bool,
     /// What the transfer pays beyond the amount due (`71.000 ₫`).
     excess: Option<String>,
+    /// The order as previewed, which the confirm must find unchanged.
+    seen: String,
+    message: Option<&'static str>,
 }
 
 pub(super) fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
@@ -196,8 +201,10 @@ pub async fn link_preview(
             .is_positive()
             .then(|| views::money(excess, &order.currency, lang)),
         tx: TxView::new(&t, lang),
+        seen: order.previewed_state(),
         before: OrderView::new(&order, lang),
         after: OrderView::new(&after, lang),
+        message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
 }
@@ -206,6 +213,8 @@ pub async fn link_preview(
 pub struct LinkForm {
     csrf: String,
     code: String,
+    /// The order's state on the preview ([`domain::Order::previewed_state`]).
+    seen: String,
     note: Option<String>,
 }
 
@@ -224,6 +233,10 @@ pub(super) async fn after_resolution(
             )))
         }
         Err(ResolveError::TransactionNotFound) => Err(NO_TRANSACTION),
+        Err(ResolveError::ChangedSincePreview(code)) => Ok(redirect(&format!(
+            "/admin/transactions/{id}/link?code={code}&error={}",
+            Notice::ChangedSincePreview.code()
+        ))),
         Err(ResolveError::BuiltOn { later, .. }) => Ok(redirect(&format!(
             "/admin/transactions/{id}?error={}&later={}",
             Notice::LaterCredit.code(),
@@ -246,11 +259,13 @@ pub async fn link(
     };
     let note = note_of(&form.note);
     let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
+    let seen = form.seen.clone();
     let outcome = write_store!(state.db, |s| resolve::link(
         s,
         &matching,
         id,
         &code,
+        Some(&seen),
         &actor,
         note.as_deref(),
         now

@@ -337,6 +337,10 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("failed", "gửi lỗi"),
     // Notices after an action
     (
+        "Nothing was changed: the order changed since this preview (another transfer, or its deadline). Check the new figures below and confirm again.",
+        "Chưa có gì thay đổi: đơn hàng đã thay đổi sau khi bạn xem trước (có giao dịch khác, hoặc đã quá hạn). Hãy xem lại số liệu mới bên dưới rồi xác nhận lại.",
+    ),
+    (
         "Nothing was changed: a later transfer credited this order after this one. Undo that transfer first.",
         "Chưa có gì thay đổi: một giao dịch sau đã cộng tiền vào đơn hàng này. Hãy hoàn tác giao dịch đó trước.",
     ),

@@ -12,7 +12,7 @@ use proptest::test_runner::{Config, TestRunner};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::admin::{logged_in, post};
+use crate::admin::{logged_in, post, seen_of};
 use crate::helpers::*;
 
 #[derive(Debug, Clone)]
@@ -125,7 +125,11 @@ impl Case<'_> {
                     form.push(("code", code));
                     form.push(("amount", amount));
                 }
+                // Through the preview, as the admin's browser does.
                 let path = format!("/admin/transactions/{row}/split");
+                let preview = post(self.admin, self.app, &format!("{path}/preview"), &form).await;
+                let seen = seen_of(&preview.text().await.unwrap());
+                form.extend(seen.iter().map(|s| ("seen", s.as_str())));
                 let r = post(self.admin, self.app, &path, &form).await;
                 // Refused (the same order twice) or done: either way, the sums must hold.
                 assert!(

@@ -94,7 +94,8 @@ fn run_case<S: Store>(
                 let elements = [Ok(transfer(external_id, "chuyen tien".into(), *units))];
                 ingest_delivery(s, matching, "casso_v1", "{}", &elements, now).unwrap();
                 let row = s.list_transactions(None, None, 1).unwrap().items[0].row_id;
-                let linked = resolve::link(s, matching, row, &code(*order), "admin", None, now);
+                let linked =
+                    resolve::link(s, matching, row, &code(*order), None, "admin", None, now);
                 prop_assert!(linked.unwrap().is_ok());
             }
             Op::Cancel(order) => {
