@@ -103,6 +103,22 @@ impl Money {
         sum.to_units().map(|_| sum)
     }
 
+    /// A total of amounts already accepted (a list's money in, a day on the dashboard): it may
+    /// pass what one stored amount can be, so adding never fails. Never stored.
+    pub fn plus(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0).normalize())
+    }
+
+    /// A total read back as ten-thousandths in a wider integer than one amount's.
+    pub fn from_total_units(units: i128) -> Money {
+        let value = Decimal::try_from_i128_with_scale(units, SCALE).unwrap_or(if units < 0 {
+            Decimal::MIN
+        } else {
+            Decimal::MAX
+        });
+        Money(value.normalize())
+    }
+
     pub fn saturating_sub_to_zero(self, other: Money) -> Money {
         let diff = self.0 - other.0;
         if diff.is_sign_negative() {

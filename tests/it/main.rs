@@ -16,6 +16,7 @@ mod cli;
 mod combined;
 mod confirm;
 mod crash;
+mod extremes;
 mod faults;
 mod group_commit;
 mod history;

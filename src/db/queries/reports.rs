@@ -184,10 +184,15 @@ impl Reports for Conn {
 
     fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError> {
         use diesel::sql_types::{BigInt, Nullable};
-        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to the exact integer units.
-        let sums = diesel::dsl::sql::<(Nullable<BigInt>, Nullable<BigInt>)>(
-            "CAST(SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN amount < 0 THEN amount ELSE 0 END) AS BIGINT)",
+        type Sum = Nullable<BigInt>;
+        // SUM of BIGINTs overflows on SQLite past i64 (two transfers of the largest amount do),
+        // and is NUMERIC on PostgreSQL. So each amount is summed as its high and low 32 bits,
+        // which no realistic count of rows overflows, and the two are put together in Rust.
+        let sums = diesel::dsl::sql::<(Sum, Sum, Sum, Sum)>(
+            "CAST(SUM(CASE WHEN amount > 0 THEN amount >> 32 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN amount > 0 THEN amount & 4294967295 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN amount < 0 THEN amount >> 32 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN amount < 0 THEN amount & 4294967295 ELSE 0 END) AS BIGINT)",
         );
         let mut query = bank_transactions::table
             .filter(bank_transactions::status.ne(TransactionStatus::Test.as_str()))
@@ -197,11 +202,16 @@ impl Reports for Conn {
             let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
             query = query.filter(bank_transactions::status.eq_any(statuses));
         }
-        let (money_in, money_out) =
-            filter_transfers!(query, filter).first::<(Option<i64>, Option<i64>)>(self)?;
+        let (in_high, in_low, out_high, out_low) =
+            filter_transfers!(query, filter)
+                .first::<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)>(self)?;
+        let total = |high: Option<i64>, low: Option<i64>| {
+            let units = (i128::from(high.unwrap_or(0)) << 32) + i128::from(low.unwrap_or(0));
+            Money::from_total_units(units)
+        };
         Ok(Totals {
-            money_in: Money::from_units(money_in.unwrap_or(0)),
-            money_out: Money::from_units(money_out.unwrap_or(0)),
+            money_in: total(in_high, in_low),
+            money_out: total(out_high, out_low),
         })
     }
 

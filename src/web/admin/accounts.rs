@@ -111,7 +111,7 @@ struct Sums {
 
 impl Sums {
     fn add(&mut self, amount: Money, day: NaiveDate, today: NaiveDate) {
-        let add = |sum: &mut Money| *sum = sum.checked_add(amount).unwrap_or(*sum);
+        let add = |sum: &mut Money| *sum = sum.plus(amount);
         let age = (today - day).num_days();
         if age == 0 {
             add(&mut self.today);

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::error::AdminError;
 use super::notice::Done;
@@ -110,6 +110,18 @@ pub fn redirect(to: &str) -> HttpResponse {
 
 pub fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A search box's `q`, read once where the request comes in, so the search, the links and the
+/// box itself all hold the same text: at most 100 characters, without control characters (a
+/// NUL is refused by PostgreSQL and means nothing to a person); `None` when nothing is left.
+pub fn search_query<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let Some(typed) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let visible: String = typed.chars().filter(|c| !c.is_control()).collect();
+    let visible = visible.trim();
+    Ok((!visible.is_empty()).then(|| visible.chars().take(100).collect()))
 }
 
 pub fn note_of(note: &Option<String>) -> Option<String> {

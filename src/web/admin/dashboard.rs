@@ -97,8 +97,8 @@ pub async fn dashboard(
     for crate::db::Received { at, amount, .. } in received {
         let day = at.with_timezone(&vietnam()).date_naive().to_string();
         if let Some((_, sum)) = days.iter_mut().find(|(d, _)| *d == day) {
-            *sum = sum.checked_add(amount).unwrap_or(*sum);
-            total = total.checked_add(amount).unwrap_or(total);
+            *sum = sum.plus(amount);
+            total = total.plus(amount);
         }
     }
     render(&DashboardPage {

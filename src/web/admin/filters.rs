@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::context::{non_empty, vietnam, PAGE_SIZE};
+use super::context::{non_empty, search_query, vietnam, PAGE_SIZE};
 use super::session::url_encode;
 use crate::db::{PageStart, TransferFilter};
 use crate::domain::{parse_amount_input, AmountInputError, Source, TransactionStatus};
@@ -20,6 +20,7 @@ pub struct TransferQuery {
     pub to: Option<String>,
     pub min: Option<String>,
     pub max: Option<String>,
+    #[serde(default, deserialize_with = "search_query")]
     pub q: Option<String>,
     /// A provider: `casso`, `sepay`.
     pub source: Option<String>,
@@ -121,7 +122,7 @@ impl TransferQuery {
             to,
             min_amount,
             max_amount,
-            search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
+            search: self.q.clone(),
             source: self.source(),
             account: non_empty(&self.account).map(str::to_owned),
             found: None,

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::context::{non_empty, render, Nav, PageContext, PAGE_SIZE};
+use super::context::{non_empty, render, search_query, Nav, PageContext, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{link, pager, At, PageLink, Tab};
@@ -20,6 +20,7 @@ use crate::with_store;
 
 #[derive(Deserialize)]
 pub struct OrdersQuery {
+    #[serde(default, deserialize_with = "search_query")]
     q: Option<String>,
     status: Option<String>,
     page: Option<u32>,
@@ -30,7 +31,7 @@ impl OrdersQuery {
     fn filter(&self) -> OrderFilter {
         OrderFilter {
             status: self.status(),
-            search: non_empty(&self.q).map(|q| q.chars().take(100).collect()),
+            search: self.q.clone(),
         }
     }
 
