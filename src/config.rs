@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::domain::{Money, MIN_PASSWORD_LEN};
 use crate::matching::{Patterns, DEFAULT_PATTERN};
-use crate::proxies::TrustedProxies;
+use crate::proxies::{ProxyHeader, TrustedProxies};
 
 mod accounts;
 mod lenient;
@@ -155,6 +155,7 @@ struct RawSettings {
     log_format: Option<String>,
     #[serde(default, deserialize_with = "lenient::comma_list")]
     trusted_proxies: Option<String>,
+    trusted_proxy_header: Option<String>,
     #[serde(default)]
     matching: RawMatching,
 }
@@ -335,8 +336,14 @@ impl RawSettings {
                 ));
             }
         }
+        let trusted_proxy_header = self
+            .trusted_proxy_header
+            .as_deref()
+            .map_or(Ok(ProxyHeader::default()), ProxyHeader::parse)
+            .map_err(|e| ConfigError::key("trusted_proxy_header", e))?;
         let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
-            .map_err(|e| ConfigError::key("trusted_proxies", e))?;
+            .map_err(|e| ConfigError::key("trusted_proxies", e))?
+            .believing(trusted_proxy_header);
         let log_format = match self.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,

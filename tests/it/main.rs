@@ -13,6 +13,7 @@ mod axe;
 mod browser;
 mod browser_pay;
 mod cli;
+mod client_address;
 mod combined;
 mod crash;
 mod faults;
