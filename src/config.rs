@@ -14,7 +14,9 @@ use crate::proxies::{ProxyHeader, TrustedProxies};
 
 mod accounts;
 mod lenient;
+mod public_url;
 pub use accounts::{Account, Accounts};
+pub use public_url::PublicUrl;
 
 const ENV_PREFIX: &str = "PAYMATCH_";
 /// Names the configuration file; not a key of it.
@@ -106,6 +108,7 @@ pub struct Settings {
     pub accounts: Accounts,
     /// The shop's name on payment pages; unset: the default account's name.
     pub shop_name: Option<String>,
+    pub public_url: PublicUrl,
     pub log_format: LogFormat,
     pub trusted_proxies: TrustedProxies,
     pub matching: MatchingSettings,
@@ -152,6 +155,7 @@ struct RawSettings {
     #[serde(default, deserialize_with = "accounts::raw_list")]
     accounts: Option<Vec<accounts::RawAccount>>,
     shop_name: Option<String>,
+    public_url: Option<String>,
     log_format: Option<String>,
     #[serde(default, deserialize_with = "lenient::comma_list")]
     trusted_proxies: Option<String>,
@@ -344,6 +348,8 @@ impl RawSettings {
         let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| ConfigError::key("trusted_proxies", e))?
             .believing(trusted_proxy_header);
+        let public_url = PublicUrl::parse(self.public_url.as_deref())
+            .map_err(|e| ConfigError::key("public_url", e))?;
         let log_format = match self.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -387,6 +393,7 @@ impl RawSettings {
             worker: self.worker.unwrap_or(true),
             accounts,
             shop_name: non_empty(self.shop_name),
+            public_url,
             log_format,
             trusted_proxies,
             matching: MatchingSettings {

@@ -188,6 +188,11 @@ fn bad_values_name_their_key() {
             &[("PAYMATCH_TRUSTED_PROXY_HEADER", "x-real-ip")],
             "`trusted_proxy_header` (PAYMATCH_TRUSTED_PROXY_HEADER)",
         ),
+        (
+            None,
+            &[("PAYMATCH_PUBLIC_URL", "pay.example.vn")],
+            "`public_url` (PAYMATCH_PUBLIC_URL)",
+        ),
         (None, &[("PAYMATCH_NO_SUCH_KEY", "1")], "`no_such_key`"),
         (None, &[("PAYMATCH_MATCHING__NOPE", "1")], "`matching.nope`"),
         (Some("colour = 1"), &[], "`colour`"),

@@ -52,18 +52,6 @@ pub fn is_https(req: &HttpRequest) -> bool {
     })
 }
 
-/// This site's address as the client reached it, for URLs to give to others (Casso's webhook).
-/// The host is the `Host` header (no `X-Forwarded-Host`: proxies keep `Host` as sent).
-pub fn site_url(req: &HttpRequest) -> String {
-    let scheme = if is_https(req) { "https" } else { "http" };
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_else(|| req.app_config().host());
-    format!("{scheme}://{host}")
-}
-
 /// The request span of `TracingLogger`, with the client address by the trusted-proxy rule
 /// (the default span logs whatever `X-Forwarded-For` a client sends).
 pub struct ClientSpan;

@@ -25,6 +25,7 @@ mod notify_security;
 mod pay;
 mod prepared;
 mod properties;
+mod public_links;
 mod reconcile;
 mod search;
 mod security;
