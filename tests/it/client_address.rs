@@ -1,5 +1,6 @@
 //! Who the client is behind a trusted proxy, as the login limits count it: only the one header
-//! the proxy is said to write is believed, whatever else the client sends beside it.
+//! the proxy is said to write is believed, whatever else the client sends beside it, and an
+//! IPv6 client is its /64.
 
 use reqwest::StatusCode;
 
@@ -8,7 +9,10 @@ use crate::admin_security::log_in_through;
 use crate::helpers::*;
 use crate::on_both_backends;
 
-on_both_backends!(a_client_cannot_choose_its_address_beside_the_proxy_header);
+on_both_backends!(
+    a_client_cannot_choose_its_address_beside_the_proxy_header,
+    ipv6_clients_are_counted_per_64,
+);
 
 const GUESS: &str = "guess-guess-guess";
 
@@ -51,4 +55,38 @@ async fn a_client_cannot_choose_its_address_beside_the_proxy_header(backend: Bac
         let status = attempt(&app, PASSWORD, proxy_header, (client_header, &rotated(5))).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{setting:?}");
     }
+}
+
+/// An attempt from `address` as the trusted proxy reports it.
+async fn attempt_from(app: &TestApp, user: &str, password: &str, address: &str) -> StatusCode {
+    log_in_through(app, user, password, &[("X-Forwarded-For", address)]).await
+}
+
+async fn ipv6_clients_are_counted_per_64(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("PAYMATCH_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    // Every guess from a new address of one /64: five at the owner's account, then others.
+    for n in 0..20 {
+        let user = if n < 5 {
+            "admin".to_owned()
+        } else {
+            format!("user{n}")
+        };
+        let address = format!("2001:db8:7:7::{n:x}");
+        let status = attempt_from(&app, &user, GUESS, &address).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    // The /64 is limited per account and as a whole…
+    assert_eq!(
+        attempt_from(&app, "admin", PASSWORD, "2001:db8:7:7:abcd::1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        attempt_from(&app, "someone", GUESS, "2001:db8:7:7:beef::2").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …the next /64 is not.
+    assert_eq!(
+        attempt_from(&app, "admin", PASSWORD, "2001:db8:7:8::1").await,
+        StatusCode::SEE_OTHER
+    );
 }
