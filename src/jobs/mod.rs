@@ -103,8 +103,8 @@ const SLOTS: usize = 16;
 /// Slow jobs are thereby bounded too: at most `SLOTS` start per `PATIENCE`, and a delivery ends
 /// within 15 s, so about `SLOTS` × 15 s / `PATIENCE` of them run at once.
 const PATIENCE: Duration = Duration::from_secs(2);
-/// Jobs in flight at most, slow ones included: a ceiling on connections and memory should a job
-/// run far longer than a delivery (a reconciliation).
+/// Jobs in flight at most, slow ones included: a hard ceiling on connections and memory, above
+/// the estimate of `PATIENCE`, should jobs ever last longer than it assumes.
 const MAX_IN_FLIGHT: usize = 256;
 /// Jobs in flight per target, so that one shop's backlog never takes every slot.
 const SLOTS_PER_TARGET: usize = 2;
