@@ -44,7 +44,8 @@ pub fn address(req: &HttpRequest) -> IpAddr {
     with_proxies(req, |proxies, peer| proxies.client(peer, &forwarding(req)))
 }
 
-/// HTTPS directly, or per a trusted proxy's `X-Forwarded-Proto` / `Forwarded: proto=`.
+/// HTTPS directly, or as a trusted proxy reports it in the believed header's twin
+/// (`X-Forwarded-Proto`, or `Forwarded: proto=`).
 pub fn is_https(req: &HttpRequest) -> bool {
     let direct = req.app_config().secure();
     with_proxies(req, |proxies, peer| {
