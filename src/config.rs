@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 use crate::domain::{self, Money};
 use crate::matching::{Patterns, DEFAULT_PATTERN};
-use crate::proxies::TrustedProxies;
+use crate::proxies::{ProxyHeader, TrustedProxies};
 
 mod accounts;
 mod lenient;
+mod public_url;
 pub use accounts::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
+pub use public_url::PublicUrl;
 
 const ENV_PREFIX: &str = "PAYMATCH_";
 /// Names the configuration file; not a key of it.
@@ -106,6 +108,7 @@ pub struct Settings {
     pub accounts: Accounts,
     /// The shop's name on payment pages; unset: the default account's name.
     pub shop_name: Option<String>,
+    pub public_url: PublicUrl,
     pub log_format: LogFormat,
     pub trusted_proxies: TrustedProxies,
     pub matching: MatchingSettings,
@@ -152,9 +155,11 @@ struct RawSettings {
     #[serde(default, deserialize_with = "accounts::raw_list")]
     accounts: Option<Vec<accounts::RawAccount>>,
     shop_name: Option<String>,
+    public_url: Option<String>,
     log_format: Option<String>,
     #[serde(default, deserialize_with = "lenient::comma_list")]
     trusted_proxies: Option<String>,
+    trusted_proxy_header: Option<String>,
     #[serde(default)]
     matching: RawMatching,
 }
@@ -331,8 +336,16 @@ impl RawSettings {
             domain::check_password(password)
                 .map_err(|e| ConfigError::key("admin_password", e.to_string()))?;
         }
+        let trusted_proxy_header = self
+            .trusted_proxy_header
+            .as_deref()
+            .map_or(Ok(ProxyHeader::default()), ProxyHeader::parse)
+            .map_err(|e| ConfigError::key("trusted_proxy_header", e))?;
         let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
-            .map_err(|e| ConfigError::key("trusted_proxies", e))?;
+            .map_err(|e| ConfigError::key("trusted_proxies", e))?
+            .believing(trusted_proxy_header);
+        let public_url = PublicUrl::parse(self.public_url.as_deref())
+            .map_err(|e| ConfigError::key("public_url", e))?;
         let log_format = match self.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -376,6 +389,7 @@ impl RawSettings {
             worker: self.worker.unwrap_or(true),
             accounts,
             shop_name: non_empty(self.shop_name),
+            public_url,
             log_format,
             trusted_proxies,
             matching: MatchingSettings {

@@ -1,15 +1,39 @@
 //! Who the client is, and whether it connected over HTTPS, when reverse proxies stand in front.
-//! `X-Forwarded-For`, `Forwarded` and `X-Forwarded-Proto` are believed only from a peer listed
-//! in `PAYMATCH_TRUSTED_PROXIES`: anyone else could write them.
+//! Forwarding headers are believed only from a peer listed in `PAYMATCH_TRUSTED_PROXIES` (anyone
+//! else could write them), and only the one header named by `PAYMATCH_TRUSTED_PROXY_HEADER`: a
+//! proxy passes on the other as the client sent it.
 
 use std::net::IpAddr;
 use std::str::FromStr;
 
 use ipnet::IpNet;
 
-/// The reverse proxies whose forwarding headers are believed; empty: none.
+/// The reverse proxies whose forwarding header is believed (empty: none), and which header.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<IpNet>);
+pub struct TrustedProxies {
+    networks: Vec<IpNet>,
+    header: ProxyHeader,
+}
+
+/// The one header the trusted proxies write the client's address in. With `X-Forwarded-For`
+/// the scheme comes from `X-Forwarded-Proto`; with `Forwarded`, from its `proto=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProxyHeader {
+    #[default]
+    XForwardedFor,
+    Forwarded,
+}
+
+impl ProxyHeader {
+    /// `x-forwarded-for` or `forwarded`, in any case.
+    pub fn parse(name: &str) -> Result<ProxyHeader, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Ok(ProxyHeader::XForwardedFor),
+            "forwarded" => Ok(ProxyHeader::Forwarded),
+            _ => Err(format!("{name:?} is not x-forwarded-for or forwarded")),
+        }
+    }
+}
 
 /// The forwarding headers of one request, every occurrence in the order received.
 #[derive(Debug, Default)]
@@ -20,7 +44,8 @@ pub struct Forwarding<'a> {
 }
 
 impl TrustedProxies {
-    /// Comma-separated addresses (`10.0.0.7`, `::1`) or CIDR ranges (`10.0.0.0/8`).
+    /// Comma-separated addresses (`10.0.0.7`, `::1`) or CIDR ranges (`10.0.0.0/8`), believed
+    /// in `X-Forwarded-For` until [`TrustedProxies::believing`] says otherwise.
     pub fn parse(list: &str) -> Result<TrustedProxies, String> {
         list.split(',')
             .map(str::trim)
@@ -31,12 +56,19 @@ impl TrustedProxies {
                     .map_err(|_| format!("{entry:?} is not an IP address or CIDR range"))
             })
             .collect::<Result<_, _>>()
-            .map(TrustedProxies)
+            .map(|networks| TrustedProxies {
+                networks,
+                header: ProxyHeader::default(),
+            })
+    }
+
+    pub fn believing(self, header: ProxyHeader) -> TrustedProxies {
+        TrustedProxies { header, ..self }
     }
 
     pub fn trusts(&self, address: IpAddr) -> bool {
         let address = address.to_canonical();
-        self.0.iter().any(|net| net.contains(&address))
+        self.networks.iter().any(|net| net.contains(&address))
     }
 
     /// The client: starting at the TCP peer, each hop a trusted proxy names is believed, from
@@ -46,7 +78,7 @@ impl TrustedProxies {
         if !self.trusts(client) {
             return client;
         }
-        for hop in headers.chain().into_iter().rev() {
+        for hop in headers.chain(self.header).into_iter().rev() {
             match hop {
                 Some(address) if self.trusts(client) => client = address.to_canonical(),
                 _ => break,
@@ -64,18 +96,18 @@ impl TrustedProxies {
             return false;
         }
         // The last value is the one the proxy in front of us wrote.
-        let forwarded = headers
-            .forwarded_elements()
-            .filter_map(|element| param(element, "proto"))
-            .next_back();
-        let proto = forwarded.or_else(|| {
-            headers
+        let proto = match self.header {
+            ProxyHeader::Forwarded => headers
+                .forwarded_elements()
+                .next_back()
+                .and_then(|element| param(element, "proto")),
+            ProxyHeader::XForwardedFor => headers
                 .x_forwarded_proto
                 .iter()
                 .flat_map(|v| v.split(','))
                 .map(str::trim)
-                .next_back()
-        });
+                .next_back(),
+        };
         proto.is_some_and(|p| p.eq_ignore_ascii_case("https"))
     }
 }
@@ -85,20 +117,21 @@ impl Forwarding<'_> {
         self.forwarded.iter().flat_map(|v| v.split(','))
     }
 
-    /// The hops, client first; `None` for a hop that is not an address (`unknown`, `_hidden`).
-    /// `Forwarded` wins over `X-Forwarded-For` when both are present.
-    fn chain(&self) -> Vec<Option<IpAddr>> {
-        if !self.forwarded.is_empty() {
-            return self
+    /// The hops in `header`, client first; `None` for a hop that is not an address
+    /// (`unknown`, `_hidden`).
+    fn chain(&self, header: ProxyHeader) -> Vec<Option<IpAddr>> {
+        match header {
+            ProxyHeader::Forwarded => self
                 .forwarded_elements()
                 .map(|element| param(element, "for").and_then(node_address))
-                .collect();
+                .collect(),
+            ProxyHeader::XForwardedFor => self
+                .x_forwarded_for
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(|hop| node_address(hop.trim()))
+                .collect(),
         }
-        self.x_forwarded_for
-            .iter()
-            .flat_map(|v| v.split(','))
-            .map(|hop| node_address(hop.trim()))
-            .collect()
     }
 }
 
@@ -204,25 +237,67 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_forwarded_header_wins() {
-        let local = TrustedProxies::parse("127.0.0.1").unwrap();
-        let headers = Forwarding {
+    /// What a client sends beside what the proxy writes: both headers, both schemes.
+    fn both_headers() -> Forwarding<'static> {
+        Forwarding {
             forwarded: vec![r#"for=1.1.1.1, For="[2001:db8:cafe::17]:4711";proto=https"#],
             x_forwarded_for: vec!["203.0.113.5"],
-            x_forwarded_proto: vec![],
+            x_forwarded_proto: vec!["http"],
+        }
+    }
+
+    #[test]
+    fn only_x_forwarded_for_is_believed_by_default() {
+        let local = TrustedProxies::parse("127.0.0.1").unwrap();
+        let headers = both_headers();
+        assert_eq!(local.client(ip("127.0.0.1"), &headers), ip("203.0.113.5"));
+        assert!(!local.is_https(ip("127.0.0.1"), &headers, false));
+        // A client's own `Forwarded` alone changes nothing either.
+        let spoofed = Forwarding {
+            forwarded: vec!["for=1.1.1.1;proto=https"],
+            ..Forwarding::default()
         };
+        assert_eq!(local.client(ip("127.0.0.1"), &spoofed), ip("127.0.0.1"));
+        assert!(!local.is_https(ip("127.0.0.1"), &spoofed, false));
+    }
+
+    #[test]
+    fn only_forwarded_is_believed_when_chosen() {
+        let local = TrustedProxies::parse("127.0.0.1")
+            .unwrap()
+            .believing(ProxyHeader::Forwarded);
+        let headers = both_headers();
         assert_eq!(
             local.client(ip("127.0.0.1"), &headers),
             ip("2001:db8:cafe::17")
         );
         assert!(local.is_https(ip("127.0.0.1"), &headers, false));
+        let spoofed = Forwarding {
+            x_forwarded_for: vec!["1.1.1.1"],
+            x_forwarded_proto: vec!["https"],
+            ..Forwarding::default()
+        };
+        assert_eq!(local.client(ip("127.0.0.1"), &spoofed), ip("127.0.0.1"));
+        assert!(!local.is_https(ip("127.0.0.1"), &spoofed, false));
+        // The scheme is the nearest proxy's, not one a client put further left.
         let hidden = Forwarding {
-            forwarded: vec!["for=_hidden;proto=http"],
+            forwarded: vec!["for=1.1.1.1;proto=https", "for=_hidden"],
             ..Forwarding::default()
         };
         assert_eq!(local.client(ip("127.0.0.1"), &hidden), ip("127.0.0.1"));
         assert!(!local.is_https(ip("127.0.0.1"), &hidden, false));
+    }
+
+    #[test]
+    fn the_header_is_named_in_any_case() {
+        assert_eq!(
+            ProxyHeader::parse(" X-Forwarded-For"),
+            Ok(ProxyHeader::XForwardedFor)
+        );
+        assert_eq!(ProxyHeader::parse("Forwarded"), Ok(ProxyHeader::Forwarded));
+        for bad in ["", "x-real-ip", "both"] {
+            assert!(ProxyHeader::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

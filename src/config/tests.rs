@@ -61,6 +61,15 @@ fn trusted_proxies_from_text_or_an_array() {
     assert_eq!(s.trusted_proxies, expected);
     let s = load(Some(r#"trusted_proxies = ["10.0.0.0/8", "::1"]"#), &[]).unwrap();
     assert_eq!(s.trusted_proxies, expected);
+    let s = load(
+        Some(r#"trusted_proxies = "::1""#),
+        &[("PAYMATCH_TRUSTED_PROXY_HEADER", "Forwarded")],
+    )
+    .unwrap();
+    let forwarded = TrustedProxies::parse("::1")
+        .unwrap()
+        .believing(ProxyHeader::Forwarded);
+    assert_eq!(s.trusted_proxies, forwarded);
 }
 
 #[test]
@@ -173,6 +182,16 @@ fn bad_values_name_their_key() {
             None,
             &[("PAYMATCH_TRUSTED_PROXIES", "10.0.0.1, proxy.local")],
             "`trusted_proxies` (PAYMATCH_TRUSTED_PROXIES)",
+        ),
+        (
+            None,
+            &[("PAYMATCH_TRUSTED_PROXY_HEADER", "x-real-ip")],
+            "`trusted_proxy_header` (PAYMATCH_TRUSTED_PROXY_HEADER)",
+        ),
+        (
+            None,
+            &[("PAYMATCH_PUBLIC_URL", "pay.example.vn")],
+            "`public_url` (PAYMATCH_PUBLIC_URL)",
         ),
         (None, &[("PAYMATCH_NO_SUCH_KEY", "1")], "`no_such_key`"),
         (None, &[("PAYMATCH_MATCHING__NOPE", "1")], "`matching.nope`"),

@@ -1,13 +1,14 @@
 //! The background worker of a `paymatch serve` process (unless `PAYMATCH_WORKER` is false):
 //! the expiry sweep, and a loop that runs jobs from the `jobs` table (shop notifications and
 //! the scheduled reconciliation) several at once, each target getting at most a small share
-//! of the slots, so that a shop that never answers delays no other shop. Jobs are claimed with
-//! a lease, so several processes on one PostgreSQL share the work, and a job whose worker
-//! stopped or died runs again.
+//! of the slots, and a job holding its slot only for its first moments: shops that never
+//! answer, however many, are waited for beside the slots and delay no other shop. Jobs are
+//! claimed with a lease, so several processes on one PostgreSQL share the work, and a job whose
+//! worker stopped or died runs again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -95,15 +96,24 @@ pub fn spawn(state: &AppState) -> WorkerHandle {
     WorkerHandle { stop, jobs, expiry }
 }
 
-/// Deliveries (and other jobs) in flight per worker process.
+/// Jobs started and not yet past `PATIENCE`, per worker process.
 const SLOTS: usize = 16;
-/// Deliveries in flight per target, so that one shop's backlog never takes every slot.
+/// How long a job holds its slot. A shop that answers has answered by then; one still silent
+/// is waited for (up to its 15 s) outside the slots, so silent shops cannot take them all.
+/// Slow jobs are thereby bounded too: at most `SLOTS` start per `PATIENCE`, and a delivery ends
+/// within 15 s, so about `SLOTS` × 15 s / `PATIENCE` of them run at once.
+const PATIENCE: Duration = Duration::from_secs(2);
+/// Jobs in flight at most, slow ones included: a hard ceiling on connections and memory, above
+/// the estimate of `PATIENCE`, should jobs ever last longer than it assumes.
+const MAX_IN_FLIGHT: usize = 256;
+/// Jobs in flight per target, so that one shop's backlog never takes every slot.
 const SLOTS_PER_TARGET: usize = 2;
 
-/// Jobs in flight, and how many of them go to each target.
+/// Jobs in flight, when those still holding a slot began, and how many go to each target.
 #[derive(Default)]
 struct InFlight {
     tasks: JoinSet<()>,
+    holding_slots: HashMap<tokio::task::Id, Instant>,
     targets: HashMap<tokio::task::Id, String>,
     per_target: HashMap<String, usize>,
 }
@@ -112,6 +122,7 @@ impl InFlight {
     fn start(&mut self, context: &Context, job: JobRow) {
         let target = job.target.clone();
         let id = self.tasks.spawn(execute(context.clone(), job)).id();
+        self.holding_slots.insert(id, Instant::now());
         if let Some(target) = target {
             *self.per_target.entry(target.clone()).or_default() += 1;
             self.targets.insert(id, target);
@@ -119,6 +130,7 @@ impl InFlight {
     }
 
     fn finished(&mut self, id: tokio::task::Id) {
+        self.holding_slots.remove(&id);
         let Some(target) = self.targets.remove(&id) else {
             return;
         };
@@ -130,7 +142,25 @@ impl InFlight {
         }
     }
 
-    /// Targets that have their share of slots already.
+    /// Whether another job may start: a slot is free (jobs past `PATIENCE` give theirs up).
+    fn has_room(&mut self) -> bool {
+        self.holding_slots
+            .retain(|_, started| started.elapsed() < PATIENCE);
+        self.holding_slots.len() < SLOTS && self.tasks.len() < MAX_IN_FLIGHT
+    }
+
+    /// How long until a slot is given up, when every slot is held.
+    fn until_a_slot_frees(&self) -> Option<Duration> {
+        if self.holding_slots.len() < SLOTS {
+            return None;
+        }
+        self.holding_slots
+            .values()
+            .map(|started| PATIENCE.saturating_sub(started.elapsed()))
+            .min()
+    }
+
+    /// Targets that have their share of jobs in flight already.
     fn busy(&self) -> Vec<String> {
         self.per_target
             .iter()
@@ -157,7 +187,7 @@ async fn run(context: Context, mut stopped: watch::Receiver<bool>) {
     }
     let mut in_flight = InFlight::default();
     while !*stopped.borrow() {
-        if in_flight.tasks.len() < SLOTS {
+        if in_flight.has_room() {
             match claim(&context, &in_flight.busy()).await {
                 Ok(Some(job)) => {
                     in_flight.start(&context, job);
@@ -168,9 +198,10 @@ async fn run(context: Context, mut stopped: watch::Receiver<bool>) {
             }
         }
         // Wait for a slot or a target to free up, for new jobs to come due, or for the stop.
+        let wait = in_flight.until_a_slot_frees().map_or(POLL, |d| d.min(POLL));
         tokio::select! {
             Some(id) = in_flight.next_finished() => in_flight.finished(id),
-            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stopped.changed() => {}
         }
     }

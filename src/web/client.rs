@@ -44,24 +44,13 @@ pub fn address(req: &HttpRequest) -> IpAddr {
     with_proxies(req, |proxies, peer| proxies.client(peer, &forwarding(req)))
 }
 
-/// HTTPS directly, or per a trusted proxy's `X-Forwarded-Proto` / `Forwarded: proto=`.
+/// HTTPS directly, or as a trusted proxy reports it in the believed header's twin
+/// (`X-Forwarded-Proto`, or `Forwarded: proto=`).
 pub fn is_https(req: &HttpRequest) -> bool {
     let direct = req.app_config().secure();
     with_proxies(req, |proxies, peer| {
         proxies.is_https(peer, &forwarding(req), direct)
     })
-}
-
-/// This site's address as the client reached it, for URLs to give to others (Casso's webhook).
-/// The host is the `Host` header (no `X-Forwarded-Host`: proxies keep `Host` as sent).
-pub fn site_url(req: &HttpRequest) -> String {
-    let scheme = if is_https(req) { "https" } else { "http" };
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_else(|| req.app_config().host());
-    format!("{scheme}://{host}")
 }
 
 /// The request span of `TracingLogger`, with the client address by the trusted-proxy rule

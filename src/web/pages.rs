@@ -2,32 +2,24 @@
 //! runs from any directory.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::error::ApiError;
 use super::i18n::Lang;
-use crate::config::DatabaseKind;
 use crate::state::AppState;
 
+/// The public front page: nothing that tells a visitor which version or database runs here.
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
     webhook_url: String,
-    database: &'static str,
-    version: &'static str,
 }
 
-pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let page = IndexPage {
-        webhook_url: format!("{}/webhooks/casso", super::client::site_url(&req)),
-        database: match state.settings.database_kind {
-            DatabaseKind::Sqlite => "SQLite",
-            DatabaseKind::Postgres => "PostgreSQL",
-        },
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    render(&page)
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    render(&IndexPage {
+        webhook_url: state.settings.public_url.link("/webhooks/casso"),
+    })
 }
 
 /// An HTML error page in the reader's language, for pages people open (`/pay`, `/admin`); the

@@ -42,20 +42,27 @@ async fn log_in_with(
 
 /// Attempts from `address` as a proxy in front of the app reports it.
 async fn log_in_from(app: &TestApp, user: &str, password: &str, address: &str) -> StatusCode {
+    log_in_through(app, user, password, &[("X-Forwarded-For", address)]).await
+}
+
+/// An attempt in a fresh browser, with `headers` as they reach the app.
+pub(crate) async fn log_in_through(
+    app: &TestApp,
+    user: &str,
+    password: &str,
+    headers: &[(&str, &str)],
+) -> StatusCode {
     let client = browser();
     let (_, page) = get(&client, app, "/admin/login").await;
-    client
-        .post(app.url("/admin/login"))
-        .header("X-Forwarded-For", address)
-        .form(&[
-            ("user", user),
-            ("password", password),
-            ("csrf", &csrf_of(&page)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .status()
+    let mut request = client.post(app.url("/admin/login")).form(&[
+        ("user", user),
+        ("password", password),
+        ("csrf", &csrf_of(&page)),
+    ]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status()
 }
 
 async fn settings_status(client: &Client, app: &TestApp) -> StatusCode {

@@ -1,11 +1,12 @@
-//! Notifications and the worker on the open internet: shops that never answer delay no other
-//! shop nor order expiry; an overdue order reads as expired before any sweep; loopback
+//! Notifications and the worker on the open internet: shops that never answer, however many,
+//! delay no other shop nor order expiry; an overdue order reads as expired before any sweep; loopback
 //! disguised as IPv6 (or behind a host name) is never contacted, and the recorded reason shows
 //! no token from the URL.
 
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use paymatch::db::JobRow;
 use paymatch::domain::{OrderCode, OrderStatus};
 use paymatch::{db::OrderStore, with_store};
 use serde_json::{json, Value};
@@ -16,6 +17,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_shop_that_never_answers_delays_no_other_shop,
+    many_silent_shops_delay_no_other_shop,
     overdue_orders_read_as_expired_before_any_sweep,
     loopback_in_disguise_is_never_contacted,
 );
@@ -23,6 +25,8 @@ on_both_backends!(
 const SILENT_SHOPS: usize = 4;
 /// More notifications for silent shops than the worker has delivery slots (16).
 const ORDERS_PER_SILENT_SHOP: usize = 5;
+/// More silent shops than the worker has delivery slots.
+const MANY_SILENT_SHOPS: usize = 20;
 
 /// A shop that accepts connections and never answers; returns its base URL.
 async fn silent_shop() -> String {
@@ -53,29 +57,39 @@ async fn create(app: &TestApp, body: Value) {
     assert_eq!(status, 201, "{order}");
 }
 
-async fn a_shop_that_never_answers_delays_no_other_shop(backend: Backend) {
+/// An app that notifies shops on loopback.
+async fn notifying_app(backend: Backend) -> TestApp {
     let secret = secret();
-    let app = TestApp::spawn_with(
+    TestApp::spawn_with(
         backend,
         &[
             ("PAYMATCH_NOTIFY_SECRET", &secret),
             ("PAYMATCH_NOTIFY_ALLOW_PRIVATE", "true"),
         ],
     )
-    .await;
-    for shop in 0..SILENT_SHOPS {
-        let silent = silent_shop().await;
-        for n in 0..ORDERS_PER_SILENT_SHOP {
-            let code = format!("DH71{shop}{n}");
-            let url = format!("{silent}/hook");
+    .await
+}
+
+/// `shops` silent shops, each sent `orders_each` notifications (orders `<prefix><shop><n>`,
+/// made and cancelled).
+async fn notify_silent_shops(app: &TestApp, shops: usize, orders_each: usize, prefix: &str) {
+    for shop in 0..shops {
+        let url = format!("{}/hook", silent_shop().await);
+        for n in 0..orders_each {
+            let code = format!("{prefix}{shop:02}{n}");
             create(
-                &app,
+                app,
                 json!({"code": code, "amount": 1000, "notify_url": url}),
             )
             .await;
-            cancel(&app, &code).await;
+            cancel(app, &code).await;
         }
     }
+}
+
+async fn a_shop_that_never_answers_delays_no_other_shop(backend: Backend) {
+    let app = notifying_app(backend).await;
+    notify_silent_shops(&app, SILENT_SHOPS, ORDERS_PER_SILENT_SHOP, "DH71").await;
     let fast = FakeShop::start(0, Duration::ZERO);
     let expires_at = Utc::now() + chrono::Duration::seconds(2);
     create(
@@ -117,6 +131,57 @@ async fn a_shop_that_never_answers_delays_no_other_shop(backend: Backend) {
         late < chrono::Duration::seconds(10),
         "the expiry came {late} late"
     );
+}
+
+async fn many_silent_shops_delay_no_other_shop(backend: Backend) {
+    let app = notifying_app(backend).await;
+    notify_silent_shops(&app, MANY_SILENT_SHOPS, 1, "DH75").await;
+    let healthy = FakeShop::start(0, Duration::ZERO);
+    create(
+        &app,
+        json!({"code": "DH7600", "amount": 1000, "notify_url": healthy.url("/hook")}),
+    )
+    .await;
+    let cancelled = Instant::now();
+    cancel(&app, "DH7600").await;
+    wait_for!(
+        "the healthy shop's notification",
+        healthy
+            .received()
+            .into_iter()
+            .find(|r| r.order_code() == "DH7600"),
+        format!("{:?}", healthy.received())
+    );
+    // Well under the 15 s each silent shop is waited for.
+    assert!(
+        cancelled.elapsed() < Duration::from_secs(8),
+        "the healthy shop waited {:?} behind silent shops",
+        cancelled.elapsed()
+    );
+    // Each silent shop was waited for its 15 s, all at once, and is retried later.
+    let silent = wait_for!(
+        "every silent shop's attempt to time out",
+        silent_shops_awaiting_retry(&app).await,
+        format!("{:?}", notify_jobs(&app.db).await)
+    );
+    for job in silent {
+        let error = job.last_error.unwrap_or_default();
+        assert!(error.contains("timed out"), "{error}");
+    }
+}
+
+/// The jobs of the silent shops, once each has failed its first attempt and waits for a retry.
+async fn silent_shops_awaiting_retry(app: &TestApp) -> Option<Vec<JobRow>> {
+    let undelivered: Vec<JobRow> = notify_jobs(&app.db)
+        .await
+        .into_iter()
+        .filter(|job| job.status != "done")
+        .collect();
+    let retried = undelivered.len() == MANY_SILENT_SHOPS
+        && undelivered
+            .iter()
+            .all(|job| job.attempts == 1 && job.status == "queued");
+    retried.then_some(undelivered)
 }
 
 async fn overdue_orders_read_as_expired_before_any_sweep(backend: Backend) {

@@ -97,7 +97,7 @@ pub async fn login(
             actix_web::http::StatusCode::FORBIDDEN,
         );
     }
-    let address = crate::web::client::address(&req).to_string();
+    let address = crate::web::client::address(&req);
     let outcome = session::log_in(&state, form.user.clone(), form.password, address).await?;
     match outcome {
         LoginOutcome::LoggedIn { token } => {

@@ -1,8 +1,10 @@
 //! Admin sessions: a random token in an HttpOnly cookie, its SHA-256 in the database, a CSRF
 //! token per session for every form, and login attempts limited per (account, client address)
-//! and per client address, so that nobody can lock the owner out from elsewhere.
+//! and per client address (an IPv6 client's /64), so that nobody can lock the owner out from
+//! elsewhere.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv6Addr};
 use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -27,6 +29,18 @@ const FAILURE_WINDOW_MINUTES: i64 = 15;
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 /// Per client address, whatever the account.
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
+/// What login failures from `client` count against: an IPv4 address, or an IPv6 address's /64,
+/// since whoever has one address of a /64 (one subscriber's network) can use all of them.
+fn failure_address(client: IpAddr) -> String {
+    match client.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let network = Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64));
+            format!("{network}/64")
+        }
+    }
+}
 
 pub fn random_token() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 43)
@@ -180,11 +194,11 @@ pub async fn log_in(
     state: &AppState,
     user: String,
     password: String,
-    address: String,
+    address: IpAddr,
 ) -> Result<LoginOutcome, ApiError> {
     let now = domain::now();
     let since = now - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let (u, a) = (user.clone(), address.clone());
+    let (u, a) = (user.clone(), failure_address(address));
     let attempt = write_store!(state.db, |s| s.write(|s| {
         let (for_user, from_address) = s.login_failures_since(&u, &a, since)?;
         if for_user >= MAX_FAILURES_PER_ACCOUNT || from_address >= MAX_FAILURES_PER_ADDRESS {
@@ -205,7 +219,7 @@ pub async fn log_in(
         "(unknown)"
     };
     let Some(attempt) = attempt else {
-        tracing::warn!(user = shown, address, "login refused: too many failures");
+        tracing::warn!(user = shown, %address, "login refused: too many failures");
         return Ok(LoginOutcome::TooManyAttempts);
     };
     // Hash something even for an unknown user, so timing does not tell which names exist.
@@ -225,7 +239,7 @@ pub async fn log_in(
         )
     })?;
     if !valid {
-        tracing::warn!(user = shown, address, "login failed");
+        tracing::warn!(user = shown, %address, "login failed");
         return Ok(LoginOutcome::WrongCredentials);
     }
     let token = random_token();
@@ -240,7 +254,7 @@ pub async fn log_in(
         s.delete_login_failure(attempt)?;
         s.insert_session(&session)
     }))?;
-    tracing::info!(user, address, "admin logged in");
+    tracing::info!(user, %address, "admin logged in");
     Ok(LoginOutcome::LoggedIn { token })
 }
 
@@ -304,6 +318,19 @@ pub fn logout_cookie(req: &HttpRequest) -> Cookie<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_count_per_64_and_ipv4_per_address() {
+        let counted = |text: &str| failure_address(text.parse().unwrap());
+        assert_eq!(counted("203.0.113.5"), "203.0.113.5");
+        assert_eq!(counted("::ffff:203.0.113.5"), "203.0.113.5");
+        assert_eq!(counted("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            counted("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(counted("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+    }
 
     #[test]
     fn next_stays_on_this_site() {

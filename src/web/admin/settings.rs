@@ -1,7 +1,7 @@
 //! Settings: the webhook addresses (Casso's, and SePay's with how to set it up), secrets shown on request (audited), and a tester of the
 //! order code patterns.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -28,6 +28,8 @@ struct SettingsPage {
     nav: Nav,
     webhook_url: String,
     sepay_webhook_url: String,
+    /// Without PAYMATCH_PUBLIC_URL the webhook URLs are paths, and the page says so.
+    links_are_paths: bool,
     /// Whether PAYMATCH_SEPAY_WEBHOOK_KEY is set (without it every SePay delivery is refused).
     sepay_configured: bool,
     secrets: Vec<SecretRow>,
@@ -39,16 +41,13 @@ struct SettingsPage {
 }
 
 async fn settings_page(
-    req: &HttpRequest,
     ctx: PageContext,
     state: &AppState,
     description: Option<String>,
     revealed: Option<(Secret, String)>,
 ) -> Result<HttpResponse, AdminError> {
     let lang = ctx.lang;
-    let site = crate::web::client::site_url(req);
-    let webhook_url = format!("{site}/webhooks/casso");
-    let sepay_webhook_url = format!("{site}/webhooks/sepay");
+    let links = &state.settings.public_url;
     let description = description.unwrap_or_default();
     let tested = !description.is_empty();
     let normalised = matching::normalise(&description);
@@ -70,8 +69,9 @@ async fn settings_page(
         .collect();
     render(&SettingsPage {
         nav: ctx.nav,
-        webhook_url,
-        sepay_webhook_url,
+        webhook_url: links.link("/webhooks/casso"),
+        sepay_webhook_url: links.link("/webhooks/sepay"),
+        links_are_paths: !links.is_set(),
         sepay_configured: state.settings.sepay_webhook_key.is_some(),
         secrets: [Secret::CassoSecureToken, Secret::MetricsToken]
             .into_iter()
@@ -94,7 +94,6 @@ async fn settings_page(
 }
 
 pub async fn settings(
-    req: HttpRequest,
     ctx: PageContext,
     state: web::Data<AppState>,
     query: web::Query<SettingsQuery>,
@@ -103,7 +102,7 @@ pub async fn settings(
         .into_inner()
         .description
         .map(|d| d.chars().take(2000).collect());
-    settings_page(&req, ctx, &state, description, None).await
+    settings_page(ctx, &state, description, None).await
 }
 
 /// The secrets an admin may see again (the others are kept as digests, or are the admin's own).
@@ -146,7 +145,6 @@ pub struct RevealForm {
 
 /// Shows one secret, on a POST (so it never sits in a URL or a cache), audited.
 pub async fn reveal_token(
-    req: HttpRequest,
     ctx: PageContext,
     state: web::Data<AppState>,
     form: web::Form<RevealForm>,
@@ -172,5 +170,5 @@ pub async fn reveal_token(
         Secret::MetricsToken => &state.secrets.metrics_token,
     };
     let revealed = Some((secret, value.expose_secret().to_owned()));
-    settings_page(&req, ctx, &state, None, revealed).await
+    settings_page(ctx, &state, None, revealed).await
 }

@@ -48,6 +48,10 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Trigger", "Nguồn"),
     ("Webhook URL to give SePay", "Địa chỉ webhook khai báo với SePay"),
     (
+        "Links are written as paths until PAYMATCH_PUBLIC_URL is set to the address customers and providers reach paymatch at (such as https://pay.example.vn).",
+        "Các liên kết chỉ được ghi dưới dạng đường dẫn cho đến khi đặt PAYMATCH_PUBLIC_URL là địa chỉ mà khách hàng và nhà cung cấp dùng để truy cập paymatch (ví dụ https://pay.example.vn).",
+    ),
+    (
         "In SePay: Integrations → Webhooks → Add webhook, with the URL above and the event type Money in (or Both).",
         "Trong SePay: Tích hợp → Webhooks → Thêm webhook, với địa chỉ ở trên và loại sự kiện Tiền vào (hoặc Cả hai).",
     ),
