@@ -7,12 +7,12 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Settings, CONFIG_PATH_VAR};
+use crate::config::{PublicUrl, Settings, CONFIG_PATH_VAR};
 use crate::db::PoolPurpose;
 use crate::domain::Source;
 use crate::reconcile::ProviderApi;
 use crate::startup::{connect_and_migrate, Application};
-use crate::{auth, reconcile, with_store};
+use crate::{auth, reconcile, secrets, with_store};
 
 mod simulate;
 
@@ -128,10 +128,22 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let bind = settings.bind.clone();
+    let public_url = settings.public_url.clone();
     let app = Application::build(settings).await?;
     for secret in &app.generated {
         // Printed once, to standard output and never to the logs.
         println!("Generated {}: {}", secret.what, secret.value);
+    }
+    // Where to go next: the admin (and, on the first start, how to begin).
+    let admin = admin_address(&public_url, &bind, app.port());
+    if app.generated.is_empty() {
+        println!("Admin: {admin}");
+    } else {
+        println!("Admin: {admin} (user `{}`)", secrets::ADMIN_USER);
+        println!(
+            "First run: README.md#first-run (log in, connect Casso or SePay, make an order, \
+             pay it with `paymatch simulate`)"
+        );
     }
     tracing::info!(address = %bind, port = app.port(), "paymatch listening");
     app.run_until_stopped().await?;
@@ -256,4 +268,53 @@ async fn reconcile_one(
         totals.pages, totals.records, totals.new_transactions, totals.already_known, totals.matched, totals.rejected
     );
     Ok(())
+}
+
+/// The admin's address: under `PAYMATCH_PUBLIC_URL`, else on the address listened on (an
+/// unspecified one, `0.0.0.0` or `::`, reached as `localhost`).
+fn admin_address(public_url: &PublicUrl, bind: &str, port: u16) -> String {
+    if public_url.is_set() {
+        return public_url.link("/admin");
+    }
+    let host = match bind.parse::<std::net::SocketAddr>() {
+        Ok(address) if address.ip().is_unspecified() => "localhost".to_owned(),
+        Ok(std::net::SocketAddr::V6(address)) => format!("[{}]", address.ip()),
+        Ok(address) => address.ip().to_string(),
+        Err(_) => bind
+            .rsplit_once(':')
+            .map_or(bind, |(host, _)| host)
+            .to_owned(),
+    };
+    format!("http://{host}:{port}/admin")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_address_prefers_the_public_url() {
+        let unset = PublicUrl::default();
+        assert_eq!(
+            admin_address(&unset, "127.0.0.1:0", 8080),
+            "http://127.0.0.1:8080/admin"
+        );
+        assert_eq!(
+            admin_address(&unset, "0.0.0.0:80", 80),
+            "http://localhost:80/admin"
+        );
+        assert_eq!(
+            admin_address(&unset, "[::1]:8080", 8080),
+            "http://[::1]:8080/admin"
+        );
+        assert_eq!(
+            admin_address(&unset, "shop.local:8080", 8080),
+            "http://shop.local:8080/admin"
+        );
+        let public = PublicUrl::parse(Some("https://pay.example.vn/")).unwrap();
+        assert_eq!(
+            admin_address(&public, "127.0.0.1:8080", 8080),
+            "https://pay.example.vn/admin"
+        );
+    }
 }

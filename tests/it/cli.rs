@@ -768,6 +768,17 @@ async fn generated_secrets_are_printed_once_and_kept(backend: Backend) {
 
     let stdout = first.stdout();
     let stderr = first.stderr();
+    // After the secrets: where the admin is, who logs in, and where to read on.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let admin_line = format!("Admin: {}/admin (user `admin`)", first.address);
+    let at = lines.iter().position(|l| *l == admin_line);
+    let last_secret = lines.iter().rposition(|l| l.starts_with("Generated "));
+    assert!(at > last_secret, "{stdout}");
+    let next = at.and_then(|i| lines.get(i + 1)).unwrap_or(&"");
+    assert!(
+        next.starts_with("First run: README.md#first-run"),
+        "{stdout}"
+    );
     for secret in [&token, &key] {
         assert_eq!(stdout.matches(secret.as_str()).count(), 1, "{stdout}");
         assert!(
@@ -814,6 +825,23 @@ async fn generated_secrets_are_printed_once_and_kept(backend: Backend) {
     assert!(
         !stdout.lines().any(|l| l.starts_with("Generated")),
         "a second start printed secrets again\n{stdout}"
+    );
+    // Later starts print the address only.
+    let admin_line = format!("Admin: {}/admin", second.address);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.contains(&admin_line.as_str()), "{stdout}");
+    assert!(!stdout.contains("First run"), "{stdout}");
+
+    // With a public URL, the admin is there.
+    let public = [vars[0], ("PAYMATCH_PUBLIC_URL", "https://pay.example.vn/")];
+    let mut third = Server::start(dir.path(), &public).await;
+    third.stop().await;
+    let stdout = third.stdout();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "Admin: https://pay.example.vn/admin"),
+        "{stdout}"
     );
 }
 
