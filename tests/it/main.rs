@@ -32,6 +32,7 @@ mod reconcile;
 mod search;
 mod security;
 mod sepay;
+mod tls;
 mod wal;
 mod webhook_v2;
 mod webhooks;
