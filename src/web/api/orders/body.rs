@@ -61,7 +61,9 @@ pub struct CreateOrder {
     code: Option<String>,
     #[schema(value_type = AmountInput, required = true)]
     amount: Option<Value>,
-    /// A 3-letter label, default `VND`; upper-cased, never converted.
+    /// A 3-letter label, default `VND`; upper-cased, never converted. It must be the currency of
+    /// the receiving account (`VND` unless the account names another): else `422
+    /// currency_mismatch`.
     #[schema(example = "VND", pattern = "^[A-Za-z]{3}$")]
     currency: Option<String>,
     /// The shop's own reference, at most 255 characters.
