@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
-use paymatch::domain::{Allocation, Money, Order, OrderCode, OrderStatus};
-use paymatch::matching::{decide, normalise, read, MatchDecision, Patterns, Reading};
+use paymatch_core::domain::{Allocation, Money, Order, OrderCode, OrderStatus};
+use paymatch_core::matching::{decide, normalise, read, MatchDecision, Patterns, Reading};
 use unicode_normalization::char::is_combining_mark;
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(Patterns::default);

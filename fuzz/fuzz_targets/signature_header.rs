@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use paymatch::ingest::casso::v2::{
+use paymatch_core::ingest::casso::v2::{
     signature_header, verify_signature, SignatureError, MAX_CLOCK_SKEW_MS,
 };
 use serde_json::{json, Value};
