@@ -249,7 +249,7 @@ async fn reconcile_one(
     let mut changed = Vec::new();
     let result = reconcile::run(
         db,
-        &settings.matching,
+        settings,
         api,
         (from, to),
         "cli",

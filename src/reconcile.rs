@@ -5,7 +5,7 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 
-use crate::config::{MatchingSettings, Settings};
+use crate::config::Settings;
 use crate::db::{AuditStore, Database, ReconcileTotals, StoreError};
 use crate::domain::{self, OrderCode, Source};
 use crate::ingest::casso::api::{CassoApi, CassoApiError};
@@ -137,7 +137,7 @@ pub type Progress<'a> = &'a mut (dyn FnMut(u32, Option<u32>) + Send);
 /// status changed are passed to `changed` (for long-polls in this process).
 pub async fn run(
     db: &Database,
-    matching: &MatchingSettings,
+    settings: &Settings,
     api: &ProviderApi,
     window: (NaiveDate, NaiveDate),
     trigger: &str,
@@ -160,7 +160,7 @@ pub async fn run(
     let mut totals = ReconcileTotals::default();
     let outcome = pull(
         db,
-        matching,
+        settings,
         api,
         window,
         run_id,
@@ -202,18 +202,7 @@ pub async fn run_configured(
             continue;
         };
         let result = match api {
-            Ok(api) => {
-                run(
-                    db,
-                    &settings.matching,
-                    &api,
-                    window,
-                    trigger,
-                    &mut |_, _| {},
-                    changed,
-                )
-                .await
-            }
+            Ok(api) => run(db, settings, &api, window, trigger, &mut |_, _| {}, changed).await,
             Err(e) => Err(e),
         };
         outcomes.push((source, result));
@@ -229,7 +218,7 @@ pub fn any_configured(settings: &Settings) -> bool {
 #[allow(clippy::too_many_arguments)]
 async fn pull(
     db: &Database,
-    matching: &MatchingSettings,
+    settings: &Settings,
     api: &ProviderApi,
     window: (NaiveDate, NaiveDate),
     run_id: i64,
@@ -243,11 +232,12 @@ async fn pull(
         let page = api.pull(window, position).await?;
         let elements = page.elements;
         let count = elements.len();
-        let matching = matching.clone();
+        let (matching, links) = (settings.matching.clone(), settings.public_url.clone());
         let note = format!("{{\"reconcile_run\":{run_id},\"page\":{page_number}}}");
         let report = write_store!(db, |s| ingest_delivery(
             s,
             &matching,
+            &links,
             channel,
             &note,
             &elements,

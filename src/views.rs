@@ -8,6 +8,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::config::PublicUrl;
 use crate::domain::{BankTransaction, HistoryEntry, Money, Order, OrderStatus, TransactionStatus};
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -142,6 +143,15 @@ pub struct OrderView {
     #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     pub notify_url: Option<String>,
+    /// Who the order is for (never on the public payment page).
+    pub customer: CustomerView,
+    /// Where the paid payment page sends the customer back (signed), if the storefront said.
+    pub return_url: Option<String>,
+    /// Where "choose another way to pay" leads, if the storefront said.
+    pub cancel_url: Option<String>,
+    /// The order's payment page: absolute under `PAYMATCH_PUBLIC_URL`, else its path.
+    #[schema(example = "https://pay.example.vn/pay/DH1234")]
+    pub pay_url: String,
     pub transactions: Vec<TransactionView>,
     /// Every change of the order, oldest first (`GET /api/v1/orders/{code}`, not in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -150,7 +160,7 @@ pub struct OrderView {
 
 impl OrderView {
     /// `transactions` may hold other orders' too: only those naming or paying this one are kept.
-    pub fn new(order: Order, transactions: &[BankTransaction]) -> OrderView {
+    pub fn new(order: Order, transactions: &[BankTransaction], links: &PublicUrl) -> OrderView {
         let transactions = transactions
             .iter()
             .filter(|t| {
@@ -174,6 +184,14 @@ impl OrderView {
             paid_at: order.paid_at.map(rfc3339),
             expires_at: order.expires_at.map(rfc3339),
             notify_url: order.notify_url.clone(),
+            pay_url: links.link(&format!("/pay/{}", order.code)),
+            customer: CustomerView {
+                name: order.customer.name,
+                phone: order.customer.phone,
+                email: order.customer.email,
+            },
+            return_url: order.return_url,
+            cancel_url: order.cancel_url,
             code: order.code.to_string(),
             transactions,
             history: None,
@@ -184,6 +202,17 @@ impl OrderView {
         self.history = Some(history.iter().map(HistoryView::new).collect());
         self
     }
+}
+
+/// An order's customer; each field null when not given.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerView {
+    #[schema(example = "Nguyễn Thị Mai")]
+    pub name: Option<String>,
+    #[schema(example = "+84 901 234 567")]
+    pub phone: Option<String>,
+    #[schema(example = "mai@example.vn")]
+    pub email: Option<String>,
 }
 
 /// One change of an order: what happened, who or what caused it, and the state around it.

@@ -259,5 +259,8 @@ fn order(code: OrderCode, status: OrderStatus) -> Order {
         paid_at: None,
         expires_at: None,
         account: None,
+        customer: Default::default(),
+        return_url: None,
+        cancel_url: None,
     }
 }

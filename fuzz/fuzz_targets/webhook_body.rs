@@ -7,8 +7,8 @@ use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use paymatch_core::domain::{IncomingTransfer, Money};
 use paymatch_core::ingest::casso::v1::{parse_v1, V2_TEST_REFERENCE};
-use paymatch_core::ingest::{Element, EnvelopeError};
 use paymatch_core::ingest::casso::v2::parse_v2;
+use paymatch_core::ingest::{Element, EnvelopeError};
 use serde_json::{json, Map, Value};
 
 type Parser = fn(&[u8]) -> std::result::Result<Vec<Element>, EnvelopeError>;

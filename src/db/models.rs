@@ -10,8 +10,8 @@ use super::schema::{
 use super::search::search_text;
 use super::StoreError;
 use crate::domain::{
-    BankTransaction, HistoryEntry, HistoryEvent, IncomingTransfer, Money, Order, OrderCode,
-    OrderState, OrderStatus, Resolution, TransactionStatus, TransferRef,
+    BankTransaction, Customer, HistoryEntry, HistoryEvent, IncomingTransfer, Money, Order,
+    OrderCode, OrderState, OrderStatus, Resolution, TransactionStatus, TransferRef,
 };
 
 pub fn to_db_time(t: DateTime<Utc>) -> NaiveDateTime {
@@ -53,6 +53,11 @@ pub struct OrderRow {
     pub paid_at: Option<NaiveDateTime>,
     pub expires_at: Option<NaiveDateTime>,
     pub account: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_phone: Option<String>,
+    pub customer_email: Option<String>,
+    pub return_url: Option<String>,
+    pub cancel_url: Option<String>,
 }
 
 impl OrderRow {
@@ -72,6 +77,13 @@ impl OrderRow {
             updated_at: from_db_time(self.updated_at),
             paid_at: self.paid_at.map(from_db_time),
             expires_at: self.expires_at.map(from_db_time),
+            customer: Customer {
+                name: self.customer_name,
+                phone: self.customer_phone,
+                email: self.customer_email,
+            },
+            return_url: self.return_url,
+            cancel_url: self.cancel_url,
         })
     }
 }
@@ -92,6 +104,11 @@ pub struct NewOrderRow<'a> {
     pub expires_at: Option<NaiveDateTime>,
     pub account: Option<&'a str>,
     pub search_text: String,
+    pub customer_name: Option<&'a str>,
+    pub customer_phone: Option<&'a str>,
+    pub customer_email: Option<&'a str>,
+    pub return_url: Option<&'a str>,
+    pub cancel_url: Option<&'a str>,
 }
 
 impl<'a> NewOrderRow<'a> {
@@ -109,7 +126,18 @@ impl<'a> NewOrderRow<'a> {
             paid_at: o.paid_at.map(to_db_time),
             expires_at: o.expires_at.map(to_db_time),
             account: o.account.as_deref(),
-            search_text: search_text(&[Some(o.code.as_str()), o.reference.as_deref()]),
+            // The admin finds an order by its code, reference, customer's name or phone.
+            search_text: search_text(&[
+                Some(o.code.as_str()),
+                o.reference.as_deref(),
+                o.customer.name.as_deref(),
+                o.customer.phone.as_deref(),
+            ]),
+            customer_name: o.customer.name.as_deref(),
+            customer_phone: o.customer.phone.as_deref(),
+            customer_email: o.customer.email.as_deref(),
+            return_url: o.return_url.as_deref(),
+            cancel_url: o.cancel_url.as_deref(),
         })
     }
 }

@@ -16,6 +16,11 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         account -> Nullable<Text>,
         search_text -> Nullable<Text>,
+        customer_name -> Nullable<Text>,
+        customer_phone -> Nullable<Text>,
+        customer_email -> Nullable<Text>,
+        return_url -> Nullable<Text>,
+        cancel_url -> Nullable<Text>,
     }
 }
 

@@ -5,7 +5,7 @@ use tracing::Span;
 
 use super::history;
 use super::Element;
-use crate::config::MatchingSettings;
+use crate::config::{MatchingSettings, PublicUrl};
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{
@@ -37,18 +37,20 @@ pub enum TransferOutcome {
 pub fn ingest_delivery<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
+    links: &PublicUrl,
     channel: &str,
     raw_body: &str,
     elements: &[Element],
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
-    store.write(|store| record_delivery(store, matching, channel, raw_body, elements, now))
+    store.write(|store| record_delivery(store, matching, links, channel, raw_body, elements, now))
 }
 
 #[tracing::instrument(name = "delivery", skip_all, fields(channel, elements = elements.len()))]
 fn record_delivery<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
+    links: &PublicUrl,
     channel: &str,
     raw_body: &str,
     elements: &[Element],
@@ -100,7 +102,7 @@ fn record_delivery<S: Store>(
             }
         }
     }
-    crate::notify::outbox::record_changes(store, &report.changed_orders, now)?;
+    crate::notify::outbox::record_changes(store, &report.changed_orders, links, now)?;
     if report.counts != expected {
         store.set_delivery_counts(delivery_id, report.counts)?;
     }

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::history;
 use super::pipeline::{credit_allocations, Payment};
-use crate::config::MatchingSettings;
+use crate::config::{MatchingSettings, PublicUrl};
 use crate::db::{NewAuditRow, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::SplitError;
@@ -144,6 +144,7 @@ pub(super) fn waiting<S: Store>(
 pub fn link<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
+    links: &PublicUrl,
     row_id: i64,
     code: &OrderCode,
     previewed: Option<&str>,
@@ -168,7 +169,7 @@ pub fn link<S: Store>(
             state: state.to_owned(),
         });
         if let Err(e) = unchanged_since_preview(std::slice::from_ref(&order), seen.as_slice()) {
-            crate::notify::outbox::record_changes(store, &changed, now)?;
+            crate::notify::outbox::record_changes(store, &changed, links, now)?;
             return Ok(Err(e));
         }
         let share = [Allocation {
@@ -190,7 +191,7 @@ pub fn link<S: Store>(
             now,
             &mut changed,
         )?;
-        crate::notify::outbox::record_changes(store, &changed, now)?;
+        crate::notify::outbox::record_changes(store, &changed, links, now)?;
         Ok(applied.map(|()| changed))
     })
 }
@@ -323,6 +324,7 @@ pub fn set_aside<S: Store>(
 pub fn undo<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
+    links: &PublicUrl,
     row_id: i64,
     actor: &str,
     note: Option<&str>,
@@ -370,7 +372,7 @@ pub fn undo<S: Store>(
             },
             now,
         )?;
-        crate::notify::outbox::record_changes(store, &changed, now)?;
+        crate::notify::outbox::record_changes(store, &changed, links, now)?;
         Ok(Ok(changed))
     })
 }
@@ -439,6 +441,7 @@ pub type Cancelled = Option<Result<(Order, bool), OrderError>>;
 /// its history with its cause.
 pub fn cancel_order<S: Store>(
     store: &mut S,
+    links: &PublicUrl,
     code: &OrderCode,
     cause: &Cause,
     now: DateTime<Utc>,
@@ -463,7 +466,7 @@ pub fn cancel_order<S: Store>(
                 None,
                 now,
             )?;
-            crate::notify::outbox::record_changes(store, std::slice::from_ref(code), now)?;
+            crate::notify::outbox::record_changes(store, std::slice::from_ref(code), links, now)?;
             audit(
                 store,
                 &Audit {

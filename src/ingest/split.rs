@@ -8,7 +8,7 @@ use super::history;
 use super::resolve::{
     apply_shares, unchanged_since_preview, waiting, AdminAct, Previewed, ResolveError, Resolved,
 };
-use crate::config::MatchingSettings;
+use crate::config::{MatchingSettings, PublicUrl};
 use crate::db::{Store, StoreError};
 use crate::domain::allocation::check_split;
 use crate::domain::{Allocation, BankTransaction, Order, OrderCode};
@@ -60,6 +60,7 @@ pub fn preview_split(
 pub fn split<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
+    links: &PublicUrl,
     row_id: i64,
     shares: &[Allocation],
     previewed: &[Previewed],
@@ -84,7 +85,7 @@ pub fn split<S: Store>(
         let checked = unchanged_since_preview(&orders, previewed)
             .and_then(|()| preview_split(&transaction, shares, &orders, matching, now).map(drop));
         if let Err(e) = checked {
-            crate::notify::outbox::record_changes(store, &changed, now)?;
+            crate::notify::outbox::record_changes(store, &changed, links, now)?;
             return Ok(Err(e));
         }
         let act = AdminAct {
@@ -102,7 +103,7 @@ pub fn split<S: Store>(
             now,
             &mut changed,
         )?;
-        crate::notify::outbox::record_changes(store, &changed, now)?;
+        crate::notify::outbox::record_changes(store, &changed, links, now)?;
         Ok(applied.map(|()| changed))
     })
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::config::PublicUrl;
 use crate::db::{Database, OrderStore, Store, StoreError};
 use crate::domain::{self, OrderCode};
 use crate::ingest::history;
@@ -16,13 +17,18 @@ use crate::write_store;
 const SWEEP: Duration = Duration::from_secs(5);
 const BATCH: i64 = 500;
 
-pub async fn run(db: Database, events: OrderEvents, mut stopped: watch::Receiver<bool>) {
+pub async fn run(
+    db: Database,
+    events: OrderEvents,
+    links: PublicUrl,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut ticks = tokio::time::interval(SWEEP);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while !*stopped.borrow() {
         tokio::select! {
             _ = ticks.tick() => {
-                if let Err(error) = expire_overdue(&db, &events).await {
+                if let Err(error) = expire_overdue(&db, &events, &links).await {
                     tracing::warn!(%error, "expiry sweep failed");
                 }
             }
@@ -32,8 +38,12 @@ pub async fn run(db: Database, events: OrderEvents, mut stopped: watch::Receiver
 }
 
 /// Closes open orders past `expires_at`, with their notifications, in one transaction.
-async fn expire_overdue(db: &Database, events: &OrderEvents) -> Result<(), StoreError> {
-    let now = domain::now();
+async fn expire_overdue(
+    db: &Database,
+    events: &OrderEvents,
+    links: &PublicUrl,
+) -> Result<(), StoreError> {
+    let (now, links) = (domain::now(), links.clone());
     let expired = write_store!(db, |s| s.write(|s| {
         let mut expired: Vec<OrderCode> = Vec::new();
         for mut order in s.overdue_orders_for_update(now, BATCH)? {
@@ -41,7 +51,7 @@ async fn expire_overdue(db: &Database, events: &OrderEvents) -> Result<(), Store
                 expired.push(order.code);
             }
         }
-        outbox::record_changes(s, &expired, now)?;
+        outbox::record_changes(s, &expired, &links, now)?;
         Ok(expired)
     }))?;
     if !expired.is_empty() {

@@ -90,6 +90,7 @@ pub fn spawn(state: &AppState) -> WorkerHandle {
     let expiry = tokio::spawn(expiry::run(
         context.db.clone(),
         context.events.clone(),
+        context.settings.public_url.clone(),
         stopped.clone(),
     ));
     let jobs = tokio::spawn(run(context, stopped));

@@ -6,6 +6,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::config::PublicUrl;
 use crate::db::models::to_db_time;
 use crate::db::{JobStatus, NewJobRow, Store, StoreError};
 use crate::domain::{OrderCode, OrderStatus};
@@ -31,6 +32,7 @@ pub struct Notification {
 pub fn record_changes<S: Store>(
     store: &mut S,
     changed: &[OrderCode],
+    links: &PublicUrl,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut codes = changed.to_vec();
@@ -53,7 +55,7 @@ pub fn record_changes<S: Store>(
             body: json!({
                 "type": event_type,
                 "timestamp": rfc3339(now),
-                "data": OrderView::new(order, &transactions),
+                "data": OrderView::new(order, &transactions, links),
             })
             .to_string(),
             event_type,

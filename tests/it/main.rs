@@ -17,6 +17,7 @@ mod client_address;
 mod combined;
 mod confirm;
 mod crash;
+mod customers;
 mod extremes;
 mod faults;
 mod group_commit;

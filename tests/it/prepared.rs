@@ -47,6 +47,7 @@ async fn postgres_keeps_every_write_of_a_delivery_prepared() {
         let report = ingest_delivery(
             &mut *conn,
             &settings.matching,
+            &settings.public_url,
             "casso_v1",
             &body,
             &elements,

@@ -78,7 +78,16 @@ fn run_case(
                     })
                 })
                 .collect();
-            ingest_delivery(s, &settings.matching, "property", "{}", &elements, now).unwrap();
+            ingest_delivery(
+                s,
+                &settings.matching,
+                &settings.public_url,
+                "property",
+                "{}",
+                &elements,
+                now,
+            )
+            .unwrap();
             for t in delivery {
                 if seen.insert(t.id, ()).is_none() {
                     if let Some(i) = t.order {
@@ -87,8 +96,16 @@ fn run_case(
                 }
             }
             // A replay of the whole delivery changes nothing.
-            let report =
-                ingest_delivery(s, &settings.matching, "property", "{}", &elements, now).unwrap();
+            let report = ingest_delivery(
+                s,
+                &settings.matching,
+                &settings.public_url,
+                "property",
+                "{}",
+                &elements,
+                now,
+            )
+            .unwrap();
             prop_assert_eq!(report.counts.accepted, 0);
         }
         let codes: Vec<OrderCode> = (0..amounts.len()).map(code).collect();
@@ -129,6 +146,9 @@ pub(crate) fn new_order(
         updated_at: now,
         paid_at: None,
         expires_at,
+        customer: Default::default(),
+        return_url: None,
+        cancel_url: None,
     }
 }
 

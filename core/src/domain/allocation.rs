@@ -105,6 +105,9 @@ mod tests {
             paid_at: None,
             expires_at: None,
             account: None,
+            customer: Default::default(),
+            return_url: None,
+            cancel_url: None,
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod allocation;
 pub mod amount_input;
 pub mod code;
+pub mod customer;
 pub mod history;
 pub mod money;
 pub mod order;
@@ -11,6 +12,7 @@ pub mod transaction;
 pub use allocation::{Allocation, SplitError};
 pub use amount_input::{parse_amount_input, AmountInputError};
 pub use code::OrderCode;
+pub use customer::{Customer, CustomerError};
 pub use history::{Cause, HistoryEntry, HistoryEvent, OrderState, TransferRef};
 pub use money::Money;
 pub use order::{Order, OrderStatus};

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::code::OrderCode;
+use super::customer::Customer;
 use super::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,6 +85,12 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Who the order is for: for the shop's eyes only.
+    pub customer: Customer,
+    /// Where the payment page sends the customer once paid (signed), and where "choose another
+    /// way to pay" leads: the storefront's pages, absolute http(s) URLs.
+    pub return_url: Option<String>,
+    pub cancel_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,6 +203,9 @@ mod tests {
             updated_at: now,
             paid_at: None,
             expires_at: None,
+            customer: Default::default(),
+            return_url: None,
+            cancel_url: None,
         }
     }
 

@@ -34,6 +34,9 @@ fn order(c: &str, status: OrderStatus) -> Order {
         updated_at: now,
         paid_at: None,
         expires_at: None,
+        customer: Default::default(),
+        return_url: None,
+        cancel_url: None,
     }
 }
 

@@ -209,6 +209,9 @@ mod tests {
             updated_at: now,
             paid_at: None,
             expires_at: None,
+            customer: Default::default(),
+            return_url: None,
+            cancel_url: None,
         }
     }
 

@@ -100,6 +100,9 @@ impl CsvRow for Order {
         "paid_at",
         "expires_at",
         "account",
+        "customer_name",
+        "customer_phone",
+        "customer_email",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -115,6 +118,9 @@ impl CsvRow for Order {
             optional_time(self.paid_at),
             optional_time(self.expires_at),
             text(self.account.as_deref().unwrap_or_default()),
+            text(self.customer.name.as_deref().unwrap_or_default()),
+            text(self.customer.phone.as_deref().unwrap_or_default()),
+            text(self.customer.email.as_deref().unwrap_or_default()),
         ]
     }
 }

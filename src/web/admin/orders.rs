@@ -84,7 +84,10 @@ pub async fn cancel_order(
         )));
     }
     let (wanted, cause, now) = (code.clone(), Cause::Admin(ctx.user()), domain::now());
-    let outcome = write_store!(state.db, |s| resolve::cancel_order(s, &wanted, &cause, now))?;
+    let links = state.settings.public_url.clone();
+    let outcome = write_store!(state.db, |s| resolve::cancel_order(
+        s, &links, &wanted, &cause, now
+    ))?;
     let page = format!("/admin/orders/{code}");
     match outcome {
         None => Err(NO_ORDER),

@@ -325,11 +325,12 @@ pub async fn split(
             return form_page(ctx, &t, form.rows, note.unwrap_or_default(), Some(problem));
         }
     };
-    let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
+    let (actor, settings, now) = (ctx.user(), state.settings.clone(), domain::now());
     let (written, previewed, applied) = (note.clone(), form.previewed(&shares), shares.clone());
     let outcome: Result<_, StoreError> = write_store!(state.db, |s| split::split(
         s,
-        &matching,
+        &settings.matching,
+        &settings.public_url,
         id,
         &applied,
         &previewed,

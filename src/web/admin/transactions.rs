@@ -213,7 +213,9 @@ pub async fn link_preview(
 pub struct LinkForm {
     csrf: String,
     code: String,
-    /// The order's state on the preview ([`domain::Order::previewed_state`]).
+    /// The order's state on the preview ([`domain::Order::previewed_state`]); a form without
+    /// it matches no state, so it is refused with the preview.
+    #[serde(default)]
     seen: String,
     note: Option<String>,
 }
@@ -258,11 +260,12 @@ pub async fn link(
         return Ok(back_with_error(id, Notice::BadOrderCode));
     };
     let note = note_of(&form.note);
-    let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
+    let (actor, settings, now) = (ctx.user(), state.settings.clone(), domain::now());
     let seen = form.seen.clone();
     let outcome = write_store!(state.db, |s| resolve::link(
         s,
-        &matching,
+        &settings.matching,
+        &settings.public_url,
         id,
         &code,
         Some(&seen),
@@ -317,10 +320,11 @@ pub async fn undo(
         return Ok(back_with_error(id, Notice::ConfirmFirst));
     }
     let note = note_of(&form.note);
-    let (actor, matching, now) = (ctx.user(), state.settings.matching.clone(), domain::now());
+    let (actor, settings, now) = (ctx.user(), state.settings.clone(), domain::now());
     let outcome = write_store!(state.db, |s| resolve::undo(
         s,
-        &matching,
+        &settings.matching,
+        &settings.public_url,
         id,
         &actor,
         note.as_deref(),

@@ -135,6 +135,11 @@ pub struct OrderView {
     pub expires: String,
     /// The number of the account the order asks to be paid into.
     pub account: String,
+    /// Who the order is for, each empty when not given; the phone also as a `tel:` number.
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub customer_tel: String,
+    pub customer_email: String,
 }
 
 impl OrderView {
@@ -151,6 +156,15 @@ impl OrderView {
             paid_at: o.paid_at.map(local_time).unwrap_or_default(),
             expires: o.expires_at.map(local_time).unwrap_or_default(),
             account: o.account.clone().unwrap_or_default(),
+            customer_name: o.customer.name.clone().unwrap_or_default(),
+            customer_phone: o.customer.phone.clone().unwrap_or_default(),
+            customer_tel: o
+                .customer
+                .phone
+                .as_deref()
+                .unwrap_or_default()
+                .replace(' ', ""),
+            customer_email: o.customer.email.clone().unwrap_or_default(),
         }
     }
 }

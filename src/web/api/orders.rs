@@ -23,7 +23,7 @@ const GENERATE_ATTEMPTS: usize = 10;
 
 mod body;
 use body::{parse_json_body, NewOrder};
-pub use body::{AmountInput, CreateOrder};
+pub use body::{AmountInput, CreateOrder, CustomerBody};
 
 enum Created {
     New(Order),
@@ -112,7 +112,9 @@ pub async fn create(
     match created {
         Created::New(order) => {
             let history = [HistoryEntry::created(&order, &Cause::Api)];
-            Ok(HttpResponse::Created().json(OrderView::new(order, &[]).with_history(&history)))
+            Ok(HttpResponse::Created().json(
+                OrderView::new(order, &[], &state.settings.public_url).with_history(&history),
+            ))
         }
         Created::Existing(order) => {
             let view = order_view(&state, order.seen_at(now)).await?;
@@ -144,7 +146,7 @@ async fn order_view(state: &AppState, order: Order) -> Result<OrderView, ApiErro
             )))
         })
         .await?;
-    Ok(OrderView::new(order, &transactions).with_history(&history))
+    Ok(OrderView::new(order, &transactions, &state.settings.public_url).with_history(&history))
 }
 
 async fn load_order(state: &AppState, code: &OrderCode) -> Result<Order, ApiError> {
@@ -271,9 +273,10 @@ pub async fn cancel(
 ) -> Result<HttpResponse, ApiError> {
     let code = path_code(&code)?;
     let wanted = code.clone();
-    let now = domain::now();
+    let (now, links) = (domain::now(), state.settings.public_url.clone());
     let outcome = write_store!(state.db, |s| resolve::cancel_order(
         s,
+        &links,
         &wanted,
         &Cause::Api,
         now
@@ -337,7 +340,7 @@ pub async fn list(
         data: page
             .items
             .into_iter()
-            .map(|o| OrderView::new(o, &transactions))
+            .map(|o| OrderView::new(o, &transactions, &state.settings.public_url))
             .collect(),
         next_cursor: page.next_cursor.map(|c| c.to_string()),
     }))

@@ -179,6 +179,7 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Still due", "Còn thiếu"),
     ("Cancel order", "Hủy đơn"),
     ("Reference", "Tham chiếu"),
+    ("Customer", "Khách hàng"),
     ("Created", "Tạo lúc"),
     ("Paid at", "Thanh toán lúc"),
     ("Expires", "Hết hạn"),

@@ -42,6 +42,7 @@ async fn store_delivery(
     let mut report = write_store!(state.db, |s| ingest_delivery(
         s,
         &settings.matching,
+        &settings.public_url,
         channel,
         &raw,
         &elements,

@@ -66,7 +66,7 @@ fn run_case<S: Store>(
     amounts: &[i64],
     ops: &[Op],
 ) -> Result<(), TestCaseError> {
-    let matching = &settings.matching;
+    let (matching, links) = (&settings.matching, &settings.public_url);
     let code = |i: usize| OrderCode::parse(&format!("DH{case}0{i}")).unwrap();
     let start = paymatch::domain::now();
     let expiry = |i: usize| start + Duration::hours(i as i64 + 1);
@@ -88,18 +88,27 @@ fn run_case<S: Store>(
                     None => "chuyen tien".to_owned(),
                 };
                 let elements = [Ok(transfer(external_id, description, *units))];
-                ingest_delivery(s, matching, "casso_v1", "{}", &elements, now).unwrap();
+                ingest_delivery(s, matching, links, "casso_v1", "{}", &elements, now).unwrap();
             }
             Op::Link(order, units) => {
                 let elements = [Ok(transfer(external_id, "chuyen tien".into(), *units))];
-                ingest_delivery(s, matching, "casso_v1", "{}", &elements, now).unwrap();
+                ingest_delivery(s, matching, links, "casso_v1", "{}", &elements, now).unwrap();
                 let row = s.list_transactions(None, None, 1).unwrap().items[0].row_id;
-                let linked =
-                    resolve::link(s, matching, row, &code(*order), None, "admin", None, now);
+                let linked = resolve::link(
+                    s,
+                    matching,
+                    links,
+                    row,
+                    &code(*order),
+                    None,
+                    "admin",
+                    None,
+                    now,
+                );
                 prop_assert!(linked.unwrap().is_ok());
             }
             Op::Cancel(order) => {
-                resolve::cancel_order(s, &code(*order), &Cause::Api, now).unwrap();
+                resolve::cancel_order(s, links, &code(*order), &Cause::Api, now).unwrap();
             }
             Op::Expire(order) => {
                 now = now.max(expiry(*order) + Duration::seconds(1));
@@ -114,7 +123,7 @@ fn run_case<S: Store>(
             Op::Undo(pick) => {
                 if let Some(row) = rows.get(pick % rows.len().max(1)) {
                     // Refusals are part of the sequence: they must change nothing.
-                    let _ = resolve::undo(s, matching, *row, "admin", None, now).unwrap();
+                    let _ = resolve::undo(s, matching, links, *row, "admin", None, now).unwrap();
                 }
             }
         }

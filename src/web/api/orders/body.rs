@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::config::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
-use crate::domain::{Money, Order, OrderCode, OrderStatus};
+use crate::domain::{Customer, Money, Order, OrderCode, OrderStatus};
 use crate::web::error::ApiError;
 
 const MAX_REFERENCE_LEN: usize = 255;
@@ -84,6 +84,51 @@ pub struct CreateOrder {
     /// first. Empty counts as left out.
     #[schema(example = "0011001234567")]
     pub(super) account: Option<String>,
+    /// Who the order is for: shown to the shop (admin, API, exports, search), never on the
+    /// public payment page. Else `422 invalid_customer`.
+    customer: Option<CustomerBody>,
+    /// Where the payment page sends the customer once the order is paid, with `code`, `status`,
+    /// `amount_received`, `ts` and `sig` added (an absolute http or https URL; its query is
+    /// kept). Else `422 invalid_return_url`.
+    #[schema(
+        example = "https://shop.example/checkout/done?cart=42",
+        max_length = 2048,
+        pattern = "^$|^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?(\\?[A-Za-z0-9._~%&=/-]*)?$"
+    )]
+    return_url: Option<String>,
+    /// Where "choose another way to pay" on the open payment page leads, with `code` and
+    /// `status` added. Same form as `return_url`; else `422 invalid_cancel_url`.
+    #[schema(
+        example = "https://shop.example/checkout?cart=42",
+        max_length = 2048,
+        pattern = "^$|^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*(:[0-9]{1,4})?(/[A-Za-z0-9._~%/-]*)?(\\?[A-Za-z0-9._~%&=/-]*)?$"
+    )]
+    cancel_url: Option<String>,
+}
+
+/// An order's customer; each field optional, at most 255 characters.
+#[derive(Default, Deserialize, ToSchema)]
+pub struct CustomerBody {
+    #[schema(
+        example = "Nguyễn Thị Mai",
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
+    name: Option<String>,
+    /// Digits, with an optional leading `+` and spaces.
+    #[schema(
+        example = "+84 901 234 567",
+        max_length = 255,
+        pattern = "^(\\+?[0-9 ]*[0-9][0-9 ]*)?$"
+    )]
+    phone: Option<String>,
+    /// One `@` between a name and a domain, without spaces.
+    #[schema(
+        example = "mai@example.vn",
+        max_length = 255,
+        pattern = "^([^@\\s\\u0000-\\u001f\\u007f-\\u009f]+@[^@\\s\\u0000-\\u001f\\u007f-\\u009f]+)?$"
+    )]
+    email: Option<String>,
 }
 
 /// A validated request: what the new order will be, with its code if one was given.
@@ -96,6 +141,9 @@ pub(super) struct NewOrder {
     notify_url: Option<String>,
     /// The account's number as configured: the default when the request named none.
     account: Option<String>,
+    customer: Customer,
+    return_url: Option<String>,
+    cancel_url: Option<String>,
 }
 
 /// The configured account that `requested` names (the default when it names none).
@@ -190,18 +238,16 @@ impl CreateOrder {
                 "`expires_at` is in the past",
             ));
         }
-        let notify_url = self.notify_url.filter(|u| !u.is_empty());
-        if let Some(url) = &notify_url {
-            let valid = url.len() <= MAX_URL_LEN
-                && reqwest::Url::parse(url)
-                    .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-            if !valid {
-                return Err(ApiError::unprocessable(
-                    "invalid_notify_url",
-                    "`notify_url` must be an http:// or https:// URL",
-                ));
-            }
-        }
+        let notify_url = web_url("notify_url", "invalid_notify_url", self.notify_url)?;
+        let return_url = web_url("return_url", "invalid_return_url", self.return_url)?;
+        let cancel_url = web_url("cancel_url", "invalid_cancel_url", self.cancel_url)?;
+        let customer = self.customer.unwrap_or_default();
+        let customer = Customer::parse(
+            customer.name.as_deref(),
+            customer.phone.as_deref(),
+            customer.email.as_deref(),
+        )
+        .map_err(|e| ApiError::unprocessable("invalid_customer", format!("`customer`: {e}")))?;
         let account = receiving_account(accounts, self.account.as_deref())?;
         // The bank account receives one currency; an order in another would be paid by the
         // same number of dong (49.99 USD by 49.99 VND).
@@ -227,6 +273,9 @@ impl CreateOrder {
             expires_at,
             notify_url,
             account,
+            customer,
+            return_url,
+            cancel_url,
         })
     }
 
@@ -244,8 +293,33 @@ impl CreateOrder {
             updated_at: now,
             paid_at: None,
             expires_at: new.expires_at,
+            customer: new.customer.clone(),
+            return_url: new.return_url.clone(),
+            cancel_url: new.cancel_url.clone(),
         }
     }
+}
+
+/// An absolute http or https URL with a host (a query is kept), or none when left out or
+/// empty; else `422 invalid_<field>`.
+fn web_url(
+    field: &'static str,
+    code: &'static str,
+    value: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let Some(url) = value.filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let valid = url.len() <= MAX_URL_LEN
+        && reqwest::Url::parse(&url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !valid {
+        return Err(ApiError::unprocessable(
+            code,
+            format!("`{field}` must be an http:// or https:// URL"),
+        ));
+    }
+    Ok(Some(url))
 }
 
 pub(super) fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
@@ -258,9 +332,19 @@ pub(super) fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
             "the body must be a JSON object",
         ));
     }
-    serde_json::from_value(value).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        // A customer that is not an object of texts is a bad customer, like one whose phone is.
+        let in_customer = e
+            .path()
+            .iter()
+            .next()
+            .is_some_and(|s| s.to_string() == "customer");
         ApiError::unprocessable(
-            "invalid_body",
+            if in_customer {
+                "invalid_customer"
+            } else {
+                "invalid_body"
+            },
             format!("the body does not describe an order: {e}"),
         )
     })
