@@ -251,22 +251,9 @@ fn check_decisions(reading: &Reading, statuses: &[u8]) {
 }
 
 fn order(code: OrderCode, status: OrderStatus) -> Order {
-    let at = DateTime::<Utc>::UNIX_EPOCH;
+    let (amount, at) = (Money::from_units(1_000_000), DateTime::<Utc>::UNIX_EPOCH);
     Order {
-        code,
-        reference: None,
-        amount: Money::from_units(1_000_000),
-        currency: "VND".into(),
         status,
-        amount_received: Money::ZERO,
-        notify_url: None,
-        created_at: at,
-        updated_at: at,
-        paid_at: None,
-        expires_at: None,
-        account: None,
-        customer: Default::default(),
-        return_url: None,
-        cancel_url: None,
+        ..Order::pending(code, amount, "VND", at)
     }
 }

@@ -134,21 +134,8 @@ pub(crate) fn new_order(
     expires_at: Option<DateTime<Utc>>,
 ) -> Order {
     Order {
-        code,
-        reference: None,
-        amount: Money::from_units(units),
-        currency: "VND".into(),
-        status: OrderStatus::Pending,
-        amount_received: Money::ZERO,
-        notify_url: None,
-        account: None,
-        created_at: now,
-        updated_at: now,
-        paid_at: None,
         expires_at,
-        customer: Default::default(),
-        return_url: None,
-        cancel_url: None,
+        ..Order::pending(code, Money::from_units(units), "VND", now)
     }
 }
 

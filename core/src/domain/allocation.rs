@@ -91,23 +91,10 @@ mod tests {
     }
 
     fn order(code: &str, status: OrderStatus) -> Order {
-        let now = Utc::now();
+        let code = OrderCode::parse(code).unwrap();
         Order {
-            code: OrderCode::parse(code).unwrap(),
-            reference: None,
-            amount: money("100"),
-            currency: "VND".into(),
             status,
-            amount_received: Money::ZERO,
-            notify_url: None,
-            created_at: now,
-            updated_at: now,
-            paid_at: None,
-            expires_at: None,
-            account: None,
-            customer: Default::default(),
-            return_url: None,
-            cancel_url: None,
+            ..Order::pending(code, money("100"), "VND", Utc::now())
         }
     }
 

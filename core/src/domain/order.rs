@@ -102,6 +102,28 @@ pub enum OrderError {
 }
 
 impl Order {
+    /// A new order of `amount`: nothing received, no deadline, no customer, no URLs, no account
+    /// named; whatever else it has is set on top of this.
+    pub fn pending(code: OrderCode, amount: Money, currency: &str, now: DateTime<Utc>) -> Order {
+        Order {
+            code,
+            reference: None,
+            amount,
+            currency: currency.to_owned(),
+            status: OrderStatus::Pending,
+            amount_received: Money::ZERO,
+            notify_url: None,
+            account: None,
+            created_at: now,
+            updated_at: now,
+            paid_at: None,
+            expires_at: None,
+            customer: Customer::default(),
+            return_url: None,
+            cancel_url: None,
+        }
+    }
+
     pub fn amount_due(&self) -> Money {
         self.amount.saturating_sub_to_zero(self.amount_received)
     }
@@ -189,24 +211,8 @@ mod tests {
     }
 
     fn order(amount: &str) -> Order {
-        let now = Utc::now();
-        Order {
-            code: OrderCode::parse("DH1").unwrap(),
-            reference: None,
-            amount: m(amount),
-            currency: "VND".into(),
-            status: OrderStatus::Pending,
-            amount_received: Money::ZERO,
-            notify_url: None,
-            account: None,
-            created_at: now,
-            updated_at: now,
-            paid_at: None,
-            expires_at: None,
-            customer: Default::default(),
-            return_url: None,
-            cancel_url: None,
-        }
+        let code = OrderCode::parse("DH1").unwrap();
+        Order::pending(code, m(amount), "VND", Utc::now())
     }
 
     #[test]

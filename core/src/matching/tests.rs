@@ -20,23 +20,9 @@ fn candidates(description: &str) -> Vec<String> {
 }
 
 fn order(c: &str, status: OrderStatus) -> Order {
-    let now = Utc::now();
     Order {
-        code: code(c),
-        reference: None,
-        amount: Money::parse("100").unwrap(),
-        currency: "VND".into(),
         status,
-        amount_received: Money::ZERO,
-        notify_url: None,
-        account: None,
-        created_at: now,
-        updated_at: now,
-        paid_at: None,
-        expires_at: None,
-        customer: Default::default(),
-        return_url: None,
-        cancel_url: None,
+        ..Order::pending(code(c), Money::parse("100").unwrap(), "VND", Utc::now())
     }
 }
 

@@ -195,23 +195,15 @@ mod tests {
     }
 
     fn order(account: Option<&str>) -> Order {
-        let now = crate::domain::now();
+        let (code, amount) = (
+            OrderCode::parse("DH1").unwrap(),
+            Money::parse("1000").unwrap(),
+        );
         Order {
-            code: OrderCode::parse("DH1").unwrap(),
-            reference: None,
-            amount: Money::parse("1000").unwrap(),
-            currency: "VND".into(),
             status: crate::domain::OrderStatus::Paid,
-            amount_received: Money::parse("1000").unwrap(),
-            notify_url: None,
+            amount_received: amount,
             account: account.map(str::to_owned),
-            created_at: now,
-            updated_at: now,
-            paid_at: None,
-            expires_at: None,
-            customer: Default::default(),
-            return_url: None,
-            cancel_url: None,
+            ..Order::pending(code, amount, "VND", crate::domain::now())
         }
     }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::config::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
-use crate::domain::{Customer, Money, Order, OrderCode, OrderStatus};
+use crate::domain::{Customer, Money, Order, OrderCode};
 use crate::web::error::ApiError;
 
 const MAX_REFERENCE_LEN: usize = 255;
@@ -281,21 +281,14 @@ impl CreateOrder {
 
     pub(super) fn into_order(new: &NewOrder, code: OrderCode, now: DateTime<Utc>) -> Order {
         Order {
-            code,
             reference: new.reference.clone(),
-            amount: new.amount,
-            currency: new.currency.clone(),
-            status: OrderStatus::Pending,
-            amount_received: Money::ZERO,
             notify_url: new.notify_url.clone(),
             account: new.account.clone(),
-            created_at: now,
-            updated_at: now,
-            paid_at: None,
             expires_at: new.expires_at,
             customer: new.customer.clone(),
             return_url: new.return_url.clone(),
             cancel_url: new.cancel_url.clone(),
+            ..Order::pending(code, new.amount, &new.currency, now)
         }
     }
 }
