@@ -13,9 +13,11 @@ use crate::matching::{Patterns, DEFAULT_PATTERN};
 use crate::proxies::{ProxyHeader, TrustedProxies};
 
 mod accounts;
+mod contact;
 mod lenient;
 mod public_url;
 pub use accounts::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
+pub use contact::ShopContact;
 pub use public_url::PublicUrl;
 
 const ENV_PREFIX: &str = "PAYMATCH_";
@@ -108,6 +110,8 @@ pub struct Settings {
     pub accounts: Accounts,
     /// The shop's name on payment pages; unset: the default account's name.
     pub shop_name: Option<String>,
+    /// How customers reach the shop, on payment pages where they may need it.
+    pub shop_contact: Option<ShopContact>,
     pub public_url: PublicUrl,
     pub log_format: LogFormat,
     pub trusted_proxies: TrustedProxies,
@@ -155,6 +159,7 @@ struct RawSettings {
     #[serde(default, deserialize_with = "accounts::raw_list")]
     accounts: Option<Vec<accounts::RawAccount>>,
     shop_name: Option<String>,
+    shop_contact: Option<String>,
     public_url: Option<String>,
     log_format: Option<String>,
     #[serde(default, deserialize_with = "lenient::comma_list")]
@@ -174,6 +179,17 @@ struct RawMatching {
 }
 
 impl Settings {
+    /// The shop's name as customers read it: `shop_name`, else the default account's name
+    /// (the same on every order, whichever account it is paid into).
+    pub fn shop(&self) -> Option<String> {
+        self.shop_name.clone().or_else(|| {
+            self.accounts
+                .default_account()
+                .map(|a| a.name.clone())
+                .filter(|name| !name.is_empty())
+        })
+    }
+
     /// Reads the file (if any) and overlays the variables given (normally `std::env::vars()`).
     pub fn load(
         explicit_path: Option<&Path>,
@@ -344,6 +360,8 @@ impl RawSettings {
         let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| ConfigError::key("trusted_proxies", e))?
             .believing(trusted_proxy_header);
+        let shop_contact = ShopContact::parse(self.shop_contact.as_deref())
+            .map_err(|e| ConfigError::key("shop_contact", e))?;
         let public_url = PublicUrl::parse(self.public_url.as_deref())
             .map_err(|e| ConfigError::key("public_url", e))?;
         let log_format = match self.log_format.as_deref() {
@@ -389,6 +407,7 @@ impl RawSettings {
             worker: self.worker.unwrap_or(true),
             accounts,
             shop_name: non_empty(self.shop_name),
+            shop_contact,
             public_url,
             log_format,
             trusted_proxies,

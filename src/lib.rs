@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod orders;
 pub mod proxies;
 pub mod reconcile;
 pub mod secrets;

@@ -73,6 +73,47 @@ impl VietQr<'_> {
     }
 }
 
+/// Modules of white around the code, as the QR specification asks.
+const QUIET_ZONE: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PngError {
+    #[error(transparent)]
+    Qr(#[from] qrcode::types::QrError),
+    #[error(transparent)]
+    Encode(#[from] png::EncodingError),
+}
+
+impl VietQr<'_> {
+    /// The payload as a black-on-white PNG at least `min_width` pixels wide, each module a
+    /// whole number of pixels (chat apps and e-mail show no SVG).
+    pub fn png(&self, min_width: usize) -> Result<Vec<u8>, PngError> {
+        let code = qrcode::QrCode::with_error_correction_level(self.payload(), qrcode::EcLevel::M)?;
+        let modules = code.width();
+        let colors = code.to_colors();
+        let span = modules + 2 * QUIET_ZONE;
+        let scale = min_width.div_ceil(span);
+        let side = span * scale;
+        let mut pixels = vec![255u8; side * side];
+        for (at, color) in colors.iter().enumerate() {
+            if *color == qrcode::Color::Dark {
+                let (x, y) = (at % modules + QUIET_ZONE, at / modules + QUIET_ZONE);
+                for row in y * scale..(y + 1) * scale {
+                    pixels[row * side + x * scale..row * side + (x + 1) * scale].fill(0);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let side = u32::try_from(side).unwrap_or(u32::MAX);
+        let mut encoder = png::Encoder::new(&mut out, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::High);
+        encoder.write_header()?.write_image_data(&pixels)?;
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,11 +27,19 @@
     setText("excess", order.display.excess);
     byId("excess-row").hidden = !order.display.excess;
     if (!order.open) {
-      // Closed: the outcome only, nothing that asks for money.
+      // Closed: the outcome only, nothing that asks for money. The page as served then (the
+      // success state, the way back to the shop, the shop's contact) replaces this one.
       closed = true;
       var instructions = byId("instructions");
       if (instructions) instructions.remove();
+      window.location.reload();
       return;
+    }
+    var progress = byId("progress");
+    if (progress) {
+      progress.hidden = order.status !== "partially_paid";
+      setText("progress-received", order.display.amount_received);
+      setText("progress-amount", order.display.amount);
     }
     setText("due", order.display.amount_due);
     var copyDue = byId("copy-due");

@@ -4,7 +4,19 @@
 use actix_web::HttpRequest;
 
 mod texts;
-use texts::{ENGLISH, VIETNAMESE};
+mod texts_sales;
+use texts::ENGLISH;
+
+/// The Vietnamese of each English text, by part of the product.
+const VIETNAMESE: [&[(&str, &str)]; 2] = [texts::VIETNAMESE, texts_sales::VIETNAMESE];
+
+fn vietnamese(english: &str) -> Option<&'static str> {
+    VIETNAMESE
+        .iter()
+        .flat_map(|table| table.iter())
+        .find(|(en, _)| *en == english)
+        .map(|(_, vi)| *vi)
+}
 
 pub const LANG_COOKIE: &str = "paymatch_lang";
 
@@ -62,10 +74,7 @@ impl Lang {
                 .iter()
                 .find(|(key, _)| *key == english)
                 .map_or(english, |(_, text)| text),
-            Lang::Vi => VIETNAMESE
-                .iter()
-                .find(|(en, _)| *en == english)
-                .map_or(english, |(_, vi)| vi),
+            Lang::Vi => vietnamese(english).unwrap_or(english),
         }
     }
 }
@@ -98,7 +107,7 @@ mod tests {
             for piece in text.split(marker).skip(1) {
                 let key = piece.split('"').next().unwrap();
                 assert!(
-                    VIETNAMESE.iter().any(|(en, _)| *en == key),
+                    vietnamese(key).is_some(),
                     "{}: no Vietnamese for {key:?}",
                     path.display()
                 );

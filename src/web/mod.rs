@@ -152,6 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(api::resource("/webhooks/sepay", "POST").route(web::post().to(webhooks::sepay::sepay)))
     .route("/pay/{code}", web::get().to(pay::page))
     .route("/pay/{code}/qr.svg", web::get().to(pay::qr_svg))
+    .route("/pay/{code}/qr.png", web::get().to(pay::qr_png))
     .route("/pay/{code}/status", web::get().to(pay::status))
     .route("/lang/{lang}", web::get().to(pay::switch_language))
     .configure(api::routes)

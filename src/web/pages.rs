@@ -80,26 +80,32 @@ pub fn render(page: &impl Template) -> Result<HttpResponse, ApiError> {
         .body(html))
 }
 
-const STATIC_FILES: &[(&str, &str, &str)] = &[
+const STATIC_FILES: &[(&str, &str, &[u8])] = &[
     (
         "style.css",
         "text/css; charset=utf-8",
-        include_str!("../../static/style.css"),
+        include_bytes!("../../static/style.css"),
     ),
     (
         "pay.css",
         "text/css; charset=utf-8",
-        include_str!("../../static/pay.css"),
+        include_bytes!("../../static/pay.css"),
     ),
     (
         "pay.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../static/pay.js"),
+        include_bytes!("../../static/pay.js"),
     ),
+    (
+        "admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/admin.js"),
+    ),
+    ("og.png", "image/png", include_bytes!("../../static/og.png")),
     (
         "favicon.svg",
         "image/svg+xml",
-        include_str!("../../static/favicon.svg"),
+        include_bytes!("../../static/favicon.svg"),
     ),
 ];
 

@@ -23,6 +23,17 @@ pub enum CustomerError {
     BadEmail,
 }
 
+impl CustomerError {
+    /// The form's and the CSV's name of the field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            CustomerError::TooLong("name") | CustomerError::BadName => "customer_name",
+            CustomerError::TooLong("phone") | CustomerError::BadPhone => "customer_phone",
+            CustomerError::TooLong(_) | CustomerError::BadEmail => "customer_email",
+        }
+    }
+}
+
 impl Customer {
     /// Each field trimmed, empty ones left out, then checked.
     pub fn parse(

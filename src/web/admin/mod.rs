@@ -8,7 +8,9 @@ pub mod dashboard;
 pub mod error;
 pub mod export;
 pub mod filters;
+pub mod import;
 pub mod login;
+pub mod new_order;
 pub mod notice;
 pub mod notifications;
 pub mod order_list;
@@ -17,6 +19,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod session;
 pub mod settings;
+pub mod share;
 pub mod split;
 pub mod transactions;
 pub mod transfer_list;
@@ -73,6 +76,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/orders", web::get().to(order_list::orders))
             .route("/orders.csv", web::get().to(order_list::orders_csv))
+            .route("/orders/new", web::get().to(new_order::new_order_form))
+            .route("/orders/new", web::post().to(new_order::create_order))
+            .route("/orders/import", web::get().to(import::import_form))
+            .route("/orders/import", web::post().to(import::import_preview))
+            .service(
+                web::resource("/orders/import/confirm")
+                    .app_data(web::FormConfig::default().limit(import::MAX_CONFIRM_BYTES))
+                    .route(web::post().to(import::import_confirm)),
+            )
+            .route(
+                "/orders/import/sample.csv",
+                web::get().to(import::sample_csv),
+            )
             .route("/orders/{code}", web::get().to(orders::order))
             .route(
                 "/orders/{code}/cancel",

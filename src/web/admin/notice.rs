@@ -106,10 +106,12 @@ pub enum Done {
     Replayed,
     LoggedOut,
     LoggedOutEverywhere,
+    Created,
+    Imported,
 }
 
 impl Done {
-    const ALL: [Done; 9] = [
+    const ALL: [Done; 11] = [
         Done::Linked,
         Done::Split,
         Done::SetAside,
@@ -119,6 +121,8 @@ impl Done {
         Done::Replayed,
         Done::LoggedOut,
         Done::LoggedOutEverywhere,
+        Done::Created,
+        Done::Imported,
     ];
 
     fn text(self) -> (&'static str, &'static str) {
@@ -135,6 +139,11 @@ impl Done {
                 "logged_out_everywhere",
                 "You are logged out on every device.",
             ),
+            Done::Created => (
+                "created",
+                "The order was created. Share its pay link with the customer.",
+            ),
+            Done::Imported => ("imported", "The import was stored."),
         }
     }
 

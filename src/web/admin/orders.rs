@@ -7,6 +7,7 @@ use askama::Template;
 use super::context::{redirect, render, ConfirmForm, MessageQuery, Nav, PageContext};
 use super::error::AdminError;
 use super::notice::{Done, Notice};
+use super::share::ShareView;
 use super::views::{self, money, status_label, OrderView, TxView};
 use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, Cause, HistoryEntry, HistoryEvent, OrderCode, OrderState, OrderStatus};
@@ -26,6 +27,7 @@ struct OrderPage {
     transactions: Vec<TxView>,
     history: Vec<HistoryRowView>,
     can_cancel: bool,
+    share: ShareView,
     message: Option<&'static str>,
 }
 
@@ -58,6 +60,7 @@ pub async fn order(
     render(&OrderPage {
         nav: ctx.nav,
         can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
+        share: ShareView::new(&order, &state.settings),
         order: OrderView::new(&order, lang),
         transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
         history: history

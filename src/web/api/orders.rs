@@ -1,14 +1,14 @@
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{ApiClient, ListQuery};
-use crate::db::{OrderFilter, OrderStore, Store, StoreError, TransactionStore};
+use crate::db::{OrderFilter, OrderStore, StoreError, TransactionStore};
 use crate::domain::order::OrderError;
 use crate::domain::{self, Cause, HistoryEntry, Order, OrderCode, OrderStatus};
 use crate::ingest::resolve;
+use crate::orders::{self, Created};
 use crate::state::AppState;
 use crate::views::{ListView, OrderStatusName, OrderView};
 use crate::web::error::ApiError;
@@ -19,62 +19,10 @@ use crate::{with_store, write_store};
 pub const MAX_WAIT_SECONDS: u64 = 60;
 /// How often a waiting request looks at the database for changes made by other processes.
 const WAIT_POLL: Duration = Duration::from_secs(1);
-const GENERATE_ATTEMPTS: usize = 10;
 
 mod body;
-use body::{parse_json_body, NewOrder};
+use body::parse_json_body;
 pub use body::{AmountInput, CreateOrder, CustomerBody};
-
-enum Created {
-    New(Order),
-    Existing(Order),
-    AmountConflict(Order),
-    NoFreeCode,
-}
-
-/// Stores a new order with the start of its history; `false` when the code is taken.
-fn insert_new<S: Store>(store: &mut S, order: &Order) -> Result<bool, StoreError> {
-    if !store.insert_order(order)? {
-        return Ok(false);
-    }
-    store.insert_history(&order.code, &HistoryEntry::created(order, &Cause::Api))?;
-    Ok(true)
-}
-
-/// Inserts the order; the same code again with the same amount is a replay and answers the
-/// order as it is.
-fn create_order<S: Store>(
-    store: &mut S,
-    new: &NewOrder,
-    now: DateTime<Utc>,
-) -> Result<Created, StoreError> {
-    store.write(|store| match &new.code {
-        Some(code) => {
-            let order = CreateOrder::into_order(new, code.clone(), now);
-            if insert_new(store, &order)? {
-                return Ok(Created::New(order));
-            }
-            let existing = store
-                .order(code)?
-                .ok_or_else(|| StoreError::Corrupt(format!("order {code} vanished")))?;
-            Ok(if existing.amount == new.amount {
-                Created::Existing(existing)
-            } else {
-                Created::AmountConflict(existing)
-            })
-        }
-        None => {
-            let mut rng = rand::rng();
-            for _ in 0..GENERATE_ATTEMPTS {
-                let order = CreateOrder::into_order(new, OrderCode::generate(&mut rng), now);
-                if insert_new(store, &order)? {
-                    return Ok(Created::New(order));
-                }
-            }
-            Ok(Created::NoFreeCode)
-        }
-    })
-}
 
 #[utoipa::path(
     post, path = "/api/v1/orders", tag = "orders", operation_id = "create_order",
@@ -108,7 +56,7 @@ pub async fn create(
     let body = crate::web::read_body(&req, payload, crate::web::API_BODY_LIMIT).await?;
     let now = domain::now();
     let new = parse_json_body(&body)?.validate(now, &state.settings.accounts)?;
-    let created = write_store!(state.db, |s| create_order(s, &new, now))?;
+    let created = write_store!(state.db, |s| orders::create(s, &new, &Cause::Api, now))?;
     match created {
         Created::New(order) => {
             let history = [HistoryEntry::created(&order, &Cause::Api)];

@@ -18,7 +18,9 @@ use crate::with_store;
 use view::{receiving, PayView};
 
 pub(crate) mod banks;
+mod shop_links;
 mod view;
+use shop_links::{cancel_link, contact, signed_return, ContactView, OpenGraph};
 
 fn qr_for<'a>(order: &'a Order, account: &'a Account) -> VietQr<'a> {
     VietQr {
@@ -38,6 +40,14 @@ struct PayPage {
     /// order, whichever account it is paid into).
     shop: Option<String>,
     view: PayView,
+    og: OpenGraph,
+    /// The signed return to the shop, once paid: a button, and where the page goes by itself.
+    back: Option<String>,
+    /// "Choose another way to pay", while open.
+    cancel: Option<String>,
+    contact: Option<ContactView>,
+    /// Seconds before the page returns to the shop by itself.
+    return_after: u32,
 }
 
 const NO_SUCH_ORDER: &str = "There is no order with this code. Check the link the shop gave you.";
@@ -69,16 +79,16 @@ pub async fn page(
     };
     let settings = &state.settings;
     let account = receiving(settings, &order);
+    let view = PayView::new(&order, account, lang);
     let page = PayPage {
         lang,
-        shop: settings.shop_name.clone().or_else(|| {
-            settings
-                .accounts
-                .default_account()
-                .map(|a| a.name.clone())
-                .filter(|name| !name.is_empty())
-        }),
-        view: PayView::new(&order, account, lang),
+        shop: settings.shop(),
+        og: OpenGraph::new(&order, &view, settings, lang),
+        back: signed_return(&order, &state.secrets, domain::now()),
+        cancel: cancel_link(&order),
+        contact: contact(&order, settings),
+        return_after: 5,
+        view,
     };
     let mut response = render(&page)?;
     response.headers_mut().insert(
@@ -88,32 +98,62 @@ pub async fn page(
     Ok(response)
 }
 
-/// The QR code for the amount due now, whatever the address's `due=` says (that only makes
-/// each amount a new image for the browser); never stored by caches.
-pub async fn qr_svg(
-    state: web::Data<AppState>,
-    code: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let order = load(&state, &code).await?;
+/// The open order and its account, for a QR code; 404 once it takes no more payments.
+async fn payable(state: &AppState, code: &str) -> Result<(Order, Account), ApiError> {
+    let order = load(state, code).await?;
     if !order.status.is_open() {
         return Err(ApiError::not_found(
             "order_closed",
             "the order takes no more payments",
         ));
     }
-    let account = receiving(&state.settings, &order).ok_or_else(|| {
+    let account = receiving(&state.settings, &order).cloned().ok_or_else(|| {
         ApiError::not_found(
             "no_bank_account",
             "the receiving bank account is not configured",
         )
     })?;
-    let svg = qr_for(&order, account).svg().map_err(|e| {
-        ApiError::unprocessable("qr_failed", format!("the QR code could not be made: {e}"))
-    })?;
-    Ok(HttpResponse::Ok()
-        .content_type("image/svg+xml")
+    Ok((order, account))
+}
+
+fn qr_failed(e: impl std::fmt::Display) -> ApiError {
+    ApiError::unprocessable("qr_failed", format!("the QR code could not be made: {e}"))
+}
+
+fn qr_response(
+    content_type: &'static str,
+    body: impl actix_web::body::MessageBody + 'static,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(svg))
+        .body(body)
+}
+
+/// The QR code for the amount due now, whatever the address's `due=` says (that only makes
+/// each amount a new image for the browser); never stored by caches.
+pub async fn qr_svg(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (order, account) = payable(&state, &code).await?;
+    let svg = qr_for(&order, &account).svg().map_err(qr_failed)?;
+    Ok(qr_response("image/svg+xml", svg))
+}
+
+/// Narrowest `qr.png`: wide enough for a chat app's preview and for printing.
+const QR_PNG_MIN_WIDTH: usize = 480;
+
+/// The same QR code as a PNG, for chat apps and e-mail, which show no SVG.
+pub async fn qr_png(
+    state: web::Data<AppState>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (order, account) = payable(&state, &code).await?;
+    let png = qr_for(&order, &account)
+        .png(QR_PNG_MIN_WIDTH)
+        .map_err(qr_failed)?;
+    Ok(qr_response("image/png", png))
 }
 
 #[derive(Deserialize)]

@@ -5,12 +5,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::config::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
-use crate::domain::{Customer, Money, Order, OrderCode};
+use crate::config::Accounts;
+use crate::domain::Money;
+use crate::orders::{Draft, NewOrder};
 use crate::web::error::ApiError;
-
-const MAX_REFERENCE_LEN: usize = 255;
-const MAX_URL_LEN: usize = 2048;
 
 /// An amount as we receive it: a JSON number or a decimal string, more than 0, at most 4
 /// decimal places, parsed exactly.
@@ -131,188 +129,51 @@ pub struct CustomerBody {
     email: Option<String>,
 }
 
-/// A validated request: what the new order will be, with its code if one was given.
-pub(super) struct NewOrder {
-    pub(super) code: Option<OrderCode>,
-    pub(super) amount: Money,
-    pub(super) currency: String,
-    reference: Option<String>,
-    pub(super) expires_at: Option<DateTime<Utc>>,
-    notify_url: Option<String>,
-    /// The account's number as configured: the default when the request named none.
-    account: Option<String>,
-    customer: Customer,
-    return_url: Option<String>,
-    cancel_url: Option<String>,
-}
-
-/// The configured account that `requested` names (the default when it names none).
-fn receiving_account<'a>(
-    accounts: &'a Accounts,
-    requested: Option<&str>,
-) -> Result<Option<&'a Account>, ApiError> {
-    let Some(requested) = requested.filter(|a| !a.trim().is_empty()) else {
-        return Ok(accounts.default_account());
-    };
-    match accounts.find(requested) {
-        Some(account) => Ok(Some(account)),
-        None if accounts.all().is_empty() => Err(ApiError::unprocessable(
-            "unknown_account",
-            "`account`: the shop has no receiving account configured",
-        )),
-        None => Err(ApiError::unprocessable(
-            "unknown_account",
-            format!(
-                "`account` {requested:?} is not one of the shop's receiving accounts ({})",
-                accounts
-                    .all()
-                    .iter()
-                    .map(|a| a.number.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-    }
-}
-
 impl CreateOrder {
+    /// The order the body describes, checked by the rules every way in shares; the first wrong
+    /// field answers `422`.
     pub(super) fn validate(
         self,
         now: DateTime<Utc>,
         accounts: &Accounts,
     ) -> Result<NewOrder, ApiError> {
-        let code = self
-            .code
-            .map(|c| {
-                OrderCode::parse(&c)
-                    .map_err(|e| ApiError::unprocessable("invalid_code", e.to_string()))
-            })
-            .transpose()?;
         let amount = match &self.amount {
-            None | Some(Value::Null) => {
-                return Err(ApiError::unprocessable(
-                    "invalid_amount",
-                    "`amount` is required",
-                ))
-            }
-            Some(v) => Money::from_json(v)
-                .map_err(|e| ApiError::unprocessable("invalid_amount", format!("`amount`: {e}")))?,
+            None | Some(Value::Null) => None,
+            Some(v) => Some(Money::from_json(v).map_err(|e| {
+                ApiError::unprocessable("invalid_amount", format!("`amount`: {e}"))
+            })?),
         };
-        if !amount.is_positive() {
-            return Err(ApiError::unprocessable(
-                "invalid_amount",
-                "`amount` must be more than 0",
-            ));
-        }
-        let currency = self
-            .currency
-            .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned())
-            .to_ascii_uppercase();
-        if !is_currency_code(&currency) {
-            return Err(ApiError::unprocessable(
-                "invalid_currency",
-                "`currency` is a 3-letter code such as VND",
-            ));
-        }
-        let reference = self.reference.filter(|r| !r.is_empty());
-        if reference
-            .as_ref()
-            .is_some_and(|r| r.chars().count() > MAX_REFERENCE_LEN || r.contains('\0'))
-        {
-            return Err(ApiError::unprocessable(
-                "invalid_reference",
-                format!("`reference` is at most {MAX_REFERENCE_LEN} characters"),
-            ));
-        }
-        let expires_at = self
-            .expires_at
-            .map(|text| {
-                DateTime::parse_from_rfc3339(&text)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| ApiError::unprocessable("invalid_expires_at", "`expires_at` must be an RFC 3339 time such as 2026-01-31T23:59:00+07:00"))
-            })
-            .transpose()?;
-        if expires_at.is_some_and(|t| t <= now) {
-            return Err(ApiError::unprocessable(
-                "invalid_expires_at",
-                "`expires_at` is in the past",
-            ));
-        }
-        let notify_url = web_url("notify_url", "invalid_notify_url", self.notify_url)?;
-        let return_url = web_url("return_url", "invalid_return_url", self.return_url)?;
-        let cancel_url = web_url("cancel_url", "invalid_cancel_url", self.cancel_url)?;
         let customer = self.customer.unwrap_or_default();
-        let customer = Customer::parse(
-            customer.name.as_deref(),
-            customer.phone.as_deref(),
-            customer.email.as_deref(),
-        )
-        .map_err(|e| ApiError::unprocessable("invalid_customer", format!("`customer`: {e}")))?;
-        let account = receiving_account(accounts, self.account.as_deref())?;
-        // The bank account receives one currency; an order in another would be paid by the
-        // same number of dong (49.99 USD by 49.99 VND).
-        let account_currency = account.map_or(DEFAULT_CURRENCY, |a| a.currency.as_str());
-        if currency != account_currency {
-            return Err(ApiError::unprocessable(
-                "currency_mismatch",
-                format!(
-                    "`currency` {currency} is not the currency of the receiving account{} \
-                     ({account_currency})",
-                    account
-                        .map(|a| format!(" {}", a.number))
-                        .unwrap_or_default()
-                ),
-            ));
-        }
-        let account = account.map(|a| a.number.clone());
-        Ok(NewOrder {
-            code,
+        Draft {
+            code: self.code,
             amount,
-            currency,
-            reference,
-            expires_at,
-            notify_url,
-            account,
-            customer,
-            return_url,
-            cancel_url,
+            currency: self.currency,
+            reference: self.reference,
+            expires_at: self
+                .expires_at
+                .map(|text| {
+                    DateTime::parse_from_rfc3339(&text)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| ApiError::unprocessable("invalid_expires_at", "`expires_at` must be an RFC 3339 time such as 2026-01-31T23:59:00+07:00"))
+                })
+                .transpose()?,
+            notify_url: self.notify_url,
+            account: self.account,
+            customer_name: customer.name,
+            customer_phone: customer.phone,
+            customer_email: customer.email,
+            return_url: self.return_url,
+            cancel_url: self.cancel_url,
+        }
+        .check(now, accounts)
+        .map_err(|wrong| {
+            let first = wrong.into_iter().next();
+            first.map_or_else(
+                || ApiError::unprocessable("invalid_body", "the order is not valid"),
+                |e| ApiError::unprocessable(e.code, e.message),
+            )
         })
     }
-
-    pub(super) fn into_order(new: &NewOrder, code: OrderCode, now: DateTime<Utc>) -> Order {
-        Order {
-            reference: new.reference.clone(),
-            notify_url: new.notify_url.clone(),
-            account: new.account.clone(),
-            expires_at: new.expires_at,
-            customer: new.customer.clone(),
-            return_url: new.return_url.clone(),
-            cancel_url: new.cancel_url.clone(),
-            ..Order::pending(code, new.amount, &new.currency, now)
-        }
-    }
-}
-
-/// An absolute http or https URL with a host (a query is kept), or none when left out or
-/// empty; else `422 invalid_<field>`.
-fn web_url(
-    field: &'static str,
-    code: &'static str,
-    value: Option<String>,
-) -> Result<Option<String>, ApiError> {
-    let Some(url) = value.filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    let valid = url.len() <= MAX_URL_LEN
-        && reqwest::Url::parse(&url)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-    if !valid {
-        return Err(ApiError::unprocessable(
-            code,
-            format!("`{field}` must be an http:// or https:// URL"),
-        ));
-    }
-    Ok(Some(url))
 }
 
 pub(super) fn parse_json_body(body: &[u8]) -> Result<CreateOrder, ApiError> {
