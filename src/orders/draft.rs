@@ -249,15 +249,26 @@ impl Draft {
             &mut wrong,
             web_url("cancel_url", "invalid_cancel_url", self.cancel_url),
         );
-        let customer = keep(
-            &mut wrong,
-            Customer::parse(
-                self.customer_name.as_deref(),
-                self.customer_phone.as_deref(),
-                self.customer_email.as_deref(),
-            )
-            .map_err(|e| Invalid::new(e.field(), "invalid_customer", format!("`customer`: {e}"))),
+        // Each field on its own, so that every wrong one is told.
+        let (name, phone, email) = (
+            self.customer_name.as_deref(),
+            self.customer_phone.as_deref(),
+            self.customer_email.as_deref(),
         );
+        let mut customer_ok = true;
+        for part in [
+            Customer::parse(name, None, None),
+            Customer::parse(None, phone, None),
+            Customer::parse(None, None, email),
+        ] {
+            if let Err(e) = part {
+                customer_ok = false;
+                wrong.push(Invalid::new(e.field(), "invalid_customer", format!("`customer`: {e}")));
+            }
+        }
+        let customer = customer_ok
+            .then(|| Customer::parse(name, phone, email).ok())
+            .flatten();
         let account = keep(
             &mut wrong,
             receiving_account(accounts, self.account.as_deref()),

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use super::{insert, read_amount, Created, Draft, Invalid, NewOrder};
 use crate::config::Accounts;
 use crate::db::{Store, StoreError};
-use crate::domain::{vietnam, Cause, OrderCode};
+use crate::domain::{vietnam, Cause, Order, OrderCode};
 
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 5_000;
@@ -52,6 +52,30 @@ pub struct Row {
     /// The row's line in the file (the header is line 1), as a spreadsheet numbers it.
     pub line: usize,
     pub cells: BTreeMap<&'static str, String>,
+    /// The codes a row without one may get, in order, made from the file and the line: the
+    /// same file imported again (or its confirm sent twice) finds its orders already there
+    /// instead of making them twice.
+    pub derived: Vec<OrderCode>,
+}
+
+/// How many codes a row without one may try before the import gives up on it.
+const DERIVED_CODES: u64 = 3;
+
+/// `DH` and ten digits, like a generated code, taken from the file's digest, the line and the
+/// attempt.
+fn derived_codes(file_digest: &[u8], line: usize) -> Vec<OrderCode> {
+    use sha2::Digest;
+    (0..DERIVED_CODES)
+        .filter_map(|attempt| {
+            let mut hash = sha2::Sha256::new();
+            hash.update(file_digest);
+            hash.update(line.to_le_bytes());
+            hash.update(attempt.to_le_bytes());
+            let bytes: [u8; 8] = hash.finalize()[..8].try_into().ok()?;
+            let digits = 1_000_000_000 + u64::from_le_bytes(bytes) % 9_000_000_000;
+            OrderCode::parse(&format!("DH{digits}")).ok()
+        })
+        .collect()
 }
 
 impl Row {
@@ -149,6 +173,10 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
         let before = &text.as_bytes()[..byte.saturating_add(1).min(text.len())];
         first_line + before.iter().filter(|b| **b == b'\n').count()
     };
+    let digest = {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes)
+    };
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| FileError::BadCsv(line_at(e.position())))?;
@@ -163,7 +191,11 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Row>, FileError> {
             .iter()
             .map(|(at, column)| (*column, unguard(record.get(*at).unwrap_or("")).to_owned()))
             .collect();
-        rows.push(Row { line, cells });
+        rows.push(Row {
+            line,
+            cells,
+            derived: derived_codes(&digest, line),
+        });
     }
     Ok(rows)
 }
@@ -254,12 +286,15 @@ pub fn plan<S: Store>(
 ) -> Result<Vec<Planned>, StoreError> {
     let codes: Vec<OrderCode> = rows
         .iter()
-        .filter_map(|r| OrderCode::parse(r.cell("code")).ok())
+        .flat_map(|r| {
+            let given = OrderCode::parse(r.cell("code")).ok();
+            given.into_iter().chain(r.derived.iter().cloned())
+        })
         .collect();
-    let existing: HashMap<OrderCode, crate::domain::Money> = store
+    let existing: HashMap<OrderCode, Order> = store
         .orders_by_codes(&codes)?
         .into_iter()
-        .map(|o| (o.code, o.amount))
+        .map(|o| (o.code.clone(), o))
         .collect();
     let mut seen: HashMap<OrderCode, usize> = HashMap::new();
     Ok(rows
@@ -267,30 +302,59 @@ pub fn plan<S: Store>(
         .map(|row| {
             let verdict = match draft(&row, accounts).and_then(|d| d.check(now, accounts)) {
                 Err(wrong) => Verdict::Wrong(wrong),
-                Ok(new) => match &new.code {
-                    Some(code) if seen.contains_key(code) => Verdict::Wrong(vec![Invalid::new(
+                Ok(new) => match new.code.clone() {
+                    Some(code) if seen.contains_key(&code) => Verdict::Wrong(vec![Invalid::new(
                         "code",
                         "duplicate_code",
-                        format!("{code} is also on line {}", seen[code]),
+                        format!("{code} is also on line {}", seen[&code]),
                     )]),
                     Some(code) => {
                         seen.insert(code.clone(), row.line);
-                        match existing.get(code) {
-                            Some(amount) if *amount == new.amount => Verdict::AlreadyThere,
-                            Some(amount) => Verdict::Wrong(vec![Invalid::new(
+                        match existing.get(&code) {
+                            Some(order) if order.amount == new.amount => Verdict::AlreadyThere,
+                            Some(order) => Verdict::Wrong(vec![Invalid::new(
                                 "code",
                                 "order_exists",
-                                format!("order {code} already exists with amount {amount}"),
+                                format!("order {code} already exists with amount {}", order.amount),
                             )]),
                             None => Verdict::New(Box::new(new)),
                         }
                     }
-                    None => Verdict::New(Box::new(new)),
+                    None => derived_verdict(&row, new, &existing),
                 },
             };
             Planned { row, verdict }
         })
         .collect())
+}
+
+/// A row without a code: the first of its derived codes that is free, or already there as
+/// this same order (made by an earlier import of this file).
+fn derived_verdict(row: &Row, new: NewOrder, existing: &HashMap<OrderCode, Order>) -> Verdict {
+    for code in &row.derived {
+        match existing.get(code) {
+            None => {
+                return Verdict::New(Box::new(NewOrder {
+                    code: Some(code.clone()),
+                    ..new
+                }))
+            }
+            Some(order)
+                if order.amount == new.amount
+                    && order.customer == new.customer
+                    && order.reference == new.reference =>
+            {
+                return Verdict::AlreadyThere
+            }
+            // Another order has it: the next.
+            Some(_) => {}
+        }
+    }
+    Verdict::Wrong(vec![Invalid::new(
+        "code",
+        "code_generation_failed",
+        "no free order code was found for this row",
+    )])
 }
 
 /// How many orders the import stored and how many were already there.

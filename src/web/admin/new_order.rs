@@ -23,6 +23,7 @@ pub(super) fn fault_text(fault: &Invalid) -> &'static str {
     match (fault.code, fault.field) {
         ("invalid_amount", _) => "Enter an amount more than 0, such as 150.000, 150k or 1,5tr.",
         ("invalid_code", _) => "A code is 1 to 32 letters and digits, such as DH1234.",
+        ("code_generation_failed", _) => "No free order code was found; try again.",
         ("order_exists", _) => "Another order already has this code.",
         ("duplicate_code", _) => "This code is on another line of the file too.",
         ("invalid_reference", _) => "A note is at most 255 characters.",

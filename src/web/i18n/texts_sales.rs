@@ -55,7 +55,6 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Result", "Kết quả"),
     ("new", "mới"),
     ("already there", "đã có"),
-    ("(made when stored)", "(tạo khi lưu)"),
     ("Store these orders", "Lưu các đơn hàng này"),
     ("A CSV file saved from Excel or Google Sheets (comma or semicolon), its first line naming the columns:", "Tệp CSV lưu từ Excel hoặc Google Sheets (dấu phẩy hoặc chấm phẩy), dòng đầu ghi tên các cột:"),
     ("Only amount is required; an order without a code gets one. At most", "Chỉ cột amount là bắt buộc; đơn không có mã sẽ được tạo mã. Tối đa"),
