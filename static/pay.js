@@ -27,12 +27,24 @@
     setText("excess", order.display.excess);
     byId("excess-row").hidden = !order.display.excess;
     if (!order.open) {
-      // Closed: the outcome only, nothing that asks for money. The page as served then (the
-      // success state, the way back to the shop, the shop's contact) replaces this one.
+      // Closed: the outcome only, nothing that asks for money; once paid, the way back to the
+      // shop (followed by itself after 5 s, as the served page's refresh does); the contact.
       closed = true;
       var instructions = byId("instructions");
       if (instructions) instructions.remove();
-      window.location.reload();
+      var success = byId("success");
+      if (success && order.paid) {
+        setText("paid-amount", order.display.amount_received);
+        success.hidden = false;
+      }
+      var back = byId("back-to-shop");
+      if (back && order.return_url) {
+        back.setAttribute("href", order.return_url);
+        byId("back").hidden = false;
+        setTimeout(function () { window.location.assign(order.return_url); }, 5000);
+      }
+      var contact = byId("shop-contact");
+      if (contact) contact.hidden = false;
       return;
     }
     var progress = byId("progress");

@@ -256,7 +256,7 @@ impl Browser {
             .expect("a navigation status")
     }
 
-    async fn login(&self) {
+    pub(crate) async fn login(&self) {
         self.goto("/admin/login").await;
         self.css("input[name=user]")
             .await
@@ -695,3 +695,6 @@ mod browser_admin;
 
 #[path = "browser_data.rs"]
 mod browser_data;
+
+#[path = "browser_sales.rs"]
+mod browser_sales;

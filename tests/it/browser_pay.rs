@@ -216,7 +216,8 @@ async fn wait_for_status(app: &TestApp, code: &str, status: &str) {
 #[tokio::test]
 async fn screenshots_of_the_pay_page_states() {
     within(async {
-        let shop = with_shop("Cửa hàng Hoa Mai — đồ gốm thủ công");
+        let mut shop = with_shop("Cửa hàng Hoa Mai — đồ gốm thủ công");
+        shop.push(("PAYMATCH_SHOP_CONTACT", "0901 234 567"));
         let app = TestApp::spawn_with(Backend::Sqlite, &shop).await;
         let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
         let later = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
@@ -228,8 +229,10 @@ async fn screenshots_of_the_pay_page_states() {
             ("DH8005", 450000, None),
             ("DH8006", 150000, Some(&soon)),
         ] {
+            // The open one offers another way to pay.
+            let cancel = (code == "DH8001").then_some("https://shop.example/checkout?cart=1");
             let (status, order) = app
-                .create_order(json!({"code": code, "amount": amount, "expires_at": expires}))
+                .create_order(json!({"code": code, "amount": amount, "expires_at": expires, "cancel_url": cancel}))
                 .await;
             assert_eq!(status, 201, "{order}");
         }

@@ -70,11 +70,17 @@ async fn a_paid_order_returns_to_the_shop_signed(backend: Backend) {
     assert_eq!(status, 201);
     // Open: no way back yet, and nothing refreshes to the shop.
     let open = page(&app, "DH5").await;
-    assert!(!open.contains("back-to-shop") && !open.contains("shop.example"), "{open}");
+    assert!(open.contains(r#"<div id="back" hidden>"#) && !open.contains("shop.example"), "{open}");
+    assert!(!open.contains("http-equiv=\"refresh\" content=\"5"));
 
     app.transfer(1, "DH5", num("200000")).await;
     let paid = page(&app, "DH5").await;
-    assert!(paid.contains(r#"id="success""#) && paid.contains("Tiệm Mai"), "{paid}");
+    assert!(paid.contains(r#"aria-labelledby="status">"#) && paid.contains("Tiệm Mai"), "{paid}");
+    assert!(paid.contains(r#"<div id="back">"#));
+    // A page that was open when the money came gets the same way back from its feed.
+    let status: serde_json::Value = reqwest::get(app.url("/pay/DH5/status")).await.unwrap().json().await.unwrap();
+    let fed = status["return_url"].as_str().unwrap();
+    assert!(fed.starts_with("https://shop.example/done?cart=42&code=keep&code=DH5&status=overpaid"), "{fed}");
     assert!(paid.contains("200.000 ₫"));
     assert!(!paid.contains("Nguyễn Thị Mai"), "the customer stays the shop's");
     let button = unescape(attribute_after(&paid, r#"id="back-to-shop""#, "href"));
@@ -112,7 +118,7 @@ async fn an_open_order_offers_another_way_and_closed_ones_the_contact(backend: B
     let open = page(&app, "DH6").await;
     let cancel = unescape(attribute_after(&open, r#"id="cancel-link""#, "href"));
     assert_eq!(cancel, "https://shop.example/checkout?cart=7&code=DH6&status=pending");
-    assert!(!open.contains("shop-contact"), "an open page has the payment to show");
+    assert!(open.contains(r#"id="shop-contact" hidden"#), "an open page has the payment to show");
 
     // Partly paid: what came and what is asked, above the QR.
     app.transfer(1, "DH6", num("40000")).await;

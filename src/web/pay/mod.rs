@@ -86,7 +86,7 @@ pub async fn page(
         og: OpenGraph::new(&order, &view, settings, lang),
         back: signed_return(&order, &state.secrets, domain::now()),
         cancel: cancel_link(&order),
-        contact: contact(&order, settings),
+        contact: contact(settings),
         return_after: 5,
         view,
     };
@@ -180,9 +180,12 @@ pub async fn status(
     })
     .await?;
     let view = PayView::new(&order, receiving(&state.settings, &order), lang);
+    let mut live = view.live(&order);
+    // The signed way back, for a page that sees its order paid while open.
+    live["return_url"] = serde_json::json!(signed_return(&order, &state.secrets, domain::now()));
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(view.live(&order)))
+        .json(live))
 }
 
 #[derive(Deserialize)]

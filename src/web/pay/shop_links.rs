@@ -64,13 +64,11 @@ pub struct ContactView {
     pub href: Option<String>,
 }
 
-/// The shop's contact where the customer may need the shop: a closed order (paid ones
-/// included: a question about the goods), overpaid, cancelled or expired.
-pub fn contact(order: &Order, settings: &Settings) -> Option<ContactView> {
-    let contact = settings
-        .shop_contact
-        .as_ref()
-        .filter(|_| !order.status.is_open())?;
+/// The shop's contact, shown where the customer may need the shop: once the order is closed
+/// (paid ones included: a question about the goods), overpaid, cancelled or expired. An open
+/// page holds it hidden, for the moment it closes.
+pub fn contact(settings: &Settings) -> Option<ContactView> {
+    let contact = settings.shop_contact.as_ref()?;
     Some(ContactView {
         shown: contact.shown().to_owned(),
         href: contact.href(),
