@@ -263,7 +263,11 @@ impl Draft {
         ] {
             if let Err(e) = part {
                 customer_ok = false;
-                wrong.push(Invalid::new(e.field(), "invalid_customer", format!("`customer`: {e}")));
+                wrong.push(Invalid::new(
+                    e.field(),
+                    "invalid_customer",
+                    format!("`customer`: {e}"),
+                ));
             }
         }
         let customer = customer_ok

@@ -131,12 +131,18 @@ async fn the_paid_page_goes_back_to_the_shop(backend: Backend) {
         browser.css("#qr img").await;
         app.transfer(1, "DH61", json!(99000)).await;
         browser
-            .wait_js("var b = document.getElementById('back'); return !!b && !b.hidden;", WAIT)
+            .wait_js(
+                "var b = document.getElementById('back'); return !!b && !b.hidden;",
+                WAIT,
+            )
             .await;
         browser.wait_path("/").await;
         let search = browser.js("return location.search;").await;
         let search = search.as_str().unwrap();
-        assert!(search.starts_with("?cart=9&code=DH61&status=paid&amount_received=99000&ts="), "{search}");
+        assert!(
+            search.starts_with("?cart=9&code=DH61&status=paid&amount_received=99000&ts="),
+            "{search}"
+        );
         assert!(search.contains("&sig="), "{search}");
 
         app.transfer(2, "DH62", json!(99000)).await;
@@ -144,7 +150,10 @@ async fn the_paid_page_goes_back_to_the_shop(backend: Backend) {
         browser.css("#back-to-shop").await;
         browser.wait_path("/").await;
         let search = browser.js("return location.search;").await;
-        assert!(search.as_str().unwrap().contains("code=DH62&status=paid"), "{search}");
+        assert!(
+            search.as_str().unwrap().contains("code=DH62&status=paid"),
+            "{search}"
+        );
         browser.quit().await;
     })
     .await

@@ -27,7 +27,7 @@ pub const MAX_CONFIRM_BYTES: usize = MAX_FILE_BYTES / 3 * 4 + 4096;
 
 const SAMPLE: &str =
     "\u{feff}code,amount,customer_name,customer_phone,customer_email,reference,expires_at\r\n\
-DH1001,150000,Nguyễn Thị Mai,0901 234 567,mai@example.vn,2 áo thun size M,2026-12-31 23:59\r\n\
+DH1001,150000,Nguyễn Thị Mai,0901 234 567,mai@example.vn,2 áo thun size M,2030-12-31 23:59\r\n\
 ,\"1,5tr\",Trần Văn Nam,+84 912 345 678,,Đơn qua Zalo,\r\n\
 DH1003,89k,,,,Bán tại quầy,\r\n";
 

@@ -107,11 +107,10 @@ pub enum Done {
     LoggedOut,
     LoggedOutEverywhere,
     Created,
-    Imported,
 }
 
 impl Done {
-    const ALL: [Done; 11] = [
+    const ALL: [Done; 10] = [
         Done::Linked,
         Done::Split,
         Done::SetAside,
@@ -122,7 +121,6 @@ impl Done {
         Done::LoggedOut,
         Done::LoggedOutEverywhere,
         Done::Created,
-        Done::Imported,
     ];
 
     fn text(self) -> (&'static str, &'static str) {
@@ -143,7 +141,6 @@ impl Done {
                 "created",
                 "The order was created. Share its pay link with the customer.",
             ),
-            Done::Imported => ("imported", "The import was stored."),
         }
     }
 
