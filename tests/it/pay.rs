@@ -72,7 +72,8 @@ async fn payment_page_with_qr(backend: Backend) {
         body,
         json!({"code": "DH42", "status": "paid", "paid": true, "open": false,
                "version": "paid:150000", "amount": "150000", "amount_received": "150000",
-               "amount_due": "0", "expires_at": null, "qr_url": null, "app_links": {}})
+               "amount_due": "0", "expires_at": null, "qr_url": null, "app_links": {},
+               "return_url": null})
     );
     let html = page_of(&app, "DH42", "vi").await;
     assert!(html.contains("Đã thanh toán"));
