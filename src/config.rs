@@ -13,10 +13,12 @@ use crate::matching::{Patterns, DEFAULT_PATTERN};
 use crate::proxies::{ProxyHeader, TrustedProxies};
 
 mod accounts;
+mod alerts;
 mod contact;
 mod lenient;
 mod public_url;
 pub use accounts::{is_currency_code, Account, Accounts, DEFAULT_CURRENCY};
+pub use alerts::{AlertKind, AlertSettings, Email, Language, Telegram};
 pub use contact::ShopContact;
 pub use public_url::PublicUrl;
 
@@ -113,6 +115,8 @@ pub struct Settings {
     /// How customers reach the shop, on payment pages where they may need it.
     pub shop_contact: Option<ShopContact>,
     pub public_url: PublicUrl,
+    /// Owner alerts by Telegram and e-mail, and the language paymatch writes in.
+    pub alerts: AlertSettings,
     pub log_format: LogFormat,
     pub trusted_proxies: TrustedProxies,
     pub matching: MatchingSettings,
@@ -165,6 +169,18 @@ struct RawSettings {
     #[serde(default, deserialize_with = "lenient::comma_list")]
     trusted_proxies: Option<String>,
     trusted_proxy_header: Option<String>,
+    telegram_bot_token: Option<String>,
+    #[serde(default, deserialize_with = "lenient::comma_list")]
+    telegram_chat_ids: Option<String>,
+    telegram_api_url: Option<String>,
+    smtp_url: Option<String>,
+    #[serde(default, deserialize_with = "lenient::comma_list")]
+    alert_email_to: Option<String>,
+    alert_email_from: Option<String>,
+    #[serde(default, deserialize_with = "lenient::comma_list")]
+    alerts: Option<String>,
+    alert_daily_at: Option<String>,
+    language: Option<String>,
     #[serde(default)]
     matching: RawMatching,
 }
@@ -360,6 +376,19 @@ impl RawSettings {
         let trusted_proxies = TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| ConfigError::key("trusted_proxies", e))?
             .believing(trusted_proxy_header);
+        let alerts = alerts::RawAlerts {
+            telegram_bot_token: self.telegram_bot_token,
+            telegram_chat_ids: self.telegram_chat_ids,
+            telegram_api_url: self.telegram_api_url,
+            smtp_url: self.smtp_url,
+            alert_email_to: self.alert_email_to,
+            alert_email_from: self.alert_email_from,
+            alerts: self.alerts,
+            alert_daily_at: self.alert_daily_at,
+            language: self.language,
+        }
+        .check()
+        .map_err(|(key, e)| ConfigError::key(key, e))?;
         let shop_contact = ShopContact::parse(self.shop_contact.as_deref())
             .map_err(|e| ConfigError::key("shop_contact", e))?;
         let public_url = PublicUrl::parse(self.public_url.as_deref())
@@ -409,6 +438,7 @@ impl RawSettings {
             shop_name: non_empty(self.shop_name),
             shop_contact,
             public_url,
+            alerts,
             log_format,
             trusted_proxies,
             matching: MatchingSettings {

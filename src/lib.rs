@@ -1,5 +1,6 @@
 //! paymatch: matches bank transfers reported by Casso to shop orders.
 
+pub mod alerts;
 pub mod auth;
 pub mod cli;
 pub mod config;

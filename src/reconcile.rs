@@ -232,12 +232,17 @@ async fn pull(
         let page = api.pull(window, position).await?;
         let elements = page.elements;
         let count = elements.len();
-        let (matching, links) = (settings.matching.clone(), settings.public_url.clone());
+        let (matching, links, alerts) = (
+            settings.matching.clone(),
+            settings.public_url.clone(),
+            settings.alerts.clone(),
+        );
         let note = format!("{{\"reconcile_run\":{run_id},\"page\":{page_number}}}");
         let report = write_store!(db, |s| ingest_delivery(
             s,
             &matching,
             &links,
+            &alerts,
             channel,
             &note,
             &elements,

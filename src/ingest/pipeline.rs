@@ -5,7 +5,7 @@ use tracing::Span;
 
 use super::history;
 use super::Element;
-use crate::config::{MatchingSettings, PublicUrl};
+use crate::config::{AlertSettings, MatchingSettings, PublicUrl};
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
 use crate::domain::{
@@ -29,28 +29,37 @@ pub struct DeliveryReport {
 pub enum TransferOutcome {
     /// Already stored from an earlier delivery: nothing changed.
     Duplicate,
-    Recorded(MatchDecision),
+    /// Stored with its decision, as the row `transaction_id`.
+    Recorded(MatchDecision, i64),
 }
 
 /// Stores a delivery's raw body, every element (or its rejection) and every decision, in one
 /// database transaction: when this returns `Ok`, all of it is durable.
+#[allow(clippy::too_many_arguments)]
 pub fn ingest_delivery<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
     links: &PublicUrl,
+    alerts: &AlertSettings,
     channel: &str,
     raw_body: &str,
     elements: &[Element],
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
-    store.write(|store| record_delivery(store, matching, links, channel, raw_body, elements, now))
+    store.write(|store| {
+        record_delivery(
+            store, matching, links, alerts, channel, raw_body, elements, now,
+        )
+    })
 }
 
 #[tracing::instrument(name = "delivery", skip_all, fields(channel, elements = elements.len()))]
+#[allow(clippy::too_many_arguments)]
 fn record_delivery<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
     links: &PublicUrl,
+    alerts: &AlertSettings,
     channel: &str,
     raw_body: &str,
     elements: &[Element],
@@ -92,11 +101,22 @@ fn record_delivery<S: Store>(
                     &mut report.changed_orders,
                 )? {
                     TransferOutcome::Duplicate => report.counts.duplicates += 1,
-                    TransferOutcome::Recorded(decision) => {
+                    TransferOutcome::Recorded(decision, transaction_id) => {
                         report.counts.accepted += 1;
-                        if !decision.allocations(transfer.amount).is_empty() {
+                        let allocations = decision.allocations(transfer.amount);
+                        if !allocations.is_empty() {
                             report.matched += 1;
                         }
+                        crate::alerts::on_transfer(
+                            store,
+                            alerts,
+                            links,
+                            transfer,
+                            &allocations,
+                            decision.status(),
+                            transaction_id,
+                            now,
+                        )?;
                     }
                 }
             }
@@ -302,5 +322,5 @@ pub fn apply_transfer<S: Store>(
         span.record("order_code", code.as_str());
     }
     tracing::info!("transaction recorded");
-    Ok(TransferOutcome::Recorded(decision))
+    Ok(TransferOutcome::Recorded(decision, transaction_id))
 }

@@ -16,10 +16,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use crate::config::Settings;
+use crate::alerts;
+use crate::config::{AlertKind, Settings};
 use crate::db::models::to_db_time;
 use crate::db::{
-    Database, JobRow, JobStatus, JobStore, NewJobRow, OrderStore, Settlement, StoreError,
+    Database, JobRow, JobStatus, JobStore, NewJobRow, OrderStore, Settlement, Store, StoreError,
 };
 use crate::domain::{self, OrderCode};
 use crate::metrics::Metrics;
@@ -29,6 +30,7 @@ use crate::notify::NotifySigner;
 use crate::state::{AppState, OrderEvents};
 use crate::{reconcile, with_store, write_store};
 
+mod alerting;
 mod expiry;
 
 pub const RECONCILE_KIND: &str = "reconcile";
@@ -40,6 +42,8 @@ enum Outcome {
     Skipped(String),
     /// Try again later (until attempts run out).
     Retry(String),
+    /// Try again after this long, as the other end asked (Telegram's `retry_after`).
+    RetryAfter(std::time::Duration, String),
     /// Will not succeed however often it is tried.
     Fail(String),
     /// A recurring job: run again at this time.
@@ -52,6 +56,8 @@ struct Context {
     settings: Arc<Settings>,
     signer: Option<NotifySigner>,
     http: reqwest::Client,
+    /// For owner alerts: the Telegram API is the operator's choice, not a shop's.
+    alert_http: reqwest::Client,
     events: OrderEvents,
     metrics: Metrics,
     worker_id: String,
@@ -82,6 +88,10 @@ pub fn spawn(state: &AppState) -> WorkerHandle {
         settings: state.settings.clone(),
         signer,
         http: deliver::client(state.settings.notify_allow_private),
+        alert_http: reqwest::Client::builder()
+            .user_agent(concat!("paymatch/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default(),
         events: state.order_events.clone(),
         metrics: state.metrics.clone(),
         worker_id,
@@ -186,6 +196,9 @@ async fn run(context: Context, mut stopped: watch::Receiver<bool>) {
     if let Err(error) = schedule_reconciliation(&context).await {
         tracing::error!(%error, "scheduled reconciliation not set up");
     }
+    if let Err(error) = alerting::schedule_daily(&context).await {
+        tracing::error!(%error, "daily summary not set up");
+    }
     let mut in_flight = InFlight::default();
     while !*stopped.borrow() {
         if in_flight.has_room() {
@@ -237,7 +250,7 @@ async fn schedule_reconciliation(context: &Context) -> Result<(), StoreError> {
 /// kind can take (a notification's 15 s request; a reconciliation's pages).
 fn lease_for(kind: &str) -> chrono::Duration {
     match kind {
-        RECONCILE_KIND => chrono::Duration::minutes(30),
+        RECONCILE_KIND | alerts::DAILY_KIND => chrono::Duration::minutes(30),
         _ => chrono::Duration::minutes(2),
     }
 }
@@ -263,7 +276,7 @@ async fn execute(context: Context, job: JobRow) {
             Outcome::Done => tracing::info!("job done"),
             Outcome::Skipped(reason) => tracing::info!(%reason, "job skipped"),
             Outcome::Rearm(..) => tracing::info!("recurring job rescheduled"),
-            Outcome::Retry(error) | Outcome::Fail(error) => {
+            Outcome::Retry(error) | Outcome::RetryAfter(_, error) | Outcome::Fail(error) => {
                 tracing::warn!(%error, attempts = job.attempts, "job did not succeed")
             }
         }
@@ -272,8 +285,10 @@ async fn execute(context: Context, job: JobRow) {
                 Outcome::Done => "delivered",
                 Outcome::Skipped(_) => "skipped",
                 Outcome::Fail(_) => "failed",
-                Outcome::Retry(_) if job.attempts >= job.max_attempts => "failed",
-                Outcome::Retry(_) | Outcome::Rearm(..) => "retry",
+                Outcome::Retry(_) | Outcome::RetryAfter(..) if job.attempts >= job.max_attempts => {
+                    "failed"
+                }
+                Outcome::Retry(_) | Outcome::RetryAfter(..) | Outcome::Rearm(..) => "retry",
             };
             context
                 .metrics
@@ -285,8 +300,21 @@ async fn execute(context: Context, job: JobRow) {
             Outcome::Done => Settlement::finished(JobStatus::Done, None),
             Outcome::Skipped(reason) => Settlement::finished(JobStatus::Skipped, Some(reason)),
             Outcome::Fail(error) => Settlement::finished(JobStatus::Failed, Some(error)),
-            Outcome::Retry(error) if job.attempts >= job.max_attempts => {
+            Outcome::Retry(error) | Outcome::RetryAfter(_, error)
+                if job.attempts >= job.max_attempts =>
+            {
                 Settlement::finished(JobStatus::Failed, Some(error))
+            }
+            Outcome::RetryAfter(delay, error) => Settlement::retry(
+                now + chrono::Duration::from_std(delay).unwrap_or_default(),
+                error,
+            ),
+            Outcome::Retry(error) if job.kind == alerts::KIND => {
+                let delay = alerts::send::retry_delay(job.attempts);
+                Settlement::retry(
+                    now + chrono::Duration::from_std(delay).unwrap_or_default(),
+                    error,
+                )
             }
             Outcome::Retry(error) => {
                 let delay = chrono::Duration::minutes(fibonacci_minutes(job.attempts));
@@ -294,8 +322,24 @@ async fn execute(context: Context, job: JobRow) {
             }
             Outcome::Rearm(at, error) => Settlement::rearm(at, error),
         };
+        // A shop notification that gave up is told to the owner, with its settlement.
+        let gave_up = alerting::gave_up_alert(&context, &job, &settlement);
         let (id, worker) = (job.id, context.worker_id.clone());
-        let settled = write_store!(context.db, |s| s.settle_job(id, &worker, &settlement, now));
+        let alert_settings = context.settings.alerts.clone();
+        let settled = write_store!(context.db, |s| s.write(|s| {
+            let settled = s.settle_job(id, &worker, &settlement, now)?;
+            if let (true, Some(alert)) = (settled, &gave_up) {
+                alerts::record(
+                    s,
+                    &alert_settings,
+                    Some(AlertKind::Failing),
+                    alert,
+                    None,
+                    now,
+                )?;
+            }
+            Ok(settled)
+        }));
         match settled {
             Ok(true) => {}
             Ok(false) => tracing::warn!("the job's lease had passed to another worker"),
@@ -310,6 +354,8 @@ async fn perform(context: Context, job: JobRow) -> Outcome {
     match job.kind.as_str() {
         outbox::KIND => notify(&context, &job).await,
         RECONCILE_KIND => reconcile_scheduled(&context).await,
+        alerts::KIND => alerting::send(&context, &job).await,
+        alerts::DAILY_KIND => alerting::daily(&context).await,
         other => Outcome::Fail(format!("unknown job kind {other:?}")),
     }
 }
@@ -390,5 +436,8 @@ async fn reconcile_scheduled(context: &Context) -> Outcome {
         .into_iter()
         .filter_map(|(source, result)| result.err().map(|e| format!("{}: {e}", source.as_str())))
         .collect();
+    if !errors.is_empty() {
+        alerting::reconcile_failed(context, &errors.join("; ")).await;
+    }
     Outcome::Rearm(next, (!errors.is_empty()).then(|| errors.join("; ")))
 }

@@ -4,11 +4,16 @@
 use actix_web::HttpRequest;
 
 mod texts;
+mod texts_alerts;
 mod texts_sales;
 use texts::ENGLISH;
 
 /// The Vietnamese of each English text, by part of the product.
-const VIETNAMESE: [&[(&str, &str)]; 2] = [texts::VIETNAMESE, texts_sales::VIETNAMESE];
+const VIETNAMESE: [&[(&str, &str)]; 3] = [
+    texts::VIETNAMESE,
+    texts_sales::VIETNAMESE,
+    texts_alerts::VIETNAMESE,
+];
 
 fn vietnamese(english: &str) -> Option<&'static str> {
     VIETNAMESE
@@ -42,8 +47,8 @@ impl Lang {
         }
     }
 
-    /// The switch cookie first, then the browser's `Accept-Language` order; Vietnamese when
-    /// neither says (the shop and its customers are in Vietnam).
+    /// The switch cookie first, then the browser's `Accept-Language` order; when neither says,
+    /// `PAYMATCH_LANGUAGE` (Vietnamese unless set: the shop and its customers are in Vietnam).
     pub fn of(req: &HttpRequest) -> Lang {
         if let Some(lang) = req.cookie(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
             return lang;
@@ -58,7 +63,15 @@ impl Lang {
             .filter_map(|part| part.split(';').next())
             .map(|tag| tag.trim().to_ascii_lowercase())
             .find_map(|tag| Lang::parse(tag.split('-').next().unwrap_or("")))
-            .unwrap_or(Lang::Vi)
+            .unwrap_or_else(|| {
+                let configured = req
+                    .app_data::<actix_web::web::Data<crate::state::AppState>>()
+                    .map(|state| state.settings.alerts.language);
+                match configured {
+                    Some(crate::config::Language::En) => Lang::En,
+                    _ => Lang::Vi,
+                }
+            })
     }
 
     pub fn other(self) -> Lang {

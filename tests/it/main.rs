@@ -8,6 +8,7 @@ mod admin;
 mod admin_data;
 mod admin_orders;
 mod admin_security;
+mod alerts;
 mod amounts;
 mod api;
 mod axe;

@@ -48,6 +48,7 @@ async fn postgres_keeps_every_write_of_a_delivery_prepared() {
             &mut *conn,
             &settings.matching,
             &settings.public_url,
+            &settings.alerts,
             "casso_v1",
             &body,
             &elements,

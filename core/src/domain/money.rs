@@ -135,6 +135,30 @@ fn digit_count(text: &str) -> usize {
 
 /// The contract's form: no exponent, no trailing zeros after the point, no point for whole
 /// numbers.
+impl Money {
+    /// The amount with its whole digits grouped by threes: `grouped('.', ',')` writes
+    /// 1234567.5 as `1.234.567,5` (Vietnamese), `grouped(',', '.')` as `1,234,567.5`.
+    pub fn grouped(self, group: char, point: char) -> String {
+        let text = self.to_string();
+        let (sign, digits) = text
+            .strip_prefix('-')
+            .map_or(("", text.as_str()), |d| ("-", d));
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        let mut grouped = String::from(sign);
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(group);
+            }
+            grouped.push(c);
+        }
+        if !fraction.is_empty() {
+            grouped.push(point);
+            grouped.push_str(fraction);
+        }
+        grouped
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = self.0.normalize();
@@ -182,6 +206,16 @@ impl Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_by_threes_in_either_writing() {
+        let m = |t| Money::parse(t).unwrap();
+        assert_eq!(m("1234567.5").grouped('.', ','), "1.234.567,5");
+        assert_eq!(m("1234567.5").grouped(',', '.'), "1,234,567.5");
+        assert_eq!(m("-150000").grouped('.', ','), "-150.000");
+        assert_eq!(m("999").grouped('.', ','), "999");
+        assert_eq!(m("0").grouped('.', ','), "0");
+    }
 
     fn m(s: &str) -> Money {
         Money::parse(s).expect("valid amount")

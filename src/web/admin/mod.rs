@@ -2,6 +2,7 @@
 //! CSRF token, every page behind a session; failures are HTML pages (`error::AdminError`).
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod context;
 pub mod dashboard;
@@ -106,6 +107,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/reconcile", web::get().to(reconcile::reconcile_runs))
             .route("/reconcile/run", web::post().to(reconcile::reconcile_now))
             .route("/settings", web::get().to(settings::settings))
-            .route("/settings/reveal", web::post().to(settings::reveal_token)),
+            .route("/settings/reveal", web::post().to(settings::reveal_token))
+            .route("/settings/test-alert", web::post().to(alerts::test_alert)),
     );
 }

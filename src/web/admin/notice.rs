@@ -107,10 +107,11 @@ pub enum Done {
     LoggedOut,
     LoggedOutEverywhere,
     Created,
+    TestAlert,
 }
 
 impl Done {
-    const ALL: [Done; 10] = [
+    const ALL: [Done; 11] = [
         Done::Linked,
         Done::Split,
         Done::SetAside,
@@ -121,6 +122,7 @@ impl Done {
         Done::LoggedOut,
         Done::LoggedOutEverywhere,
         Done::Created,
+        Done::TestAlert,
     ];
 
     fn text(self) -> (&'static str, &'static str) {
@@ -136,6 +138,10 @@ impl Done {
             Done::LoggedOutEverywhere => (
                 "logged_out_everywhere",
                 "You are logged out on every device.",
+            ),
+            Done::TestAlert => (
+                "test_alert",
+                "A test alert is on its way to every chat and address: its result shows below in a few seconds.",
             ),
             Done::Created => (
                 "created",

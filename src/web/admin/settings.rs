@@ -6,6 +6,7 @@ use askama::Template;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
+use super::alerts::AlertsView;
 use super::context::{render, Nav, PageContext};
 use super::error::AdminError;
 use crate::db::OrderStore;
@@ -38,6 +39,7 @@ struct SettingsPage {
     normalised: String,
     found: Vec<(String, String)>,
     tested: bool,
+    alerts: AlertsView,
 }
 
 async fn settings_page(
@@ -89,6 +91,7 @@ async fn settings_page(
         normalised,
         found,
         tested,
+        alerts: AlertsView::load(state).await?,
         lang,
     })
 }

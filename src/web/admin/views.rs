@@ -33,26 +33,9 @@ pub fn percent(ratio: f64, lang: Lang) -> String {
 
 /// `1234567.5` → `1,234,567.5` (English) or `1.234.567,5` (Vietnamese).
 pub fn amount(m: Money, lang: Lang) -> String {
-    let text = m.to_string();
-    let (sign, digits) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |d| ("-", d));
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let (group, point) = match lang {
-        Lang::En => (',', '.'),
-        Lang::Vi => ('.', ','),
-    };
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(group);
-        }
-        grouped.push(c);
-    }
-    if fraction.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}{point}{fraction}")
+    match lang {
+        Lang::En => m.grouped(',', '.'),
+        Lang::Vi => m.grouped('.', ','),
     }
 }
 

@@ -43,6 +43,7 @@ async fn store_delivery(
         s,
         &settings.matching,
         &settings.public_url,
+        &settings.alerts,
         channel,
         &raw,
         &elements,

@@ -88,11 +88,31 @@ fn run_case<S: Store>(
                     None => "chuyen tien".to_owned(),
                 };
                 let elements = [Ok(transfer(external_id, description, *units))];
-                ingest_delivery(s, matching, links, "casso_v1", "{}", &elements, now).unwrap();
+                ingest_delivery(
+                    s,
+                    matching,
+                    links,
+                    &Default::default(),
+                    "casso_v1",
+                    "{}",
+                    &elements,
+                    now,
+                )
+                .unwrap();
             }
             Op::Link(order, units) => {
                 let elements = [Ok(transfer(external_id, "chuyen tien".into(), *units))];
-                ingest_delivery(s, matching, links, "casso_v1", "{}", &elements, now).unwrap();
+                ingest_delivery(
+                    s,
+                    matching,
+                    links,
+                    &Default::default(),
+                    "casso_v1",
+                    "{}",
+                    &elements,
+                    now,
+                )
+                .unwrap();
                 let row = s.list_transactions(None, None, 1).unwrap().items[0].row_id;
                 let linked = resolve::link(
                     s,
