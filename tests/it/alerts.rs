@@ -25,6 +25,7 @@ on_both_backends!(
     telegram_429_is_honoured_and_a_refusal_stops,
     an_outage_delays_nothing_and_loses_nothing,
     a_killed_process_sends_its_alert_once_after_restart,
+    failures_are_told,
     the_daily_summary_and_the_test_alert,
 );
 
@@ -309,24 +310,34 @@ async fn every_alert_reaches_every_chat_and_address_once(backend: Backend) {
     app.transfer(2, "DH1 phan con lai", num("100000")).await;
     app.transfer(3, "<b>chuyen</b> & <a href=\"x\">tien</a>", num("20000"))
         .await;
+    app.create_order(json!({"code": "DH9", "amount": 10000}))
+        .await;
+    app.transfer(4, "DH9", num("15000")).await;
 
-    let messages = telegram.wait_for(6).await;
-    let mails = sink.wait_for(6).await;
+    let messages = telegram.wait_for(8).await;
+    let mails = sink.wait_for(8).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         telegram.delivered().len(),
-        6,
+        8,
         "once each: {:?}",
         telegram.delivered()
     );
-    assert_eq!(sink.received().len(), 6);
+    assert_eq!(sink.received().len(), 8);
     for chat in ["1001", "-2002"] {
         let texts: Vec<&String> = messages
             .iter()
             .filter(|(c, _)| c == chat)
             .map(|(_, t)| t)
             .collect();
-        assert_eq!(texts.len(), 3, "{chat}: {texts:?}");
+        assert_eq!(texts.len(), 4, "{chat}: {texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("<b>🔵 Thanh toán thừa · DH9</b>")
+                    && t.contains("Thừa: 5.000 ₫")),
+            "{texts:?}"
+        );
         assert!(
             texts
                 .iter()
@@ -357,7 +368,7 @@ async fn every_alert_reaches_every_chat_and_address_once(backend: Backend) {
     assert!(telegram.requests().iter().all(|r| r.3 == "HTML"));
     for to in ["owner@shop.example", "staff@shop.example"] {
         let mine: Vec<_> = mails.iter().filter(|m| m.0 == to).collect();
-        assert_eq!(mine.len(), 3, "{to}: {mine:?}");
+        assert_eq!(mine.len(), 4, "{to}: {mails:?}");
         let paid = mine
             .iter()
             .find(|m| m.1.contains("Đã thanh toán DH1"))
@@ -376,9 +387,9 @@ async fn every_alert_reaches_every_chat_and_address_once(backend: Backend) {
     let app = spawn(backend, vars).await;
     app.create_order(json!({"code": "DH2", "amount": 100000}))
         .await;
-    app.transfer(4, "DH2", num("40000")).await;
-    app.transfer(5, "khong ma", num("1000")).await;
-    app.transfer(6, "DH2", num("60000")).await;
+    app.transfer(5, "DH2", num("40000")).await;
+    app.transfer(6, "khong ma", num("1000")).await;
+    app.transfer(7, "DH2", num("60000")).await;
     let messages = telegram.wait_for(1).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(telegram.delivered().len(), 1, "{messages:?}");
@@ -586,4 +597,42 @@ async fn the_daily_summary_and_the_test_alert(backend: Backend) {
         assert!(Instant::now() < deadline, "{page}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A shop notification that gives up (here at once: its address is a private one) and a
+/// reconciliation that fails (Casso's API answers 500) each reach the owner.
+async fn failures_are_told(backend: Backend) {
+    let telegram = FakeTelegram::start(Answer::Ok);
+    let casso = spawn_fake_server(
+        web::Data::new(()),
+        || async { HttpResponse::InternalServerError().finish() },
+        1,
+    );
+    let mut vars = telegram_vars(&telegram, "1001");
+    vars.extend([
+        ("PAYMATCH_ALERTS", "failing".to_owned()),
+        ("PAYMATCH_CASSO_API_KEY", "casso-api-key".to_owned()),
+        ("PAYMATCH_CASSO_API_URL", casso),
+    ]);
+    let app = spawn(backend, vars).await;
+    app.create_order(
+        json!({"code": "DH8", "amount": 1000, "notify_url": "http://127.0.0.1:9/hook"}),
+    )
+    .await;
+    app.transfer(1, "DH8", num("1000")).await;
+    let messages = telegram.wait_for(2).await;
+    let gave_up = messages
+        .iter()
+        .find(|(_, t)| t.contains("Thông báo cho cửa hàng đã dừng gửi · DH8"));
+    assert!(
+        gave_up.is_some_and(|(_, t)| t.contains("https://pay.shop.vn/admin/notifications")),
+        "{messages:?}"
+    );
+    let reconcile = messages
+        .iter()
+        .find(|(_, t)| t.contains("Đối soát thất bại"));
+    assert!(
+        reconcile.is_some_and(|(_, t)| t.contains("/admin/reconcile")),
+        "{messages:?}"
+    );
 }
