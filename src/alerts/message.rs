@@ -227,14 +227,12 @@ impl Writer {
                     lines.push(Line::Text(self.t("No money came in.").to_owned()));
                 }
                 for (account, count, total) in accounts {
-                    lines.push(Line::Field(
+                    lines.push(Line::Text(format!(
+                        "{} {account}: {count} {} · {}",
                         self.t("Account"),
-                        format!(
-                            "{account}: {count} {} · {}",
-                            self.t("transfers"),
-                            self.money(*total, "VND")
-                        ),
-                    ));
+                        self.t("transfers"),
+                        self.money(*total, "VND")
+                    )));
                 }
                 lines.push(Line::Field(self.t("Waiting for you"), waiting.to_string()));
                 lines.push(Line::Link(link.clone()));
