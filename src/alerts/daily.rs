@@ -107,14 +107,14 @@ mod tests {
             next_run(at("2026-12-04T00:00:00Z"), eight),
             at("2026-12-04T01:00:00Z")
         );
-        // 08:00 exactly, or later: tomorrow.
+        // 08:00 exactly, or later: tomorrow; 03:00 the next day: that day's 08:00.
         assert_eq!(
             next_run(at("2026-12-04T01:00:00Z"), eight),
             at("2026-12-05T01:00:00Z")
         );
         assert_eq!(
             next_run(at("2026-12-04T20:00:00Z"), eight),
-            at("2026-12-06T01:00:00Z")
+            at("2026-12-05T01:00:00Z")
         );
         assert_eq!(
             yesterday(at("2026-12-04T18:00:00Z")),
