@@ -8,7 +8,15 @@ use super::*;
 #[tokio::test]
 async fn admin_pages_fit_and_tell_what_happened() {
     within(async {
-        let app = TestApp::spawn_with(Backend::Sqlite, BANK).await;
+        // Owner alerts configured, so that Settings shows its channels (the Telegram given is
+        // nowhere: its row shows whatever the worker met by then).
+        let mut settings = BANK.to_vec();
+        settings.extend([
+            ("PAYMATCH_TELEGRAM_BOT_TOKEN", "123:screenshot"),
+            ("PAYMATCH_TELEGRAM_CHAT_IDS", "123456789"),
+            ("PAYMATCH_TELEGRAM_API_URL", "http://127.0.0.1:9"),
+        ]);
+        let app = TestApp::spawn_with(Backend::Sqlite, &settings).await;
         for (code, amount, reference) in [
             ("DH1006", "150000", "Nguyễn Văn An"),
             ("DH1008", "79000", "Trần Thị Bình"),
