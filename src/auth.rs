@@ -56,9 +56,10 @@ pub fn create_user<S: Store>(
     store: &mut S,
     name: &str,
     password: &str,
+    role: crate::users::Role,
 ) -> Result<(), AdminUserError> {
     check(name, password)?;
-    if store.insert_admin_user(name, &hash_password(password), domain::now())? {
+    if store.insert_admin_user(name, &hash_password(password), role.as_str(), domain::now())? {
         Ok(())
     } else {
         Err(AdminUserError::Exists(name.to_owned()))

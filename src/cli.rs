@@ -101,10 +101,33 @@ pub struct ReconcileArgs {
     pub source: Option<ProviderArg>,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    Owner,
+    Staff,
+    Viewer,
+}
+
+impl From<RoleArg> for crate::users::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Owner => crate::users::Role::Owner,
+            RoleArg::Staff => crate::users::Role::Staff,
+            RoleArg::Viewer => crate::users::Role::Viewer,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum AdminCommand {
     /// Create an admin user.
-    CreateUser { name: String },
+    CreateUser {
+        name: String,
+        /// What the user may do: owner (everything), staff (the queue and orders), viewer
+        /// (read and export).
+        #[arg(long, value_enum, default_value_t = RoleArg::Owner)]
+        role: RoleArg,
+    },
     /// Set an admin user's password.
     SetPassword { name: String },
 }
@@ -167,14 +190,16 @@ async fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> 
     let password = read_password()?;
     let db = connect_and_migrate(&settings, PoolPurpose::Command).await?;
     let (name, done) = match &command {
-        AdminCommand::CreateUser { name } => (name.clone(), "created"),
+        AdminCommand::CreateUser { name, .. } => (name.clone(), "created"),
         AdminCommand::SetPassword { name } => (name.clone(), "password changed"),
     };
     let user = name.clone();
     let done_or_not = db
         .run(move |conn| {
             with_store!(conn, |s| match command {
-                AdminCommand::CreateUser { .. } => auth::create_user(s, &user, &password),
+                AdminCommand::CreateUser { role, .. } => {
+                    auth::create_user(s, &user, &password, role.into())
+                }
                 AdminCommand::SetPassword { .. } => auth::set_password(s, &user, &password),
             })
         })

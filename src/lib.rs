@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod users;
 pub mod vietqr;
 pub mod views;
 pub mod web;

@@ -16,6 +16,8 @@ pub const SECURE_TOKEN_KEY: &str = "casso_secure_token";
 const PLAIN_API_KEY_KEY: &str = "api_key";
 const API_KEY_DIGEST_KEY: &str = "api_key_sha256";
 const NOTIFY_SECRET_KEY: &str = "notify_secret";
+/// The user made at first start owns the shop.
+const OWNER: &str = crate::users::Role::Owner.as_str();
 const METRICS_TOKEN_KEY: &str = "metrics_token";
 pub const ADMIN_USER: &str = "admin";
 
@@ -151,13 +153,13 @@ pub fn prepare<S: Store>(
             if !stored.is_some_and(|hash| auth::verify_password(password, &hash)) {
                 let hash = auth::hash_password(password);
                 if !auth::change_password(store, ADMIN_USER, &hash)? {
-                    store.insert_admin_user(ADMIN_USER, &hash, now)?;
+                    store.insert_admin_user(ADMIN_USER, &hash, OWNER, now)?;
                 }
             }
         }
         None => {
             let password = random_token();
-            if store.insert_admin_user(ADMIN_USER, &auth::hash_password(&password), now)? {
+            if store.insert_admin_user(ADMIN_USER, &auth::hash_password(&password), OWNER, now)? {
                 generated.push(Generated {
                     what: "password of admin user `admin` (PAYMATCH_ADMIN_PASSWORD)",
                     value: password,

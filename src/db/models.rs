@@ -316,6 +316,7 @@ pub struct RejectedRow {
 pub struct NewAdminRow<'a> {
     pub name: &'a str,
     pub password_hash: &'a str,
+    pub role: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -91,6 +91,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        role -> Text,
     }
 }
 

@@ -6,13 +6,15 @@ use actix_web::HttpRequest;
 mod texts;
 mod texts_alerts;
 mod texts_sales;
+mod texts_users;
 use texts::ENGLISH;
 
 /// The Vietnamese of each English text, by part of the product.
-const VIETNAMESE: [&[(&str, &str)]; 3] = [
+const VIETNAMESE: [&[(&str, &str)]; 4] = [
     texts::VIETNAMESE,
     texts_sales::VIETNAMESE,
     texts_alerts::VIETNAMESE,
+    texts_users::VIETNAMESE,
 ];
 
 fn vietnamese(english: &str) -> Option<&'static str> {

@@ -119,13 +119,17 @@ impl TestApp {
 
     /// `extra` are `PAYMATCH_*` variables on top of the test defaults.
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        TestApp::spawn_on(TestDatabase::new(backend), extra).await
+    }
+
+    /// On a database made (and perhaps filled) beforehand.
+    pub async fn spawn_on(database: TestDatabase, extra: &[(&str, &str)]) -> TestApp {
         // Logs only when asked for (TEST_LOG=1), to keep test output quiet.
         TRACING.get_or_init(|| {
             if std::env::var_os("TEST_LOG").is_some() {
                 paymatch::telemetry::init(paymatch::config::LogFormat::Text);
             }
         });
-        let database = TestDatabase::new(backend);
         let app = Application::build(settings_for(&database.url, extra))
             .await
             .expect("application starts");

@@ -33,6 +33,7 @@ mod prepared;
 mod properties;
 mod public_links;
 mod reconcile;
+mod roles;
 mod search;
 mod security;
 mod sepay;

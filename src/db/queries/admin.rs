@@ -37,12 +37,14 @@ impl AdminStore for Conn {
         &mut self,
         name: &str,
         hash: &str,
+        role: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let inserted = diesel::insert_into(admin_users::table)
             .values(NewAdminRow {
                 name,
                 password_hash: hash,
+                role,
                 created_at: to_db_time(now),
                 updated_at: to_db_time(now),
             })
@@ -79,6 +81,36 @@ impl AdminStore for Conn {
             .values(session.clone())
             .execute(self)?;
         Ok(())
+    }
+
+    fn admin_role(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(admin_users::table
+            .filter(admin_users::name.eq(name))
+            .select(admin_users::role)
+            .first(self)
+            .optional()?)
+    }
+
+    fn admin_users(&mut self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        Ok(admin_users::table
+            .select((admin_users::name, admin_users::role, admin_users::created_at))
+            .order(admin_users::name.asc())
+            .load::<(String, String, chrono::NaiveDateTime)>(self)?
+            .into_iter()
+            .map(|(name, role, at)| (name, role, from_db_time(at)))
+            .collect())
+    }
+
+    fn set_admin_role(&mut self, name: &str, role: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let updated = diesel::update(admin_users::table.filter(admin_users::name.eq(name)))
+            .set((admin_users::role.eq(role), admin_users::updated_at.eq(to_db_time(now))))
+            .execute(self)?;
+        Ok(updated == 1)
+    }
+
+    fn delete_admin_user(&mut self, name: &str) -> Result<bool, StoreError> {
+        let deleted = diesel::delete(admin_users::table.filter(admin_users::name.eq(name))).execute(self)?;
+        Ok(deleted == 1)
     }
 
     fn session(

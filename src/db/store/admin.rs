@@ -15,8 +15,22 @@ pub trait AdminStore {
         &mut self,
         name: &str,
         hash: &str,
+        role: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// The user's role, `None` when there is no such user.
+    fn admin_role(&mut self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Every admin user: name, role, since when; by name.
+    fn admin_users(&mut self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError>;
+    /// `false` when there is no such user.
+    fn set_admin_role(
+        &mut self,
+        name: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// `false` when there is no such user.
+    fn delete_admin_user(&mut self, name: &str) -> Result<bool, StoreError>;
     /// `false` when there is no such user.
     fn set_admin_password(
         &mut self,

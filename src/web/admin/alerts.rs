@@ -12,6 +12,7 @@ use crate::db::models::from_db_time;
 use crate::db::{JobRow, JobStatus, JobStore, StoreError};
 use crate::domain;
 use crate::state::AppState;
+use crate::users::Action;
 use crate::{with_store, write_store};
 
 /// How many recent alert jobs the page reads to tell each channel's state.
@@ -99,7 +100,7 @@ pub async fn test_alert(
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Manage)?;
     let settings = state.settings.alerts.clone();
     let alert = Alert::Test {
         link: state.settings.public_url.link("/admin/settings"),

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
+
+use crate::users::Action;
 use serde::{Deserialize, Deserializer};
 
 use super::error::AdminError;
@@ -19,6 +21,9 @@ pub const PAGE_SIZE: i64 = 50;
 /// What every admin page's layout needs.
 pub struct Nav {
     pub user: String,
+    /// What the user's role allows, so pages offer only that.
+    pub may_work: bool,
+    pub may_manage: bool,
     pub csrf: String,
     pub section: &'static str,
     pub path: String,
@@ -45,6 +50,7 @@ fn section_of(path: &str) -> &'static str {
         "reconcile" => "reconcile",
         "audit" => "audit",
         "settings" => "settings",
+        "users" | "account" => "users",
         _ => "dashboard",
     }
 }
@@ -64,6 +70,21 @@ impl PageContext {
 
     pub fn user(&self) -> String {
         self.session.user.clone()
+    }
+
+    /// A form that changes something: this session's CSRF token, and a role that may.
+    pub fn check_form(&self, csrf: &str, action: Action) -> Result<(), AdminError> {
+        self.check_csrf(csrf)?;
+        self.require(action)
+    }
+
+    /// A role that may not do this gets a 403 page, and nothing changes.
+    pub fn require(&self, action: Action) -> Result<(), AdminError> {
+        if self.session.role.may(action) {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden)
+        }
     }
 }
 
@@ -87,6 +108,8 @@ impl FromRequest for PageContext {
                 lang,
                 nav: Nav {
                     user: session.user.clone(),
+                    may_work: session.role.may(Action::Work),
+                    may_manage: session.role.may(Action::Manage),
                     csrf: session.csrf_token.clone(),
                     section,
                     path,

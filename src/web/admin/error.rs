@@ -21,6 +21,8 @@ pub enum AdminError {
     BadRequest,
     /// A form without this session's CSRF token: nothing was changed.
     CsrfRefused,
+    /// The user's role may not do this: nothing was changed.
+    Forbidden,
     Internal,
     /// The database did not answer; nothing was changed.
     Unavailable,
@@ -46,6 +48,11 @@ impl AdminError {
                 400,
                 "Bad request",
                 "The address or the form could not be read.",
+            ),
+            AdminError::Forbidden => (
+                403,
+                "Not allowed",
+                "Your role does not allow this; nothing was changed. Ask the shop's owner.",
             ),
             AdminError::CsrfRefused => (
                 403,

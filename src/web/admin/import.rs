@@ -17,6 +17,7 @@ use super::views::{local_time, money};
 use crate::domain::{self, Cause};
 use crate::orders::import::{self, FileError, Planned, Row, Stored, Verdict};
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -175,6 +176,7 @@ fn status(mut response: HttpResponse, code: actix_web::http::StatusCode) -> Http
 }
 
 pub async fn import_form(ctx: PageContext) -> Result<HttpResponse, AdminError> {
+    ctx.require(Action::Work)?;
     render(&ImportPage::new(ctx))
 }
 
@@ -253,7 +255,7 @@ pub async fn import_preview(
     form: Multipart,
 ) -> Result<HttpResponse, AdminError> {
     let (csrf, file) = read_upload(form).await?;
-    ctx.check_csrf(&csrf)?;
+    ctx.check_form(&csrf, Action::Work)?;
     let Some(file) = file else {
         let mut page = ImportPage::new(ctx);
         page.problem = Some(page.lang.t("The file is larger than 4 MB.").to_owned());
@@ -276,7 +278,7 @@ pub async fn import_confirm(
     state: web::Data<AppState>,
     form: web::Form<ConfirmImport>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let file = STANDARD
         .decode(form.data.trim())
         .map_err(|_| AdminError::BadRequest)?;

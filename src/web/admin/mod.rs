@@ -24,6 +24,7 @@ pub mod share;
 pub mod split;
 pub mod transactions;
 pub mod transfer_list;
+pub mod users;
 pub mod views;
 
 use actix_web::{middleware, web};
@@ -108,6 +109,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/reconcile/run", web::post().to(reconcile::reconcile_now))
             .route("/settings", web::get().to(settings::settings))
             .route("/settings/reveal", web::post().to(settings::reveal_token))
-            .route("/settings/test-alert", web::post().to(alerts::test_alert)),
+            .route("/settings/test-alert", web::post().to(alerts::test_alert))
+            .route("/users", web::get().to(users::users_page))
+            .route("/users", web::post().to(users::create_user))
+            .route("/users/{name}/role", web::post().to(users::set_role))
+            .route(
+                "/users/{name}/password",
+                web::post().to(users::reset_password),
+            )
+            .route("/users/{name}/remove", web::post().to(users::remove_user))
+            .route(
+                "/account/password",
+                web::post().to(users::change_own_password),
+            ),
     );
 }

@@ -14,6 +14,7 @@ use crate::config::Accounts;
 use crate::domain::{self, vietnam, Cause};
 use crate::orders::{self, currency_of, read_amount, Created, Draft, Invalid};
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::web::pay::banks::bank_name;
 use crate::write_store;
@@ -227,6 +228,7 @@ pub async fn new_order_form(
     ctx: PageContext,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
+    ctx.require(Action::Work)?;
     let form = NewOrderForm::default();
     render(&NewOrderPage::new(ctx, &state, &form, &[]))
 }
@@ -236,7 +238,7 @@ pub async fn create_order(
     state: web::Data<AppState>,
     form: web::Form<NewOrderForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let now = domain::now();
     let new = match form.check(now, &state.settings.accounts) {
         Ok(new) => new,

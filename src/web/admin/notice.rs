@@ -108,10 +108,15 @@ pub enum Done {
     LoggedOutEverywhere,
     Created,
     TestAlert,
+    UserCreated,
+    RoleChanged,
+    PasswordReset,
+    UserRemoved,
+    PasswordChanged,
 }
 
 impl Done {
-    const ALL: [Done; 11] = [
+    const ALL: [Done; 16] = [
         Done::Linked,
         Done::Split,
         Done::SetAside,
@@ -123,6 +128,11 @@ impl Done {
         Done::LoggedOutEverywhere,
         Done::Created,
         Done::TestAlert,
+        Done::UserCreated,
+        Done::RoleChanged,
+        Done::PasswordReset,
+        Done::UserRemoved,
+        Done::PasswordChanged,
     ];
 
     fn text(self) -> (&'static str, &'static str) {
@@ -139,6 +149,11 @@ impl Done {
                 "logged_out_everywhere",
                 "You are logged out on every device.",
             ),
+            Done::UserCreated => ("user_created", "The user was created."),
+            Done::RoleChanged => ("role_changed", "The role was changed; the user logs in again to use it."),
+            Done::PasswordReset => ("password_reset", "The password was changed; the user's sessions ended."),
+            Done::UserRemoved => ("user_removed", "The user was removed and logged out."),
+            Done::PasswordChanged => ("password_changed", "Your password was changed: log in with the new one."),
             Done::TestAlert => (
                 "test_alert",
                 "A test alert is on its way to every chat and address: its result shows below in a few seconds.",

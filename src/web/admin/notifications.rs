@@ -13,6 +13,7 @@ use crate::db::{JobStatus, JobStore, Store};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -138,7 +139,7 @@ pub async fn replay_notification(
     id: web::Path<i64>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     let (actor, now) = (ctx.user(), domain::now());
     write_store!(state.db, |s| s.write(|s| {

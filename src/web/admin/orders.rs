@@ -13,6 +13,7 @@ use crate::db::{OrderStore, StoreError, TransactionStore};
 use crate::domain::{self, Cause, HistoryEntry, HistoryEvent, OrderCode, OrderState, OrderStatus};
 use crate::ingest::resolve;
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -78,7 +79,7 @@ pub async fn cancel_order(
     code: web::Path<String>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let code = OrderCode::parse(&code).map_err(|_| NO_ORDER)?;
     if form.confirm.is_none() {
         return Ok(redirect(&format!(

@@ -13,6 +13,7 @@ use crate::db::{Store, TransactionStore};
 use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -61,7 +62,7 @@ pub async fn dismiss_rejected(
     id: web::Path<i64>,
     form: web::Form<NoteForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     let note = note_of(&form.note).unwrap_or_default();
     let actor = ctx.user();

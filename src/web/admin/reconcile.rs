@@ -8,6 +8,7 @@ use super::error::AdminError;
 use super::views;
 use crate::db::AuditStore;
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{reconcile, with_store};
 
@@ -84,7 +85,7 @@ pub async fn reconcile_now(
     state: web::Data<AppState>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let trigger = format!("admin:{}", ctx.user());
     let mut changed = Vec::new();
     let outcome = reconcile::run_configured(

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::db::{AdminStore, SessionRow, Store, StoreError};
 use crate::state::{secret_digest_hex, AppState};
+use crate::users::Role;
 use crate::web::client;
 use crate::web::error::ApiError;
 use crate::{auth, domain, with_store, write_store};
@@ -66,6 +67,8 @@ fn removal(req: &HttpRequest, name: &'static str) -> Cookie<'static> {
 #[derive(Clone, Debug)]
 pub struct AdminSession {
     pub user: String,
+    /// Read with the session at each request: a change of role holds at once.
+    pub role: Role,
     pub csrf_token: String,
     token_hash: String,
 }
@@ -130,17 +133,30 @@ impl FromRequest for AdminSession {
             let hash = secret_digest_hex(&token);
             let now = domain::now();
             let lookup = hash.clone();
-            let row = state
+            let found = state
                 .db
-                .run(move |conn| with_store!(conn, |s| s.session(&lookup, now)))
+                .run(move |conn| {
+                    with_store!(conn, |s| {
+                        let Some(row) = s.session(&lookup, now)? else {
+                            return Ok::<_, crate::db::StoreError>(None);
+                        };
+                        let role = s.admin_role(&row.user_name)?;
+                        Ok(role.map(|role| (row, role)))
+                    })
+                })
                 .await
                 .map_err(crate::web::error::ApiError::from)?;
-            match row {
-                Some(row) => Ok(AdminSession {
-                    user: row.user_name,
-                    csrf_token: row.csrf_token,
-                    token_hash: hash,
-                }),
+            match found {
+                // A user removed meanwhile, or a role this version does not know: logged out.
+                Some((row, role)) => match Role::parse(&role) {
+                    Some(role) => Ok(AdminSession {
+                        user: row.user_name,
+                        role,
+                        csrf_token: row.csrf_token,
+                        token_hash: hash,
+                    }),
+                    None => Err(LoginRequired { next }.into()),
+                },
                 None => Err(LoginRequired { next }.into()),
             }
         })

@@ -14,6 +14,7 @@ use crate::domain;
 use crate::ingest::resolve::{self, Audit};
 use crate::matching;
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -101,6 +102,7 @@ pub async fn settings(
     state: web::Data<AppState>,
     query: web::Query<SettingsQuery>,
 ) -> Result<HttpResponse, AdminError> {
+    ctx.require(Action::Manage)?;
     let description = query
         .into_inner()
         .description
@@ -152,7 +154,7 @@ pub async fn reveal_token(
     state: web::Data<AppState>,
     form: web::Form<RevealForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Manage)?;
     let secret = form.secret.unwrap_or(Secret::CassoSecureToken);
     let (actor, now) = (ctx.user(), domain::now());
     let subject = format!("settings:{}", secret.key());

@@ -16,6 +16,7 @@ use crate::domain::{self, parse_amount_input, Allocation, OrderCode, SplitError}
 use crate::ingest::resolve::{Previewed, ResolveError};
 use crate::ingest::split::{self, SplitLine};
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -238,7 +239,7 @@ pub async fn split_preview(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
     let form = SplitForm::read(form.into_inner());
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     let t = load_transaction(&state, id).await?;
     let note = note_of(&form.note).unwrap_or_default();
@@ -315,7 +316,7 @@ pub async fn split(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
     let form = SplitForm::read(form.into_inner());
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     let note = note_of(&form.note);
     let shares = match form.shares() {

@@ -16,6 +16,7 @@ use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
 use crate::ingest::suggest;
 use crate::state::AppState;
+use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
@@ -254,7 +255,7 @@ pub async fn link(
     id: web::Path<i64>,
     form: web::Form<LinkForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     let Ok(code) = OrderCode::parse(form.code.trim()) else {
         return Ok(back_with_error(id, Notice::BadOrderCode));
@@ -289,7 +290,7 @@ pub async fn set_aside(
     id: web::Path<i64>,
     form: web::Form<SetAsideForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     let resolution = match Resolution::parse(&form.resolution) {
         Some(r @ (Resolution::Ignored | Resolution::Refunded)) => r,
@@ -314,7 +315,7 @@ pub async fn undo(
     id: web::Path<i64>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, AdminError> {
-    ctx.check_csrf(&form.csrf)?;
+    ctx.check_form(&form.csrf, Action::Work)?;
     let id = id.into_inner();
     if form.confirm.is_none() {
         return Ok(back_with_error(id, Notice::ConfirmFirst));
