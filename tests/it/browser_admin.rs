@@ -81,6 +81,7 @@ async fn admin_pages_fit_and_tell_what_happened() {
             ),
             ("admin-reconcile", "/admin/reconcile".to_owned()),
             ("admin-audit", "/admin/audit".to_owned()),
+            ("admin-users", "/admin/users".to_owned()),
             (
                 "admin-settings",
                 "/admin/settings?description=DH1006".to_owned(),

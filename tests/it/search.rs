@@ -12,7 +12,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     queue_search_finds_what_people_type,
-    order_search_finds_codes_and_references
+    order_search_finds_codes_and_references,
+    a_search_finds_amounts_as_typed
 );
 
 const DESCRIPTIONS: [&str; 8] = [
@@ -100,4 +101,43 @@ async fn order_search_finds_codes_and_references(backend: Backend) {
             .collect();
         assert_eq!(&listed, expected, "q={q}");
     }
+}
+
+/// `279.000`, `279000`, `279k` find the transfers and orders of that amount beside the text;
+/// `1,5tr` is a million and a half.
+async fn a_search_finds_amounts_as_typed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_order(json!({"code": "DH500", "amount": 279000}))
+        .await;
+    app.create_order(json!({"code": "DH501", "amount": 1500000}))
+        .await;
+    app.create_order(json!({"code": "DH502", "amount": 5000}))
+        .await;
+    let elements = vec![
+        element(1, "chuyen khoan lan mot", json!(279000)),
+        element(2, "chuyen khoan lan hai", json!(1500000)),
+        element(3, "tien 279 nghin", json!(5000)),
+    ];
+    app.post_webhook(&envelope(elements)).await;
+    let (client, _) = logged_in(&app).await;
+    for (typed, transfer, order) in [
+        ("279.000", "lan mot", "DH500"),
+        ("279000", "lan mot", "DH500"),
+        ("279k", "lan mot", "DH500"),
+        ("1,5tr", "lan hai", "DH501"),
+    ] {
+        let q: String = form_urlencoded::byte_serialize(typed.as_bytes()).collect();
+        let (status, list) = get(&client, &app, &format!("/admin/transactions?q={q}")).await;
+        assert_eq!(status, 200);
+        assert!(list.contains(transfer), "{typed}: {list}");
+        let (_, orders) = get(&client, &app, &format!("/admin/orders?q={q}")).await;
+        assert!(orders.contains(order), "{typed}: {orders}");
+        assert!(!orders.contains("DH502"), "{typed}: only that amount");
+    }
+    // Text still finds text: `279` is in a description, and is no amount of these.
+    let (_, list) = get(&client, &app, "/admin/transactions?q=279").await;
+    assert!(
+        list.contains("279 nghin") && !list.contains("lan hai"),
+        "{list}"
+    );
 }

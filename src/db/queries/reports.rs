@@ -39,10 +39,18 @@ macro_rules! filter_transfers {
         if let Some(account) = &filter.account {
             query = query.filter(bank_transactions::account.eq(account.as_str()));
         }
-        match (&filter.found, &filter.search) {
-            (Some(found), _) => query = query.filter(bank_transactions::id.eq_any(found.clone())),
-            (None, Some(search)) => query = query.filter(text_search("bank_transactions", search)),
-            (None, None) => {}
+        match (&filter.found, &filter.search, filter.search_amount) {
+            (Some(found), _, _) => query = query.filter(bank_transactions::id.eq_any(found.clone())),
+            (None, Some(search), Some(amount)) => {
+                query = query.filter(
+                    text_search("bank_transactions", search)
+                        .or(bank_transactions::amount.eq(units(amount)?)),
+                )
+            }
+            (None, Some(search), None) => {
+                query = query.filter(text_search("bank_transactions", search))
+            }
+            (None, None, _) => {}
         }
         query
     }};
@@ -56,8 +64,13 @@ macro_rules! search_orders {
     ($query:expr, $filter:expr) => {{
         let filter: &OrderFilter = $filter;
         let mut query = $query;
-        if let Some(search) = &filter.search {
-            query = query.filter(text_search("orders", search));
+        match (&filter.search, filter.search_amount) {
+            (Some(search), Some(amount)) => {
+                query = query
+                    .filter(text_search("orders", search).or(orders::amount.eq(units(amount)?)))
+            }
+            (Some(search), None) => query = query.filter(text_search("orders", search)),
+            (None, _) => {}
         }
         query
     }};
@@ -171,11 +184,19 @@ impl Reports for Conn {
         let Some(search) = &filter.search else {
             return Ok(filter);
         };
-        let found: Vec<i64> = bank_transactions::table
-            .filter(text_search("bank_transactions", search))
-            .select(bank_transactions::id)
-            .limit(PINNED_SEARCH + 1)
-            .load(self)?;
+        let matches = text_search("bank_transactions", search);
+        let found: Vec<i64> = match filter.search_amount {
+            Some(amount) => bank_transactions::table
+                .filter(matches.or(bank_transactions::amount.eq(units(amount)?)))
+                .select(bank_transactions::id)
+                .limit(PINNED_SEARCH + 1)
+                .load(self)?,
+            None => bank_transactions::table
+                .filter(matches)
+                .select(bank_transactions::id)
+                .limit(PINNED_SEARCH + 1)
+                .load(self)?,
+        };
         if found.len() as i64 <= PINNED_SEARCH {
             filter.found = Some(found);
         }

@@ -10,6 +10,8 @@ pub struct OrderFilter {
     pub status: Option<OrderStatus>,
     /// A code prefix or text in the reference.
     pub search: Option<String>,
+    /// The search read as an amount (`279k`): orders of that amount are found too.
+    pub search_amount: Option<Money>,
 }
 
 pub trait OrderStore {

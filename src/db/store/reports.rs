@@ -19,6 +19,9 @@ pub struct TransferFilter {
     pub max_amount: Option<Money>,
     /// Case-insensitive text in the description.
     pub search: Option<String>,
+    /// The search read as an amount (`279.000`, `1,5tr`): transfers of that amount are found
+    /// too.
+    pub search_amount: Option<Money>,
     /// One provider's transfers only.
     pub source: Option<Source>,
     /// The account the transfers arrived in.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::context::{non_empty, search_query, vietnam, PAGE_SIZE};
 use super::session::url_encode;
 use crate::db::{PageStart, TransferFilter};
-use crate::domain::{parse_amount_input, AmountInputError, Source, TransactionStatus};
+use crate::domain::{parse_amount_input, AmountInputError, Money, Source, TransactionStatus};
 use crate::web::i18n::Lang;
 
 /// What a transfer list's query string may say. The queue names its status `reason`.
@@ -123,6 +123,7 @@ impl TransferQuery {
             min_amount,
             max_amount,
             search: self.q.clone(),
+            search_amount: search_amount(&self.q),
             source: self.source(),
             account: non_empty(&self.account).map(str::to_owned),
             found: None,
@@ -249,6 +250,16 @@ fn page_links(current: u32, rows: i64, url: impl Fn(u32) -> String) -> Vec<PageL
         }
     }
     links
+}
+
+/// A search that reads as an amount, as a Vietnamese user types one (`279.000`, `279k`,
+/// `1,5tr`): lists find that amount beside the text.
+pub fn search_amount(q: &Option<String>) -> Option<Money> {
+    let q = non_empty(q)?;
+    if !q.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    parse_amount_input(q).ok().filter(|m| m.is_positive())
 }
 
 #[cfg(test)]

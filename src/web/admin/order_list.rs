@@ -32,6 +32,7 @@ impl OrdersQuery {
         OrderFilter {
             status: self.status(),
             search: self.q.clone(),
+            search_amount: super::filters::search_amount(&self.q),
         }
     }
 

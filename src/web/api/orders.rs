@@ -275,7 +275,7 @@ pub async fn list(
             with_store!(conn, |s| {
                 let filter = OrderFilter {
                     status,
-                    search: None,
+                    ..OrderFilter::default()
                 };
                 let page = s.list_orders(&filter, paging.cursor, paging.limit)?;
                 let codes: Vec<OrderCode> = page.items.iter().map(|o| o.code.clone()).collect();
