@@ -1,6 +1,6 @@
 //! Owner alerts end to end: a fake Telegram Bot API on loopback (it records what it is sent and
 //! can answer 429, 403, 502, or not at all) and a real SMTP server (aiosmtpd, installed by
-//! scripts/test under target/smtpd) started by the tests. Every alert reaches every chat and
+//! scripts/test under target/py) started by the tests. Every alert reaches every chat and
 //! address once, hostile text never forms markup, 429's retry_after is honoured, a refusal
 //! stops and shows in the admin, an outage loses nothing, and a webhook never waits for any of it.
 
@@ -159,13 +159,10 @@ struct SmtpSink {
     dir: tempfile::TempDir,
 }
 
-fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/smtpd/bin/python");
-    assert!(
-        venv.exists(),
-        "{} (scripts/test installs aiosmtpd there)",
-        venv.display()
-    );
+/// The tests' Python, with aiosmtpd and openpyxl (scripts/test installs them under target/py).
+pub(crate) fn python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/py/bin/python");
+    assert!(venv.exists(), "{} (scripts/test makes it)", venv.display());
     venv
 }
 

@@ -41,3 +41,4 @@ mod tls;
 mod wal;
 mod webhook_v2;
 mod webhooks;
+mod workbooks;

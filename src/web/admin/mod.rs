@@ -26,6 +26,7 @@ pub mod transactions;
 pub mod transfer_list;
 pub mod users;
 pub mod views;
+pub mod workbook;
 
 use actix_web::{middleware, web};
 
@@ -40,6 +41,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/queue", web::get().to(transfer_list::queue))
             .route("/queue.csv", web::get().to(transfer_list::queue_csv))
+            .route("/queue.xlsx", web::get().to(transfer_list::queue_xlsx))
+            .route(
+                "/transactions.xlsx",
+                web::get().to(transfer_list::transactions_xlsx),
+            )
+            .route("/orders.xlsx", web::get().to(order_list::orders_xlsx))
             .route("/transactions", web::get().to(transfer_list::transactions))
             .route(
                 "/transactions.csv",

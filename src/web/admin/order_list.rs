@@ -12,8 +12,9 @@ use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{link, pager, At, PageLink, Tab};
 use super::views::OrderView;
+use super::workbook;
 use crate::db::{OrderFilter, PageStart, Reports, StoreError};
-use crate::domain::{self, OrderStatus};
+use crate::domain::{self, Order, OrderStatus};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::with_store;
@@ -63,6 +64,7 @@ struct OrdersPage {
     pages: Vec<PageLink>,
     next_url: Option<String>,
     csv_url: String,
+    xlsx_url: String,
 }
 
 pub async fn orders(
@@ -117,8 +119,27 @@ pub async fn orders(
         pages,
         next_url,
         csv_url: query.link("/admin/orders.csv", chosen, At::Page(1)),
+        xlsx_url: query.link("/admin/orders.xlsx", chosen, At::Page(1)),
         lang,
     })
+}
+
+/// Reads every order of the filter, a page at a time, as readers see them now.
+fn fetch(query: &OrdersQuery) -> export::Fetch<Order> {
+    let filter = Arc::new(query.filter());
+    let now = domain::now();
+    Arc::new(move |conn, after| {
+        let start = PageStart { after, skip: 0 };
+        with_store!(conn, |s| s.orders_page(&filter, start, CHUNK_ROWS, now))
+    })
+}
+
+pub async fn orders_xlsx(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<OrdersQuery>,
+) -> Result<HttpResponse, AdminError> {
+    workbook::download(state.db.clone(), "orders", fetch(&query), ctx.lang).await
 }
 
 pub async fn orders_csv(
@@ -126,14 +147,5 @@ pub async fn orders_csv(
     state: web::Data<AppState>,
     query: web::Query<OrdersQuery>,
 ) -> HttpResponse {
-    let filter = Arc::new(query.filter());
-    let now = domain::now();
-    export::download(
-        state.db.clone(),
-        "orders",
-        Arc::new(move |conn, after| {
-            let start = PageStart { after, skip: 0 };
-            with_store!(conn, |s| s.orders_page(&filter, start, CHUNK_ROWS, now))
-        }),
-    )
+    export::download(state.db.clone(), "orders", fetch(&query))
 }

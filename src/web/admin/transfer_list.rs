@@ -12,7 +12,9 @@ use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
 use super::views::{self, TxView};
+use super::workbook;
 use crate::db::{PageStart, Reports, StoreError, TransferFilter};
+use crate::domain::BankTransaction;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::with_store;
@@ -44,6 +46,7 @@ struct TransferListPage {
     pages: Vec<PageLink>,
     next_url: Option<String>,
     csv_url: String,
+    xlsx_url: String,
 }
 
 impl Scope {
@@ -150,6 +153,7 @@ async fn list(
         pages,
         next_url,
         csv_url: query.link(&format!("{base}.csv"), status, At::Page(1)),
+        xlsx_url: query.link(&format!("{base}.xlsx"), status, At::Page(1)),
         lang,
     })
 }
@@ -170,16 +174,45 @@ pub async fn transactions_csv(
     download(&state, &query, Scope::All, "transactions")
 }
 
-/// Every transfer of the filter; a field that cannot be read is left out, as on the page.
-fn download(state: &AppState, query: &TransferQuery, scope: Scope, name: &str) -> HttpResponse {
+/// Reads every transfer of the filter, a page at a time; a field that cannot be read is left
+/// out, as on the page.
+fn fetch(query: &TransferQuery, scope: Scope) -> export::Fetch<BankTransaction> {
     let (filter, _) = query.filter(scope, Lang::En);
     let filter: Arc<TransferFilter> = Arc::new(filter);
-    export::download(
+    Arc::new(move |conn, after| {
+        let start = PageStart { after, skip: 0 };
+        with_store!(conn, |s| s.transfers(&filter, start, CHUNK_ROWS))
+    })
+}
+
+fn download(state: &AppState, query: &TransferQuery, scope: Scope, name: &str) -> HttpResponse {
+    export::download(state.db.clone(), name, fetch(query, scope))
+}
+
+pub async fn queue_xlsx(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<TransferQuery>,
+) -> Result<HttpResponse, AdminError> {
+    workbook::download(
         state.db.clone(),
-        name,
-        Arc::new(move |conn, after| {
-            let start = PageStart { after, skip: 0 };
-            with_store!(conn, |s| s.transfers(&filter, start, CHUNK_ROWS))
-        }),
+        "queue",
+        fetch(&query, Scope::Waiting),
+        ctx.lang,
     )
+    .await
+}
+
+pub async fn transactions_xlsx(
+    ctx: PageContext,
+    state: web::Data<AppState>,
+    query: web::Query<TransferQuery>,
+) -> Result<HttpResponse, AdminError> {
+    workbook::download(
+        state.db.clone(),
+        "transactions",
+        fetch(&query, Scope::All),
+        ctx.lang,
+    )
+    .await
 }

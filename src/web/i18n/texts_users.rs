@@ -68,4 +68,7 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
         "Your password was changed: log in with the new one.",
         "Đã đổi mật khẩu: hãy đăng nhập bằng mật khẩu mới.",
     ),
+    ("Download Excel", "Tải Excel"),
+    ("ID", "Mã giao dịch"),
+    ("Currency", "Tiền tệ"),
 ];
