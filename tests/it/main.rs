@@ -33,6 +33,7 @@ mod prepared;
 mod properties;
 mod public_links;
 mod reconcile;
+mod records;
 mod roles;
 mod search;
 mod security;

@@ -155,7 +155,10 @@ impl Reports for Conn {
                 rows.push((row.id, row.into_transaction(code)?));
             }
         }
-        Ok(merged_page(rows, start, limit))
+        // Each order a transfer paid, for the page's rows only.
+        let mut page = merged_page(rows, start, limit);
+        page.items = super::transactions::with_allocations(self, page.items)?;
+        Ok(page)
     }
 
     fn transfer_counts(

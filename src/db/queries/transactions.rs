@@ -19,7 +19,7 @@ use crate::domain::{
 };
 
 /// Fills in each transaction's allocations, oldest first, with one query for all of them.
-fn with_allocations(
+pub(super) fn with_allocations(
     conn: &mut Conn,
     mut transactions: Vec<BankTransaction>,
 ) -> Result<Vec<BankTransaction>, StoreError> {

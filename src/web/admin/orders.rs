@@ -63,7 +63,10 @@ pub async fn order(
         can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
         share: ShareView::new(&order, &state.settings),
         order: OrderView::new(&order, lang),
-        transactions: transactions.iter().map(|t| TxView::new(t, lang)).collect(),
+        transactions: transactions
+            .iter()
+            .map(|t| TxView::share_of(t, &order.code, lang))
+            .collect(),
         history: history
             .iter()
             .map(|e| HistoryRowView::new(e, &order.currency, lang))

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{AuditRow, JobStatus, RejectedRow};
-use crate::domain::{BankTransaction, Money, Order, OrderStatus, Resolution, TransactionStatus};
+use crate::domain::{
+    BankTransaction, Money, Order, OrderCode, OrderStatus, Resolution, TransactionStatus,
+};
 use crate::web::i18n::Lang;
 
 use crate::domain::vietnam;
@@ -58,6 +60,10 @@ pub struct TxView {
     pub status: &'static str,
     pub status_label: &'static str,
     pub order_code: Option<String>,
+    /// Every order the transfer paid: one, or each of a combined or split payment.
+    pub orders: Vec<String>,
+    /// On an order's page: the whole transfer, where the order had only a share of it.
+    pub whole: Option<String>,
     pub candidates: String,
     pub bank_ref: String,
     pub account: String,
@@ -87,6 +93,15 @@ impl TxView {
             status: t.status.as_str(),
             status_label: lang.t(t.status.as_str()),
             order_code: t.order_code.as_ref().map(ToString::to_string),
+            orders: if t.allocations.is_empty() {
+                t.order_code.iter().map(ToString::to_string).collect()
+            } else {
+                t.allocations
+                    .iter()
+                    .map(|a| a.order_code.to_string())
+                    .collect()
+            },
+            whole: None,
             candidates: t
                 .candidates
                 .iter()
@@ -103,6 +118,25 @@ impl TxView {
             positive: t.amount.is_positive(),
         }
     }
+
+    /// The transfer as one order's page lists it: the order's share, with the whole beside it
+    /// when the transfer paid other orders too.
+    pub fn share_of(t: &BankTransaction, code: &OrderCode, lang: Lang) -> TxView {
+        let mut view = TxView::new(t, lang);
+        let share = t
+            .allocations
+            .iter()
+            .filter(|a| &a.order_code == code)
+            .map(|a| a.amount)
+            .fold(None, |sum: Option<Money>, m| {
+                Some(sum.map_or(m, |s| s.plus(m)))
+            });
+        if let Some(share) = share.filter(|s| *s != t.amount) {
+            view.whole = Some(view.amount);
+            view.amount = money(share, "VND", lang);
+        }
+        view
+    }
 }
 
 pub struct OrderView {
@@ -113,6 +147,8 @@ pub struct OrderView {
     pub status_label: &'static str,
     pub received: String,
     pub due: String,
+    /// What an overpaid order received beyond its amount.
+    pub excess: Option<String>,
     pub created: String,
     pub paid_at: String,
     pub expires: String,
@@ -135,9 +171,16 @@ impl OrderView {
             status_label: lang.t(o.status.as_str()),
             received: money(o.amount_received, &o.currency, lang),
             due: money(o.amount_due(), &o.currency, lang),
+            excess: (o.status == OrderStatus::Overpaid).then(|| {
+                money(
+                    o.amount_received.saturating_sub_to_zero(o.amount),
+                    &o.currency,
+                    lang,
+                )
+            }),
             created: local_time(o.created_at),
-            paid_at: o.paid_at.map(local_time).unwrap_or_default(),
-            expires: o.expires_at.map(local_time).unwrap_or_default(),
+            paid_at: o.paid_at.map_or_else(|| "–".to_owned(), local_time),
+            expires: o.expires_at.map_or_else(|| "–".to_owned(), local_time),
             account: o.account.clone().unwrap_or_default(),
             customer_name: o.customer.name.clone().unwrap_or_default(),
             customer_phone: o.customer.phone.clone().unwrap_or_default(),

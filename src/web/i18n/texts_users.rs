@@ -71,4 +71,5 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Download Excel", "Tải Excel"),
     ("ID", "Mã giao dịch"),
     ("Currency", "Tiền tệ"),
+    ("of a transfer of", "trong khoản chuyển"),
 ];
