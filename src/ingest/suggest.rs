@@ -33,9 +33,29 @@ impl Why {
 }
 
 /// Open orders an admin may mean, best first: at most `MAX_SUGGESTIONS`.
+#[derive(Debug)]
 pub struct Suggestion {
     pub order: Order,
     pub why: Why,
+}
+
+/// The one order a waiting transfer is most likely for, when there is one.
+#[derive(Debug)]
+pub enum Best<'a> {
+    /// Better than every other suggestion, for this reason.
+    One(&'a Suggestion),
+    /// Several are as good as each other: an admin chooses.
+    Tie,
+    None,
+}
+
+/// The best suggestion of a ranked list: only when it is strictly better than the next.
+pub fn best(ranked: &[Suggestion]) -> Best<'_> {
+    match ranked {
+        [] => Best::None,
+        [first, second, ..] if first.why == second.why => Best::Tie,
+        [first, ..] => Best::One(first),
+    }
 }
 
 const MAX_SUGGESTIONS: usize = 5;
@@ -160,6 +180,33 @@ pub fn suggestions<S: Store>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn suggestion(code: &str, why: Why) -> Suggestion {
+        let order = Order::pending(
+            OrderCode::parse(code).unwrap(),
+            crate::domain::Money::parse("1000").unwrap(),
+            "VND",
+            chrono::Utc::now(),
+        );
+        Suggestion { order, why }
+    }
+
+    #[test]
+    fn the_best_is_only_one_strictly_better_than_the_rest() {
+        assert!(matches!(best(&[]), Best::None));
+        let one = [suggestion("DH1", Why::Named)];
+        assert!(matches!(best(&one), Best::One(s) if s.order.code.as_str() == "DH1"));
+        let ahead = [
+            suggestion("DH1", Why::NamedExactAmount),
+            suggestion("DH2", Why::Named),
+        ];
+        assert!(matches!(best(&ahead), Best::One(s) if s.order.code.as_str() == "DH1"));
+        let tie = [
+            suggestion("DH1", Why::ExactAmount),
+            suggestion("DH2", Why::ExactAmount),
+        ];
+        assert!(matches!(best(&tie), Best::Tie));
+    }
 
     #[test]
     fn tokens_of_a_mangled_description() {

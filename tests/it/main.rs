@@ -32,6 +32,7 @@ mod pay;
 mod prepared;
 mod properties;
 mod public_links;
+mod queue_suggestions;
 mod reconcile;
 mod records;
 mod roles;

@@ -34,6 +34,8 @@ struct TransactionPage {
     can_undo: bool,
     /// Ranked, best first, with why each is suggested.
     suggestions: Vec<(OrderView, &'static str)>,
+    /// The first suggestion is better than every other (else they tie).
+    best_is_one: bool,
     history: Vec<AuditView>,
     message: Option<&'static str>,
     /// An undo was refused: the later transfer to undo first (row id, `source:external_id`).
@@ -90,8 +92,9 @@ pub async fn transaction(
     let Some((t, suggestions, history, order)) = loaded else {
         return Err(NO_TRANSACTION);
     };
+    let suggestions = suggestions.unwrap_or_default();
+    let best_is_one = matches!(suggest::best(&suggestions), suggest::Best::One(_));
     let suggestions = suggestions
-        .unwrap_or_default()
         .iter()
         .map(|s| (OrderView::new(&s.order, lang), lang.t(s.why.label())))
         .collect();
@@ -120,6 +123,7 @@ pub async fn transaction(
             })
             .collect(),
         suggestions,
+        best_is_one,
         history: history
             .items
             .iter()

@@ -15,6 +15,7 @@ use super::views::{self, TxView};
 use super::workbook;
 use crate::db::{PageStart, Reports, StoreError, TransferFilter};
 use crate::domain::BankTransaction;
+use crate::ingest::suggest;
 use crate::state::AppState;
 use crate::web::i18n::Lang;
 use crate::with_store;
@@ -83,7 +84,7 @@ async fn list(
     let lang = ctx.lang;
     let (filter, errors) = query.filter(scope, lang);
     let asked = query.clone();
-    let (current, page, counts, totals) = state
+    let (current, (page, best), counts, totals) = state
         .db
         .run(move |conn| {
             with_store!(conn, |s| {
@@ -95,12 +96,27 @@ async fn list(
                     .map(|(_, n)| n)
                     .sum();
                 let (current, start) = asked.start(rows);
-                Ok::<_, StoreError>((
-                    current,
-                    s.transfers(&filter, start, PAGE_SIZE)?,
-                    counts,
-                    s.transfer_totals(&filter)?,
-                ))
+                let page = s.transfers(&filter, start, PAGE_SIZE)?;
+                // The best order for each waiting transfer of the page: one click to its preview.
+                let mut best = Vec::new();
+                for t in page
+                    .items
+                    .iter()
+                    .filter(|t| t.status.is_waiting() && t.amount.is_positive())
+                {
+                    let ranked = suggest::suggestions(s, t)?;
+                    best.push((
+                        t.row_id,
+                        match suggest::best(&ranked) {
+                            suggest::Best::One(one) => {
+                                Some(Some((one.order.code.to_string(), one.why)))
+                            }
+                            suggest::Best::Tie => Some(None),
+                            suggest::Best::None => None,
+                        },
+                    ));
+                }
+                Ok::<_, StoreError>((current, (page, best), counts, s.transfer_totals(&filter)?))
             })
         })
         .await?;
@@ -149,7 +165,21 @@ async fn list(
         errors,
         money_in: views::money(totals.money_in, "VND", lang),
         money_out: views::money(totals.money_out, "VND", lang),
-        rows: page.items.iter().map(|t| TxView::new(t, lang)).collect(),
+        rows: page
+            .items
+            .iter()
+            .map(|t| {
+                let mut row = TxView::new(t, lang);
+                match best.iter().find(|(id, _)| *id == t.row_id) {
+                    Some((_, Some(Some((code, why))))) => {
+                        row.best = Some((code.clone(), lang.t(why.label())))
+                    }
+                    Some((_, Some(None))) => row.tie = true,
+                    _ => {}
+                }
+                row
+            })
+            .collect(),
         pages,
         next_url,
         csv_url: query.link(&format!("{base}.csv"), status, At::Page(1)),

@@ -64,6 +64,10 @@ pub struct TxView {
     pub orders: Vec<String>,
     /// On an order's page: the whole transfer, where the order had only a share of it.
     pub whole: Option<String>,
+    /// In the queue: the order the transfer is most likely for (code, why), as a link to its
+    /// link preview; or that several are as likely.
+    pub best: Option<(String, &'static str)>,
+    pub tie: bool,
     pub candidates: String,
     pub bank_ref: String,
     pub account: String,
@@ -102,6 +106,8 @@ impl TxView {
                     .collect()
             },
             whole: None,
+            best: None,
+            tie: false,
             candidates: t
                 .candidates
                 .iter()

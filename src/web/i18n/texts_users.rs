@@ -72,4 +72,9 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("ID", "Mã giao dịch"),
     ("Currency", "Tiền tệ"),
     ("of a transfer of", "trong khoản chuyển"),
+    ("Several orders fit as well", "Nhiều đơn hàng khớp như nhau"),
+    (
+        "Several orders fit as well: check the customer and the amount before choosing.",
+        "Nhiều đơn hàng khớp như nhau: hãy kiểm tra khách hàng và số tiền trước khi chọn.",
+    ),
 ];
