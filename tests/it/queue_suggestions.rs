@@ -20,13 +20,16 @@ async fn the_queue_offers_the_best_order_or_says_it_is_a_tie(backend: Backend) {
         .await;
     // Paid now: orders due the same amount made around then are suggested.
     let now = chrono::Utc::now() + chrono::Duration::hours(7);
-    let elements = [(1, "chuyen tien DH1O23", 150000), (2, "khong ghi ma", 99000)]
-        .map(|(id, description, amount)| {
-            let mut e = element(id, description, json!(amount));
-            e["when"] = json!(now.format("%Y-%m-%d %H:%M:%S").to_string());
-            e
-        })
-        .to_vec();
+    let elements = [
+        (1, "chuyen tien DH1O23", 150000),
+        (2, "khong ghi ma", 99000),
+    ]
+    .map(|(id, description, amount)| {
+        let mut e = element(id, description, json!(amount));
+        e["when"] = json!(now.format("%Y-%m-%d %H:%M:%S").to_string());
+        e
+    })
+    .to_vec();
     app.post_webhook(&envelope(elements)).await;
     let (admin, _) = logged_in(&app).await;
     let (_, queue) = get(&admin, &app, "/admin/queue").await;

@@ -93,7 +93,11 @@ impl AdminStore for Conn {
 
     fn admin_users(&mut self) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
         Ok(admin_users::table
-            .select((admin_users::name, admin_users::role, admin_users::created_at))
+            .select((
+                admin_users::name,
+                admin_users::role,
+                admin_users::created_at,
+            ))
             .order(admin_users::name.asc())
             .load::<(String, String, chrono::NaiveDateTime)>(self)?
             .into_iter()
@@ -101,15 +105,24 @@ impl AdminStore for Conn {
             .collect())
     }
 
-    fn set_admin_role(&mut self, name: &str, role: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    fn set_admin_role(
+        &mut self,
+        name: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let updated = diesel::update(admin_users::table.filter(admin_users::name.eq(name)))
-            .set((admin_users::role.eq(role), admin_users::updated_at.eq(to_db_time(now))))
+            .set((
+                admin_users::role.eq(role),
+                admin_users::updated_at.eq(to_db_time(now)),
+            ))
             .execute(self)?;
         Ok(updated == 1)
     }
 
     fn delete_admin_user(&mut self, name: &str) -> Result<bool, StoreError> {
-        let deleted = diesel::delete(admin_users::table.filter(admin_users::name.eq(name))).execute(self)?;
+        let deleted =
+            diesel::delete(admin_users::table.filter(admin_users::name.eq(name))).execute(self)?;
         Ok(deleted == 1)
     }
 

@@ -40,7 +40,9 @@ macro_rules! filter_transfers {
             query = query.filter(bank_transactions::account.eq(account.as_str()));
         }
         match (&filter.found, &filter.search, filter.search_amount) {
-            (Some(found), _, _) => query = query.filter(bank_transactions::id.eq_any(found.clone())),
+            (Some(found), _, _) => {
+                query = query.filter(bank_transactions::id.eq_any(found.clone()))
+            }
             (None, Some(search), Some(amount)) => {
                 query = query.filter(
                     text_search("bank_transactions", search)
