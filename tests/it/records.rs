@@ -8,7 +8,10 @@ use crate::admin::{get, logged_in};
 use crate::helpers::*;
 use crate::on_both_backends;
 
-on_both_backends!(shares_orders_and_excess_are_shown);
+on_both_backends!(
+    shares_orders_and_excess_are_shown,
+    the_dashboard_links_and_a_cancel_names_the_money
+);
 
 fn squash(html: &str) -> String {
     html.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -58,4 +61,27 @@ async fn shares_orders_and_excess_are_shown(backend: Backend) {
         open.contains("<dt>Paid at</dt><dd>–</dd>") && open.contains("<dt>Expires</dt><dd>–</dd>"),
         "{open}"
     );
+}
+
+async fn the_dashboard_links_and_a_cancel_names_the_money(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_order(json!({"code": "DH7", "amount": 300000}))
+        .await;
+    app.create_order(json!({"code": "DH8", "amount": 1000}))
+        .await;
+    app.transfer(1, "DH7", num("100000")).await;
+    let (admin, _) = logged_in(&app).await;
+    let (_, dashboard) = get(&admin, &app, "/admin").await;
+    assert!(
+        dashboard.contains(r#"<a href="/admin/orders?status=partially_paid">"#),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains(r#"<a href="/admin/transactions?status=matched">"#));
+    let (_, partly) = get(&admin, &app, "/admin/orders/DH7").await;
+    assert!(
+        squash(&partly).contains("This order has received <strong>100,000 ₫</strong>"),
+        "{partly}"
+    );
+    let (_, nothing) = get(&admin, &app, "/admin/orders/DH8").await;
+    assert!(nothing.contains(r#"id="cancel""#) && !nothing.contains("cancel-money"));
 }

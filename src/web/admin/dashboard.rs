@@ -19,8 +19,9 @@ use crate::with_store;
 struct DashboardPage {
     lang: Lang,
     nav: Nav,
-    order_counts: Vec<(&'static str, i64)>,
-    transaction_counts: Vec<(&'static str, i64)>,
+    /// (label, count, status as stored: the list it links to).
+    order_counts: Vec<(&'static str, i64, &'static str)>,
+    transaction_counts: Vec<(&'static str, i64, &'static str)>,
     match_rate: String,
     chart: String,
     total_30_days: String,
@@ -59,6 +60,7 @@ pub async fn dashboard(
                     .iter()
                     .find(|(s, _)| s == st.as_str())
                     .map_or(0, |(_, n)| *n),
+                st.as_str(),
             )
         })
         .collect();
@@ -71,7 +73,7 @@ pub async fn dashboard(
     };
     let transaction_counts = TransactionStatus::ALL
         .iter()
-        .map(|st| (lang.t(st.as_str()), count(*st)))
+        .map(|st| (lang.t(st.as_str()), count(*st), st.as_str()))
         .collect();
     // Automatic: matched without an admin's link, out of every incoming transfer.
     let automatic: i64 = transactions

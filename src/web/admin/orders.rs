@@ -28,6 +28,8 @@ struct OrderPage {
     transactions: Vec<TxView>,
     history: Vec<HistoryRowView>,
     can_cancel: bool,
+    /// Cancelling keeps what was received: the form says how much.
+    has_money: bool,
     share: ShareView,
     message: Option<&'static str>,
 }
@@ -61,6 +63,7 @@ pub async fn order(
     render(&OrderPage {
         nav: ctx.nav,
         can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
+        has_money: order.amount_received.is_positive(),
         share: ShareView::new(&order, &state.settings),
         order: OrderView::new(&order, lang),
         transactions: transactions

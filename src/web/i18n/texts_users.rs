@@ -77,4 +77,6 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
         "Several orders fit as well: check the customer and the amount before choosing.",
         "Nhiều đơn hàng khớp như nhau: hãy kiểm tra khách hàng và số tiền trước khi chọn.",
     ),
+    ("This order has received", "Đơn hàng này đã nhận"),
+    ("Cancelling does not return it: the money stays with the shop until you refund the customer yourself.", "Hủy đơn không hoàn tiền: tiền vẫn ở cửa hàng cho tới khi bạn tự hoàn cho khách."),
 ];
