@@ -172,6 +172,11 @@ async fn an_admin_splits_a_waiting_transfer_after_a_preview_and_undoes_it(backen
     let (status, form) = get(&client, &app, "/admin/transactions/1/split").await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains(r#"value="DH31""#) && form.contains(r#"value="DH32""#));
+    // Each order's amount due filled in.
+    assert!(
+        form.contains(r#"value="100,000""#) && form.contains(r#"value="80,000""#),
+        "{form}"
+    );
     let split = |rows: &[(&'static str, &'static str)]| {
         let mut form = vec![("csrf", csrf.as_str()), ("note", "khach tra truoc")];
         for (code, amount) in rows {
@@ -184,7 +189,7 @@ async fn an_admin_splits_a_waiting_transfer_after_a_preview_and_undoes_it(backen
     for (rows, reason) in [
         (
             split(&[("DH31", "100.000"), ("DH32", "49.999")]),
-            "add up to exactly",
+            "they add up to 149,999 ₫, the transfer is 150,000 ₫",
         ),
         (
             split(&[("DH31", "100k"), ("DH404", "50k")]),

@@ -156,8 +156,10 @@ impl Problem {
                 SplitError::SumDiffers { shares, transfer } => (
                     "The shares must add up to exactly the transfer's amount:",
                     format!(
-                        "{} ≠ {}",
+                        "{} {}, {} {}",
+                        lang.t("they add up to"),
                         views::money(*shares, "VND", lang),
+                        lang.t("the transfer is"),
                         views::money(*transfer, "VND", lang)
                     ),
                 ),
@@ -221,11 +223,25 @@ pub async fn split_form(
     if !(t.status.is_waiting() && t.amount.is_positive()) {
         return Ok(back_with_error(id, Notice::NotWaiting));
     }
+    // Each named order with what it still owes: the usual split is exactly that.
+    let codes = t.candidates.clone();
+    let orders = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.orders_by_codes(&codes)))
+        .await?;
+    let now = domain::now();
     let rows = t
         .candidates
         .iter()
         .map(|c| Row {
             code: c.to_string(),
+            amount: orders
+                .iter()
+                .find(|o| &o.code == c)
+                .map(|o| o.clone().seen_at(now))
+                .filter(|o| o.status.is_open())
+                .map(|o| views::amount(o.amount_due(), ctx.lang))
+                .unwrap_or_default(),
             ..Row::default()
         })
         .collect();

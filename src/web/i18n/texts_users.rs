@@ -79,4 +79,6 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ),
     ("This order has received", "Đơn hàng này đã nhận"),
     ("Cancelling does not return it: the money stays with the shop until you refund the customer yourself.", "Hủy đơn không hoàn tiền: tiền vẫn ở cửa hàng cho tới khi bạn tự hoàn cho khách."),
+    ("they add up to", "tổng các phần là"),
+    ("the transfer is", "khoản chuyển là"),
 ];
