@@ -187,11 +187,12 @@ async fn undoing_a_link_to_a_cancelled_order_leaves_it_cancelled(backend: Backen
     // The admin's order page shows the same history, with the transfer.
     let (_, page) = get(&client, &app, "/admin/orders/DH1").await;
     let table = &page[page.find("order-history").expect("the history table")..];
+    // `by` as a person reads it: the storefront, a user's name.
     for (event, by) in [
-        ("created", "api"),
-        ("cancelled", "api"),
-        ("credited", "admin:admin"),
-        ("undone", "admin:admin"),
+        ("created", r#"class="by">the storefront (API)<"#),
+        ("cancelled", r#"class="by">the storefront (API)<"#),
+        ("credited", r#"class="by">admin<"#),
+        ("undone", r#"class="by">admin<"#),
     ] {
         let row = format!(r#"data-event="{event}""#);
         let at = table.find(&row).unwrap_or_else(|| panic!("{row}"));

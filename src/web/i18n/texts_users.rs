@@ -81,4 +81,7 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Cancelling does not return it: the money stays with the shop until you refund the customer yourself.", "Hủy đơn không hoàn tiền: tiền vẫn ở cửa hàng cho tới khi bạn tự hoàn cho khách."),
     ("they add up to", "tổng các phần là"),
     ("the transfer is", "khoản chuyển là"),
+    ("the storefront (API)", "cửa hàng (API)"),
+    ("automatic (reconciliation)", "tự động (đối soát)"),
+    ("automatic (deadline passed)", "tự động (quá hạn)"),
 ];
