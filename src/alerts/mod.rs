@@ -14,8 +14,7 @@ pub use daily::{next_run, summary, yesterday};
 pub use message::{kind_of, Alert, Writer, Written};
 
 use crate::config::{AlertKind, AlertSettings};
-use crate::db::models::to_db_time;
-use crate::db::{JobStatus, NewJobRow, Store, StoreError};
+use crate::db::{NewJobRow, Store, StoreError};
 
 pub const KIND: &str = "alert";
 /// The recurring job that writes the daily summary.
@@ -90,16 +89,9 @@ pub fn record<S: Store>(
             .map_err(|e| StoreError::Corrupt(format!("alert: {e}")))?;
         let unique = once.map(|name| format!("{name}:{target}"));
         store.enqueue_job(&NewJobRow {
-            kind: KIND,
             unique_key: unique.as_deref(),
-            payload: &payload,
-            status: JobStatus::Queued.as_str(),
-            attempts: 0,
-            max_attempts: MAX_ATTEMPTS,
-            run_at: to_db_time(now),
-            created_at: to_db_time(now),
-            updated_at: to_db_time(now),
             target: Some(&target),
+            ..NewJobRow::queued(KIND, &payload, MAX_ATTEMPTS, now, now)
         })?;
     }
     Ok(())

@@ -4,7 +4,6 @@
 use super::{Context, Outcome};
 use crate::alerts::{self, Alert, Delivery};
 use crate::config::AlertKind;
-use crate::db::models::to_db_time;
 use crate::db::{JobRow, JobStatus, JobStore, NewJobRow, Settlement, StoreError};
 use crate::domain;
 use crate::notify::outbox::{self, Notification};
@@ -34,16 +33,8 @@ pub(super) async fn schedule_daily(context: &Context) -> Result<(), StoreError> 
     let now = domain::now();
     let at = alerts::next_run(now, context.settings.alerts.daily_at);
     write_store!(context.db, |s| s.enqueue_job(&NewJobRow {
-        kind: alerts::DAILY_KIND,
         unique_key: Some(alerts::DAILY_KIND),
-        payload: "{}",
-        status: JobStatus::Queued.as_str(),
-        attempts: 0,
-        max_attempts: 3,
-        run_at: to_db_time(at),
-        created_at: to_db_time(now),
-        updated_at: to_db_time(now),
-        target: None,
+        ..NewJobRow::queued(alerts::DAILY_KIND, "{}", 3, at, now)
     }))
     .map(|_| ())
 }

@@ -18,7 +18,6 @@ use tracing::Instrument;
 
 use crate::alerts;
 use crate::config::{AlertKind, Settings};
-use crate::db::models::to_db_time;
 use crate::db::{
     Database, JobRow, JobStatus, JobStore, NewJobRow, OrderStore, Settlement, Store, StoreError,
 };
@@ -232,16 +231,8 @@ async fn schedule_reconciliation(context: &Context) -> Result<(), StoreError> {
     }
     let now = domain::now();
     write_store!(context.db, |s| s.enqueue_job(&NewJobRow {
-        kind: RECONCILE_KIND,
         unique_key: Some(RECONCILE_KIND),
-        payload: "{}",
-        status: JobStatus::Queued.as_str(),
-        attempts: 0,
-        max_attempts: 1,
-        run_at: to_db_time(now),
-        created_at: to_db_time(now),
-        updated_at: to_db_time(now),
-        target: None,
+        ..NewJobRow::queued(RECONCILE_KIND, "{}", 1, now, now)
     }))
     .map(|_| ())
 }

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::config::PublicUrl;
-use crate::db::models::to_db_time;
-use crate::db::{JobStatus, NewJobRow, Store, StoreError};
+use crate::db::{NewJobRow, Store, StoreError};
 use crate::domain::{OrderCode, OrderStatus};
 use crate::notify::target::fairness_key;
 use crate::views::{rfc3339, OrderView};
@@ -63,16 +62,8 @@ pub fn record_changes<S: Store>(
         let payload = serde_json::to_string(&notification)
             .map_err(|e| StoreError::Corrupt(format!("notification: {e}")))?;
         store.enqueue_job(&NewJobRow {
-            kind: KIND,
-            unique_key: None,
-            payload: &payload,
-            status: JobStatus::Queued.as_str(),
-            attempts: 0,
-            max_attempts: MAX_ATTEMPTS,
-            run_at: to_db_time(now),
-            created_at: to_db_time(now),
-            updated_at: to_db_time(now),
             target: Some(&target),
+            ..NewJobRow::queued(KIND, &payload, MAX_ATTEMPTS, now, now)
         })?;
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::db::models::to_db_time;
 use crate::db::{JobRow, NewJobRow, Page, StoreError};
 
 /// Where a job stands.
@@ -63,6 +64,31 @@ impl Settlement {
             run_at: Some(at),
             error,
             reset_attempts: true,
+        }
+    }
+}
+
+impl<'a> NewJobRow<'a> {
+    /// A job queued to run at `run_at`, with no unique key and no target (set those with struct
+    /// update syntax where a kind has them).
+    pub fn queued(
+        kind: &'a str,
+        payload: &'a str,
+        max_attempts: i32,
+        run_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> NewJobRow<'a> {
+        NewJobRow {
+            kind,
+            unique_key: None,
+            payload,
+            status: JobStatus::Queued.as_str(),
+            attempts: 0,
+            max_attempts,
+            run_at: to_db_time(run_at),
+            created_at: to_db_time(now),
+            updated_at: to_db_time(now),
+            target: None,
         }
     }
 }
