@@ -180,6 +180,7 @@ diesel::table! {
         paid_at_before -> Nullable<Timestamp>,
         paid_at_after -> Nullable<Timestamp>,
         transaction_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
     }
 }
 

@@ -22,17 +22,11 @@ pub fn record<S: Store>(
     transfer: Option<&TransferRef>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    store.insert_history(
-        &order.code,
-        &HistoryEntry {
-            at: now,
-            event,
-            by: cause.by(),
-            before,
-            after: OrderState::of(order),
-            transfer: transfer.cloned(),
-        },
-    )
+    let entry = HistoryEntry {
+        transfer: transfer.cloned(),
+        ..HistoryEntry::change(order, before, event, cause, now)
+    };
+    store.insert_history(&order.code, &entry)
 }
 
 /// Stores the expiry of a locked order that is due, with its history: `true` when it changed.
@@ -58,10 +52,17 @@ pub fn expire_if_due<S: Store>(
     Ok(true)
 }
 
-fn built_on(later: &HistoryEntry, transfer: &TransferRef) -> ResolveError {
-    ResolveError::BuiltOn {
-        later: later.transfer.clone().unwrap_or_else(|| transfer.clone()),
-        at: later.at,
+/// A later credit built on this one, or an owner's decision stands on it.
+fn built_on(later: &HistoryEntry) -> ResolveError {
+    match &later.transfer {
+        Some(transfer) => ResolveError::BuiltOn {
+            later: transfer.clone(),
+            at: later.at,
+        },
+        None => ResolveError::DecidedLater {
+            event: later.event.as_str(),
+            at: later.at,
+        },
     }
 }
 
@@ -74,7 +75,7 @@ pub fn check_undo<S: Store>(
 ) -> Result<Result<(), ResolveError>, StoreError> {
     let history = store.order_history(&order.code)?;
     Ok(match plan_undo(&history, transaction.row_id) {
-        UndoPlan::BuiltOn(later) => Err(built_on(later, &transfer_ref(transaction))),
+        UndoPlan::BuiltOn(later) => Err(built_on(later)),
         UndoPlan::Restore(_) | UndoPlan::Untracked => Ok(()),
     })
 }
@@ -98,7 +99,7 @@ pub fn undo_credit<S: Store>(
     let history = store.order_history(&order.code)?;
     match plan_undo(&history, transfer.row_id) {
         UndoPlan::Restore(state) => state.restore(order, now),
-        UndoPlan::BuiltOn(later) => return Ok(Err(built_on(later, transfer))),
+        UndoPlan::BuiltOn(later) => return Ok(Err(built_on(later))),
         // Credited before history was kept: the amount comes off, the status follows it.
         UndoPlan::Untracked => order.reverse_transfer(amount, matching.amount_tolerance, now),
     }

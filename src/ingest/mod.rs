@@ -5,6 +5,7 @@
 //! matches what they read. Each provider is a folder (`casso/`, `sepay/`).
 
 pub mod casso;
+pub mod decide;
 pub mod history;
 pub mod http;
 pub mod pipeline;

@@ -9,11 +9,11 @@ use super::pipeline::{credit_allocations, Payment};
 use crate::config::{MatchingSettings, PublicUrl};
 use crate::db::{NewAuditRow, Store, StoreError};
 use crate::domain::order::OrderError;
-use crate::domain::SplitError;
 use crate::domain::{
     Allocation, BankTransaction, Cause, HistoryEvent, Order, OrderCode, OrderState, Resolution,
     TransactionStatus, TransferRef,
 };
+use crate::domain::{DecisionError, SplitError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResolveError {
@@ -32,12 +32,19 @@ pub enum ResolveError {
         later: TransferRef,
         at: DateTime<Utc>,
     },
+    #[error("the order was {event} later, at {at}: undo that decision first")]
+    DecidedLater {
+        event: &'static str,
+        at: DateTime<Utc>,
+    },
     #[error("order {0} changed since the preview: nothing was applied")]
     ChangedSincePreview(OrderCode),
     #[error(transparent)]
     Order(#[from] OrderError),
     #[error(transparent)]
     Split(#[from] SplitError),
+    #[error(transparent)]
+    Decision(#[from] DecisionError),
 }
 
 /// An order as the admin saw it on the preview they confirm ([`Order::previewed_state`]).
@@ -85,7 +92,7 @@ pub(super) fn transaction_state(t: &BankTransaction) -> String {
     .to_string()
 }
 
-pub(super) fn order_state(o: &Order) -> String {
+pub fn order_state(o: &Order) -> String {
     json!({"status": o.status.as_str(), "amount_received": o.amount_received.to_string()})
         .to_string()
 }

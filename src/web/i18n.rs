@@ -5,16 +5,18 @@ use actix_web::HttpRequest;
 
 mod texts;
 mod texts_alerts;
+mod texts_decisions;
 mod texts_sales;
 mod texts_users;
 use texts::ENGLISH;
 
 /// The Vietnamese of each English text, by part of the product.
-const VIETNAMESE: [&[(&str, &str)]; 4] = [
+const VIETNAMESE: [&[(&str, &str)]; 5] = [
     texts::VIETNAMESE,
     texts_sales::VIETNAMESE,
     texts_alerts::VIETNAMESE,
     texts_users::VIETNAMESE,
+    texts_decisions::VIETNAMESE,
 ];
 
 fn vietnamese(english: &str) -> Option<&'static str> {

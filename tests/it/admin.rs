@@ -183,6 +183,9 @@ async fn every_admin_route_refuses_without_a_session(backend: Backend) {
         (Method::POST, "/admin/transactions/1/set-aside"),
         (Method::POST, "/admin/transactions/1/undo"),
         (Method::POST, "/admin/orders/DH1/cancel"),
+        (Method::POST, "/admin/orders/DH1/accept"),
+        (Method::POST, "/admin/orders/DH1/refund"),
+        (Method::POST, "/admin/orders/DH1/undo-decision"),
         (Method::POST, "/admin/settings/reveal"),
     ];
     for (method, path) in routes {

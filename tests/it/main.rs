@@ -21,6 +21,7 @@ mod combined;
 mod confirm;
 mod crash;
 mod customers;
+mod decisions;
 mod extremes;
 mod faults;
 mod group_commit;

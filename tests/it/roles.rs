@@ -122,6 +122,18 @@ async fn roles_are_checked_on_every_post(backend: Backend) {
             "/admin/orders/DH1/cancel".to_owned(),
             vec![("confirm", "1")],
         ),
+        (
+            "/admin/orders/DH1/accept".to_owned(),
+            vec![("confirm", "1"), ("note", "fee")],
+        ),
+        (
+            "/admin/orders/DH1/refund".to_owned(),
+            vec![("confirm", "1")],
+        ),
+        (
+            "/admin/orders/DH1/undo-decision".to_owned(),
+            vec![("confirm", "1")],
+        ),
         ("/admin/notifications/1/replay".to_owned(), vec![]),
         ("/admin/reconcile/run".to_owned(), vec![]),
     ];

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::decision::standing_decisions;
 use super::money::Money;
 use super::order::{Order, OrderStatus};
 
@@ -43,16 +44,22 @@ pub enum HistoryEvent {
     Undone,
     /// The state an order had when history began to be kept (the migration's backfill).
     Imported,
+    /// An owner accepted a partly paid order as paid (a discount, a bank fee).
+    Accepted,
+    /// An owner recorded that an overpaid order's excess went back to the customer.
+    Refunded,
 }
 
 impl HistoryEvent {
-    const ALL: [HistoryEvent; 6] = [
+    const ALL: [HistoryEvent; 8] = [
         HistoryEvent::Created,
         HistoryEvent::Credited,
         HistoryEvent::Cancelled,
         HistoryEvent::Expired,
         HistoryEvent::Undone,
         HistoryEvent::Imported,
+        HistoryEvent::Accepted,
+        HistoryEvent::Refunded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +70,8 @@ impl HistoryEvent {
             HistoryEvent::Expired => "expired",
             HistoryEvent::Undone => "undone",
             HistoryEvent::Imported => "imported",
+            HistoryEvent::Accepted => "accepted",
+            HistoryEvent::Refunded => "refunded",
         }
     }
 
@@ -123,6 +132,8 @@ pub struct HistoryEntry {
     pub before: Option<OrderState>,
     pub after: OrderState,
     pub transfer: Option<TransferRef>,
+    /// Why, in the admin's words (an accept's reason).
+    pub note: Option<String>,
 }
 
 impl HistoryEntry {
@@ -134,6 +145,26 @@ impl HistoryEntry {
             before: None,
             after: OrderState::of(order),
             transfer: None,
+            note: None,
+        }
+    }
+
+    /// `order` (already changed) came to its state now from `before`, for `cause`.
+    pub fn change(
+        order: &Order,
+        before: Option<OrderState>,
+        event: HistoryEvent,
+        cause: &Cause,
+        now: DateTime<Utc>,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            at: now,
+            event,
+            by: cause.by(),
+            before,
+            after: OrderState::of(order),
+            transfer: None,
+            note: None,
         }
     }
 
@@ -147,7 +178,7 @@ impl HistoryEntry {
 pub enum UndoPlan<'a> {
     /// Put the order back in this state.
     Restore(OrderState),
-    /// A later credit, not undone, built on this one: undo that first.
+    /// A later credit or owner's decision, not undone, built on this one: undo that first.
     BuiltOn(&'a HistoryEntry),
     /// Credited before history was kept: there is no "before" to restore.
     Untracked,
@@ -156,7 +187,8 @@ pub enum UndoPlan<'a> {
 /// How to undo the last credit of transfer `row_id` in `history` (oldest first). The order
 /// returns to its state before that credit, except that a later cancel or expiry still holds
 /// (it closed the order; the undo takes back money, not the closing). A later credit that is
-/// still in place is refused: its state was built on this one.
+/// still in place is refused: its state was built on this one; so is a decision still standing
+/// (see [`standing_decisions`]).
 pub fn plan_undo(history: &[HistoryEntry], row_id: i64) -> UndoPlan<'_> {
     let Some(at) = history
         .iter()
@@ -164,6 +196,9 @@ pub fn plan_undo(history: &[HistoryEntry], row_id: i64) -> UndoPlan<'_> {
     else {
         return UndoPlan::Untracked;
     };
+    if let Some(&k) = standing_decisions(history).iter().find(|&&k| k > at) {
+        return UndoPlan::BuiltOn(&history[k]);
+    }
     let later = &history[at + 1..];
     let still_credited = |k: usize, e: &HistoryEntry| {
         let Some(transfer) = &e.transfer else {
@@ -195,12 +230,12 @@ pub fn plan_undo(history: &[HistoryEntry], row_id: i64) -> UndoPlan<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use HistoryEvent as E;
     use OrderStatus::*;
 
-    fn state(status: OrderStatus, received: i64) -> OrderState {
+    pub(crate) fn state(status: OrderStatus, received: i64) -> OrderState {
         OrderState {
             status,
             amount_received: Money::from_units(received),
@@ -208,7 +243,7 @@ mod tests {
         }
     }
 
-    fn entry(
+    pub(crate) fn entry(
         event: HistoryEvent,
         row: Option<i64>,
         before: OrderState,
@@ -224,6 +259,7 @@ mod tests {
                 row_id,
                 name: format!("casso:{row_id}"),
             }),
+            note: None,
         }
     }
 
@@ -278,6 +314,27 @@ mod tests {
             entry(E::Expired, None, state(PartiallyPaid, 4), state(Expired, 4)),
         ];
         assert_eq!(plan_undo(&history, 1), UndoPlan::Restore(state(Expired, 0)));
+    }
+
+    #[test]
+    fn a_standing_decision_refuses_the_credit_it_was_made_on() {
+        let mut history = vec![
+            entry(
+                E::Credited,
+                Some(1),
+                state(Pending, 0),
+                state(PartiallyPaid, 4),
+            ),
+            entry(E::Accepted, None, state(PartiallyPaid, 4), state(Paid, 4)),
+        ];
+        assert_eq!(plan_undo(&history, 1), UndoPlan::BuiltOn(&history[1]));
+        history.push(entry(
+            E::Undone,
+            None,
+            state(Paid, 4),
+            state(PartiallyPaid, 4),
+        ));
+        assert_eq!(plan_undo(&history, 1), UndoPlan::Restore(state(Pending, 0)));
     }
 
     #[test]

@@ -164,7 +164,11 @@ impl Order {
             .amount_received
             .checked_add(amount)
             .ok_or(OrderError::Overflow)?;
-        self.status = OrderStatus::from_amounts(self.amount, self.amount_received, tolerance);
+        let by_amounts = OrderStatus::from_amounts(self.amount, self.amount_received, tolerance);
+        // An order accepted as paid short of its amount stays paid as more comes in.
+        if !(self.status == OrderStatus::Paid && by_amounts == OrderStatus::PartiallyPaid) {
+            self.status = by_amounts;
+        }
         if self.status.is_paid() && self.paid_at.is_none() {
             self.paid_at = Some(now);
         }
@@ -309,6 +313,17 @@ mod tests {
         let mut future = order("10");
         future.expires_at = Some(now + chrono::Duration::seconds(60));
         assert!(!future.expire_if_due(now));
+    }
+
+    #[test]
+    fn an_order_accepted_short_stays_paid_as_more_comes() {
+        let mut o = order("10");
+        o.apply_transfer(m("4"), Money::ZERO, Utc::now()).unwrap();
+        o.status = OrderStatus::Paid;
+        o.apply_transfer(m("1"), Money::ZERO, Utc::now()).unwrap();
+        assert_eq!(o.status, OrderStatus::Paid);
+        o.apply_transfer(m("6"), Money::ZERO, Utc::now()).unwrap();
+        assert_eq!(o.status, OrderStatus::Overpaid);
     }
 
     #[test]

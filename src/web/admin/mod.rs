@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit;
 pub mod context;
 pub mod dashboard;
+pub mod decisions;
 pub mod error;
 pub mod export;
 pub mod filters;
@@ -102,6 +103,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/orders/{code}/cancel",
                 web::post().to(orders::cancel_order),
+            )
+            .route("/orders/{code}/accept", web::post().to(decisions::accept))
+            .route("/orders/{code}/refund", web::post().to(decisions::refund))
+            .route(
+                "/orders/{code}/undo-decision",
+                web::post().to(decisions::undo),
             )
             .route("/audit", web::get().to(audit::audit))
             .route(

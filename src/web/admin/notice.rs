@@ -4,6 +4,7 @@
 //! link.
 
 use crate::domain::order::OrderError;
+use crate::domain::DecisionError;
 use crate::ingest::resolve::ResolveError;
 use crate::web::i18n::Lang;
 
@@ -22,10 +23,17 @@ pub enum Notice {
     LaterCredit,
     BadSplit,
     ChangedSincePreview,
+    LaterDecision,
+    NotPartlyPaid,
+    NotOverpaid,
+    AlreadyRefunded,
+    NoReason,
+    NothingToUndo,
+    DecisionChanged,
 }
 
 impl Notice {
-    const ALL: [Notice; 13] = [
+    const ALL: [Notice; 20] = [
         Notice::BadOrderCode,
         Notice::NoSuchOrder,
         Notice::NoSuchTransaction,
@@ -39,6 +47,13 @@ impl Notice {
         Notice::LaterCredit,
         Notice::BadSplit,
         Notice::ChangedSincePreview,
+        Notice::LaterDecision,
+        Notice::NotPartlyPaid,
+        Notice::NotOverpaid,
+        Notice::AlreadyRefunded,
+        Notice::NoReason,
+        Notice::NothingToUndo,
+        Notice::DecisionChanged,
     ];
 
     /// The code in the URL and the message (English, the key of its translation).
@@ -81,6 +96,31 @@ impl Notice {
                 "changed_since_preview",
                 "Nothing was changed: the order changed since this preview (another transfer, or its deadline). Check the new figures below and confirm again.",
             ),
+            Notice::LaterDecision => (
+                "later_decision",
+                "Nothing was changed: the order was accepted as paid or its excess recorded as refunded after this transfer. Undo that decision on the order's page first.",
+            ),
+            Notice::NotPartlyPaid => (
+                "not_partly_paid",
+                "Nothing was changed: only an order that received part of its amount can be accepted as paid.",
+            ),
+            Notice::NotOverpaid => (
+                "not_overpaid",
+                "Nothing was changed: only an overpaid order has an excess to refund.",
+            ),
+            Notice::AlreadyRefunded => (
+                "already_refunded",
+                "Nothing was changed: the excess is already recorded as refunded.",
+            ),
+            Notice::NoReason => (
+                "no_reason",
+                "Nothing was changed: write why the order is accepted (a discount, a bank fee).",
+            ),
+            Notice::NothingToUndo => ("nothing_to_undo", "There is no decision to undo on this order."),
+            Notice::DecisionChanged => (
+                "decision_changed",
+                "Nothing was changed: the order changed after that decision. Undo what came after it first.",
+            ),
         }
     }
 
@@ -113,10 +153,13 @@ pub enum Done {
     PasswordReset,
     UserRemoved,
     PasswordChanged,
+    Accepted,
+    Refunded,
+    DecisionUndone,
 }
 
 impl Done {
-    const ALL: [Done; 16] = [
+    const ALL: [Done; 19] = [
         Done::Linked,
         Done::Split,
         Done::SetAside,
@@ -133,6 +176,9 @@ impl Done {
         Done::PasswordReset,
         Done::UserRemoved,
         Done::PasswordChanged,
+        Done::Accepted,
+        Done::Refunded,
+        Done::DecisionUndone,
     ];
 
     fn text(self) -> (&'static str, &'static str) {
@@ -157,6 +203,12 @@ impl Done {
             Done::TestAlert => (
                 "test_alert",
                 "A test alert is on its way to every chat and address: its result shows below in a few seconds.",
+            ),
+            Done::Accepted => ("accepted", "The order was accepted as paid."),
+            Done::Refunded => ("refunded", "The excess is recorded as refunded."),
+            Done::DecisionUndone => (
+                "decision_undone",
+                "Undone: the order is back as it was before that decision.",
             ),
             Done::Created => (
                 "created",
@@ -208,6 +260,15 @@ impl From<&ResolveError> for Notice {
             ResolveError::Order(e) => Notice::from(e),
             ResolveError::Split(_) => Notice::BadSplit,
             ResolveError::ChangedSincePreview(_) => Notice::ChangedSincePreview,
+            ResolveError::DecidedLater { .. } => Notice::LaterDecision,
+            ResolveError::Decision(e) => match e {
+                DecisionError::NotPartlyPaid(_) => Notice::NotPartlyPaid,
+                DecisionError::NotOverpaid(_) => Notice::NotOverpaid,
+                DecisionError::AlreadyRefunded => Notice::AlreadyRefunded,
+                DecisionError::NoReason => Notice::NoReason,
+                DecisionError::NothingToUndo => Notice::NothingToUndo,
+                DecisionError::ChangedSince => Notice::DecisionChanged,
+            },
         }
     }
 }

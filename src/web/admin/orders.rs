@@ -10,7 +10,10 @@ use super::notice::{Done, Notice};
 use super::share::ShareView;
 use super::views::{self, money, status_label, OrderView, TxView};
 use crate::db::{OrderStore, StoreError, TransactionStore};
-use crate::domain::{self, Cause, HistoryEntry, HistoryEvent, OrderCode, OrderState, OrderStatus};
+use crate::domain::decision::{excess_refunded, plan_undo_decision};
+use crate::domain::{
+    self, Cause, Decision, HistoryEntry, HistoryEvent, Order, OrderCode, OrderState, OrderStatus,
+};
 use crate::ingest::resolve;
 use crate::state::AppState;
 use crate::users::Action;
@@ -30,6 +33,7 @@ struct OrderPage {
     can_cancel: bool,
     /// Cancelling keeps what was received: the form says how much.
     has_money: bool,
+    decisions: DecisionsView,
     share: ShareView,
     message: Option<&'static str>,
 }
@@ -61,6 +65,7 @@ pub async fn order(
     // Past `expires_at` it reads as expired before the sweep stores it, as everywhere.
     let order = order.seen_at(domain::now());
     render(&OrderPage {
+        decisions: DecisionsView::new(&order, &history, lang),
         nav: ctx.nav,
         can_cancel: !order.status.is_paid() && order.status != OrderStatus::Cancelled,
         has_money: order.amount_received.is_positive(),
@@ -77,6 +82,37 @@ pub async fn order(
         message: Notice::message_for(query.error.as_deref(), lang),
         lang,
     })
+}
+
+/// What an owner may decide on the order now, and the decision an undo would take back.
+struct DecisionsView {
+    may_accept: bool,
+    may_refund: bool,
+    /// The excess is recorded as refunded.
+    refunded: bool,
+    /// The latest decision still standing, as a person reads it, when it can be undone.
+    standing: Option<String>,
+}
+
+impl DecisionsView {
+    fn new(order: &Order, history: &[HistoryEntry], lang: Lang) -> DecisionsView {
+        let standing = plan_undo_decision(history, &OrderState::of(order))
+            .ok()
+            .map(|(e, _)| {
+                let row = HistoryRowView::new(e, &order.currency, lang);
+                format!("{} ({}, {})", row.event, row.by, row.at)
+            });
+        DecisionsView {
+            may_accept: Decision::Accept.check(order, history).is_ok(),
+            may_refund: Decision::Refund.check(order, history).is_ok(),
+            refunded: excess_refunded(history).is_some(),
+            standing,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.may_accept || self.may_refund || self.standing.is_some()
+    }
 }
 
 pub async fn cancel_order(
@@ -119,9 +155,11 @@ struct HistoryRowView {
     at: String,
     /// The stored event (`credited`), for machines; `event` is for people.
     event_key: &'static str,
-    event: &'static str,
+    /// The event as a person reads it, with the admin's note.
+    event: String,
     by: String,
-    transfer: String,
+    /// The transfer's name and its admin page.
+    transfer: Option<(String, String)>,
     status: String,
     received: String,
 }
@@ -144,20 +182,28 @@ impl HistoryRowView {
         HistoryRowView {
             at: views::local_time(e.at),
             event_key: e.event.as_str(),
-            event: lang.t(match e.event {
-                HistoryEvent::Created => "Order created",
-                HistoryEvent::Credited => "Transfer credited",
-                HistoryEvent::Cancelled => "Order cancelled",
-                HistoryEvent::Expired => "Order expired",
-                HistoryEvent::Undone => "Credit undone",
-                HistoryEvent::Imported => "State when history began",
-            }),
+            event: {
+                let event = lang.t(match e.event {
+                    HistoryEvent::Created => "Order created",
+                    HistoryEvent::Credited => "Transfer credited",
+                    HistoryEvent::Cancelled => "Order cancelled",
+                    HistoryEvent::Expired => "Order expired",
+                    HistoryEvent::Undone if e.transfer.is_none() => "Decision undone",
+                    HistoryEvent::Undone => "Credit undone",
+                    HistoryEvent::Imported => "State when history began",
+                    HistoryEvent::Accepted => "Accepted as paid",
+                    HistoryEvent::Refunded => "Excess refunded",
+                });
+                match &e.note {
+                    Some(note) => format!("{event}: {note}"),
+                    None => event.to_owned(),
+                }
+            },
             by: who(&e.by, lang),
             transfer: e
                 .transfer
                 .as_ref()
-                .map(|t| t.name.clone())
-                .unwrap_or_default(),
+                .map(|t| (t.name.clone(), format!("/admin/transactions/{}", t.row_id))),
             status,
             received,
         }

@@ -155,6 +155,8 @@ pub struct OrderView {
     pub due: String,
     /// What an overpaid order received beyond its amount.
     pub excess: Option<String>,
+    /// What an order accepted as paid short of its amount was let go.
+    pub shortfall: Option<String>,
     pub created: String,
     pub paid_at: String,
     pub expires: String,
@@ -176,7 +178,15 @@ impl OrderView {
             status: o.status.as_str(),
             status_label: lang.t(o.status.as_str()),
             received: money(o.amount_received, &o.currency, lang),
-            due: money(o.amount_due(), &o.currency, lang),
+            due: money(
+                if o.status.is_paid() {
+                    Money::ZERO
+                } else {
+                    o.amount_due()
+                },
+                &o.currency,
+                lang,
+            ),
             excess: (o.status == OrderStatus::Overpaid).then(|| {
                 money(
                     o.amount_received.saturating_sub_to_zero(o.amount),
@@ -184,6 +194,8 @@ impl OrderView {
                     lang,
                 )
             }),
+            shortfall: (o.status == OrderStatus::Paid && o.amount_received < o.amount)
+                .then(|| money(o.amount_due(), &o.currency, lang)),
             created: local_time(o.created_at),
             paid_at: o.paid_at.map_or_else(|| "–".to_owned(), local_time),
             expires: o.expires_at.map_or_else(|| "–".to_owned(), local_time),

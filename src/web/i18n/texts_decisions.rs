@@ -1,0 +1,68 @@
+//! The texts of an owner's decisions on an order's money.
+
+pub(super) const VIETNAMESE: &[(&str, &str)] = &[
+    ("Decisions on the money", "Quyết định về tiền"),
+    ("Accept as paid", "Chấp nhận là đã thanh toán"),
+    ("Accepted as paid", "Đã chấp nhận là đã thanh toán"),
+    ("Excess refunded", "Đã hoàn phần thừa"),
+    ("Decision undone", "Đã hoàn tác quyết định"),
+    ("Accepted short by", "Chấp nhận thiếu"),
+    (
+        "Accept as paid with what it received",
+        "Chấp nhận là đã thanh toán với số đã nhận",
+    ),
+    (
+        "for a discount or a bank fee. What was received does not change.",
+        "khi giảm giá hoặc phí ngân hàng. Số tiền đã nhận không đổi.",
+    ),
+    ("e.g. bank fee, agreed discount", "ví dụ: phí ngân hàng, giảm giá đã thỏa thuận"),
+    ("Yes, accept this order as paid", "Có, chấp nhận đơn này là đã thanh toán"),
+    ("The customer paid too much by", "Khách đã chuyển thừa"),
+    (
+        "Once you have sent it back, record it here: the order keeps what it received, and its page says the excess went back.",
+        "Khi đã chuyển trả khách, hãy ghi lại ở đây: đơn vẫn giữ số đã nhận, và trang đơn ghi rằng phần thừa đã được hoàn.",
+    ),
+    ("Note (optional)", "Ghi chú (không bắt buộc)"),
+    ("e.g. sent back by transfer", "ví dụ: đã chuyển khoản trả lại"),
+    ("Yes, the excess was refunded", "Có, phần thừa đã được hoàn"),
+    ("Record the refund", "Ghi nhận đã hoàn tiền"),
+    ("Undo this decision", "Hoàn tác quyết định này"),
+    (
+        "Yes, undo this decision: the order goes back exactly as it was before it.",
+        "Có, hoàn tác quyết định này: đơn trở lại đúng như trước đó.",
+    ),
+    ("The order was accepted as paid.", "Đơn hàng đã được chấp nhận là đã thanh toán."),
+    ("The excess is recorded as refunded.", "Đã ghi nhận hoàn phần tiền thừa."),
+    (
+        "Undone: the order is back as it was before that decision.",
+        "Đã hoàn tác: đơn hàng trở lại như trước quyết định đó.",
+    ),
+    (
+        "Nothing was changed: the order was accepted as paid or its excess recorded as refunded after this transfer. Undo that decision on the order's page first.",
+        "Chưa thay đổi gì: sau khoản chuyển này, đơn đã được chấp nhận là đã thanh toán hoặc đã ghi nhận hoàn phần thừa. Hãy hoàn tác quyết định đó trên trang đơn hàng trước.",
+    ),
+    (
+        "Nothing was changed: only an order that received part of its amount can be accepted as paid.",
+        "Chưa thay đổi gì: chỉ đơn đã nhận một phần tiền mới có thể được chấp nhận là đã thanh toán.",
+    ),
+    (
+        "Nothing was changed: only an overpaid order has an excess to refund.",
+        "Chưa thay đổi gì: chỉ đơn chuyển thừa mới có phần thừa để hoàn.",
+    ),
+    (
+        "Nothing was changed: the excess is already recorded as refunded.",
+        "Chưa thay đổi gì: phần thừa đã được ghi nhận là đã hoàn.",
+    ),
+    (
+        "Nothing was changed: write why the order is accepted (a discount, a bank fee).",
+        "Chưa thay đổi gì: hãy ghi lý do chấp nhận đơn (giảm giá, phí ngân hàng).",
+    ),
+    (
+        "There is no decision to undo on this order.",
+        "Đơn hàng này không có quyết định nào để hoàn tác.",
+    ),
+    (
+        "Nothing was changed: the order changed after that decision. Undo what came after it first.",
+        "Chưa thay đổi gì: đơn đã thay đổi sau quyết định đó. Hãy hoàn tác những gì đến sau trước.",
+    ),
+];
