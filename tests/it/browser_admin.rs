@@ -248,6 +248,7 @@ async fn admin_splits_a_transfer_across_orders() {
         browser
             .expect_done("Đã chia giao dịch cho các đơn hàng.")
             .await;
+        browser.back_to_decided(&transfer).await;
         assert_eq!(order_status(&app, "DH1006").await, "paid");
         assert_eq!(order_status(&app, "DH1008").await, "partially_paid");
         assert_eq!(
@@ -272,13 +273,13 @@ async fn admin_splits_a_transfer_across_orders() {
 const WIDE: (&str, u32, u32) = ("desktop-1366", 1366, 900);
 
 impl Browser {
-    async fn click(&self, selector: &str) {
+    pub(crate) async fn click(&self, selector: &str) {
         self.css(selector).await.click().await.unwrap();
     }
 
     /// Waits for the next page's notice to read exactly `message`: the click that led here
     /// navigates, so the element found first may belong to the page being left.
-    async fn expect_done(&self, message: &str) {
+    pub(crate) async fn expect_done(&self, message: &str) {
         self.wait_js(
             &format!(
                 "var e = document.querySelector('#done[role=status]'); \

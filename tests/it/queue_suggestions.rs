@@ -4,11 +4,14 @@
 
 use serde_json::json;
 
-use crate::admin::{get, logged_in};
+use crate::admin::{get, logged_in, post};
 use crate::helpers::*;
 use crate::on_both_backends;
 
-on_both_backends!(the_queue_offers_the_best_order_or_says_it_is_a_tie);
+on_both_backends!(
+    the_queue_offers_the_best_order_or_says_it_is_a_tie,
+    the_queue_runs_by_bank_time_and_a_decision_opens_the_next
+);
 
 async fn the_queue_offers_the_best_order_or_says_it_is_a_tie(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -56,4 +59,82 @@ async fn the_queue_offers_the_best_order_or_says_it_is_a_tie(backend: Backend) {
         page.contains(r#"id="tie""#) && !page.contains("badge best"),
         "{page}"
     );
+}
+
+/// The ids of the transfers a list page links to, in its order.
+fn listed(page: &str) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for rest in page.split("href=\"/admin/transactions/").skip(1) {
+        let id = rest.split(['"', '/', '?']).next().unwrap_or_default();
+        if id.chars().all(|c| c.is_ascii_digit()) && ids.last().map(String::as_str) != Some(id) {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
+}
+
+async fn the_queue_runs_by_bank_time_and_a_decision_opens_the_next(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Arrival order is not the bank's: the last to arrive happened first (a late pull).
+    let elements = [
+        (1, "first to arrive", "2026-12-01 10:00:00"),
+        (2, "second to arrive", "2026-12-01 12:00:00"),
+        (3, "pulled late", "2026-12-01 08:00:00"),
+    ]
+    .map(|(id, description, when)| {
+        let mut e = element(id, description, json!(5000));
+        e["when"] = json!(when);
+        e
+    });
+    app.post_webhook(&envelope(elements.to_vec())).await;
+    let (admin, csrf) = logged_in(&app).await;
+    let (_, queue) = get(&admin, &app, "/admin/queue").await;
+    let order: Vec<usize> = ["second to arrive", "first to arrive", "pulled late"]
+        .iter()
+        .map(|d| queue.find(d).unwrap_or_else(|| panic!("{d} listed")))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "newest bank time first"
+    );
+    let ids = listed(&queue);
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    // A page of one row continues by bank time too.
+    let (_, second) = get(
+        &admin,
+        &app,
+        &format!("/admin/queue?cursor={}&limit=1", ids[0]),
+    )
+    .await;
+    assert_eq!(listed(&second).first(), Some(&ids[1]), "{second}");
+
+    let decide = |id: String| {
+        let (admin, csrf, app) = (&admin, &csrf, &app);
+        async move {
+            let path = format!("/admin/transactions/{id}/set-aside");
+            let form = [("csrf", csrf.as_str()), ("resolution", "ignored")];
+            let r = post(admin, app, &path, &form).await;
+            r.headers()["location"].to_str().unwrap().to_owned()
+        }
+    };
+    assert_eq!(
+        decide(ids[0].clone()).await,
+        format!(
+            "/admin/transactions/{}?done=set_aside&prev={}",
+            ids[1], ids[0]
+        )
+    );
+    let (_, next) = get(
+        &admin,
+        &app,
+        &format!(
+            "/admin/transactions/{}?done=set_aside&prev={}",
+            ids[1], ids[0]
+        ),
+    )
+    .await;
+    assert!(next.contains(r#"id="next-waiting">"#), "{next}");
+    assert!(next.contains(&format!(r#"href="/admin/transactions/{}""#, ids[0])));
+    decide(ids[1].clone()).await;
+    assert_eq!(decide(ids[2].clone()).await, "/admin/queue?done=set_aside");
 }

@@ -1,7 +1,7 @@
 // The `Reports` queries (the admin's lists, tabs, totals and exports), included once per backend
 // (see `db/mod.rs`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::common::*;
@@ -112,15 +112,20 @@ macro_rules! filter_orders {
     }};
 }
 
-/// Rows `skip..skip + limit` (and one more, to tell whether a next page exists) of rows
-/// merged from several newest-first lists.
-fn merged_page<T>(mut rows: Vec<(i64, T)>, start: PageStart, limit: i64) -> Page<T> {
-    rows.sort_unstable_by_key(|(id, _)| std::cmp::Reverse(*id));
+/// Rows `skip..skip + limit` (and one more, to tell whether a next page exists) of transfers
+/// merged from several lists, each newest first by the bank's time, then by id.
+fn merged_page<T>(
+    mut rows: Vec<((NaiveDateTime, i64), T)>,
+    start: PageStart,
+    limit: i64,
+) -> Page<T> {
+    rows.sort_unstable_by_key(|(key, _)| std::cmp::Reverse(*key));
     let skip = usize::try_from(start.skip).unwrap_or(0);
     let rows = rows
         .into_iter()
         .skip(skip)
         .take(usize::try_from(limit + 1).unwrap_or(0))
+        .map(|((_, id), t)| (id, t))
         .collect();
     page(rows, limit)
 }
@@ -137,24 +142,46 @@ impl Reports for Conn {
         } else {
             filter.statuses.clone()
         };
-        // One query per status, merged here: each walks a `(status, …)` index newest first
-        // and stops at the page's end, where one `status IN (…)` query makes SQLite sort the
-        // whole backlog (289 ms for a page at 100,000 waiting; bench/README.md).
+        // Newest first by the bank's time, the time the lists show (a transfer pulled late by
+        // reconciliation sits where the bank put it), then by id. One query per status, merged
+        // here: each walks the `(status, bank time)` index and stops at the page's end, where
+        // one `status IN (…)` query makes SQLite sort the whole backlog (bench/README.md).
+        let bank_time = || {
+            coalesce(
+                bank_transactions::occurred_at,
+                bank_transactions::received_at,
+            )
+        };
+        // The cursor is the id of the last row shown; the next page starts after its time.
+        let after = match start.after {
+            Some(id) => bank_transactions::table
+                .find(id)
+                .select(bank_time())
+                .first::<NaiveDateTime>(self)
+                .optional()?
+                .map(|at| (at, id)),
+            None => None,
+        };
         let mut rows = Vec::new();
         for status in statuses {
             let mut query = bank_transactions::table
                 .left_join(orders::table)
                 .filter(bank_transactions::status.eq(status.as_str()))
                 .select((TransactionRow::as_select(), orders::code.nullable()))
-                .order(bank_transactions::id.desc())
+                .order((bank_time().desc(), bank_transactions::id.desc()))
                 .limit(start.skip + limit + 1)
                 .into_boxed();
-            if let Some(after) = start.after {
-                query = query.filter(bank_transactions::id.lt(after));
+            if let Some((at, id)) = after {
+                query = query.filter(
+                    bank_time()
+                        .lt(at)
+                        .or(bank_time().eq(at).and(bank_transactions::id.lt(id))),
+                );
             }
             let query = filter_transfers!(query, filter);
             for (row, code) in query.load::<(TransactionRow, Option<String>)>(self)? {
-                rows.push((row.id, row.into_transaction(code)?));
+                let key = (row.occurred_at.unwrap_or(row.received_at), row.id);
+                rows.push((key, row.into_transaction(code)?));
             }
         }
         // Each order a transfer paid, for the page's rows only.

@@ -11,7 +11,9 @@ use super::error::AdminError;
 use super::notice::Done;
 use super::notice::Notice;
 use super::views::{self, AuditView, OrderView, TxView};
-use crate::db::{AuditStore, OrderStore, StoreError, TransactionStore};
+use crate::db::{
+    AuditStore, OrderStore, PageStart, Reports, StoreError, TransactionStore, TransferFilter,
+};
 use crate::domain::{self, OrderCode, Resolution, TransactionStatus};
 use crate::ingest::resolve::{self, ResolveError};
 use crate::ingest::suggest;
@@ -40,6 +42,8 @@ struct TransactionPage {
     message: Option<&'static str>,
     /// An undo was refused: the later transfer to undo first (row id, `source:external_id`).
     later: Option<(i64, String)>,
+    /// The transfer just decided, when this page opened as the next one waiting.
+    prev: Option<i64>,
     /// The transfer arrived in another account than its order asked for, or not the shop's.
     arrival: Option<Arrival>,
 }
@@ -49,6 +53,8 @@ pub struct TransactionQuery {
     error: Option<String>,
     /// The later transfer that refused an undo.
     later: Option<i64>,
+    /// The transfer just decided, when this is the next one waiting.
+    prev: Option<i64>,
 }
 
 pub async fn transaction(
@@ -131,6 +137,7 @@ pub async fn transaction(
             .collect(),
         message: Notice::message_for(query.error.as_deref(), lang),
         later,
+        prev: query.prev,
         lang,
     })
 }
@@ -234,10 +241,16 @@ pub(super) async fn after_resolution(
     match outcome? {
         Ok(changed) => {
             state.order_events.publish(changed);
-            Ok(redirect(&format!(
-                "/admin/transactions/{id}?done={}",
-                done.code()
-            )))
+            let code = done.code();
+            // Working the queue: a decided transfer gives way to the next one waiting.
+            let to = match done {
+                Done::Undone => format!("/admin/transactions/{id}?done={code}"),
+                _ => match next_waiting(state).await? {
+                    Some(next) => format!("/admin/transactions/{next}?done={code}&prev={id}"),
+                    None => format!("/admin/queue?done={code}"),
+                },
+            };
+            Ok(redirect(&to))
         }
         Err(ResolveError::TransactionNotFound) => Err(NO_TRANSACTION),
         Err(ResolveError::ChangedSincePreview(code)) => Ok(redirect(&format!(
@@ -251,6 +264,19 @@ pub(super) async fn after_resolution(
         ))),
         Err(e) => Ok(back_with_error(id, Notice::from(&e))),
     }
+}
+
+/// The transfer at the top of the queue (newest by the bank's time), if any waits.
+async fn next_waiting(state: &AppState) -> Result<Option<i64>, AdminError> {
+    let filter = TransferFilter {
+        statuses: TransactionStatus::WAITING.to_vec(),
+        ..TransferFilter::default()
+    };
+    let page = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.transfers(&filter, PageStart::default(), 1)))
+        .await?;
+    Ok(page.items.first().map(|t| t.row_id))
 }
 
 pub async fn link(

@@ -1,4 +1,4 @@
-//! The texts of an owner's decisions on an order's money.
+//! The texts of decisions: an owner's on an order's money, and working the queue.
 
 pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Decisions on the money", "Quyết định về tiền"),
@@ -65,4 +65,7 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
         "Nothing was changed: the order changed after that decision. Undo what came after it first.",
         "Chưa thay đổi gì: đơn đã thay đổi sau quyết định đó. Hãy hoàn tác những gì đến sau trước.",
     ),
+
+    ("This is the next transfer waiting.", "Đây là giao dịch kế tiếp đang chờ."),
+    ("See the one you just decided", "Xem giao dịch bạn vừa xử lý"),
 ];
