@@ -4,13 +4,14 @@
 
 use serde_json::json;
 
-use crate::admin::{get, logged_in};
+use crate::admin::{get, logged_in, post};
 use crate::helpers::*;
 use crate::on_both_backends;
 
 on_both_backends!(
     shares_orders_and_excess_are_shown,
-    the_dashboard_links_and_a_cancel_names_the_money
+    the_dashboard_links_and_a_cancel_names_the_money,
+    the_audit_reads_as_people_write
 );
 
 fn squash(html: &str) -> String {
@@ -84,4 +85,44 @@ async fn the_dashboard_links_and_a_cancel_names_the_money(backend: Backend) {
     );
     let (_, nothing) = get(&admin, &app, "/admin/orders/DH8").await;
     assert!(nothing.contains(r#"id="cancel""#) && !nothing.contains("cancel-money"));
+}
+
+async fn the_audit_reads_as_people_write(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.create_order(json!({"code": "DH9", "amount": 50000}))
+        .await;
+    app.transfer(41, "no code", num("50000")).await;
+    let (admin, csrf) = logged_in(&app).await;
+    let (_, queue) = get(&admin, &app, "/admin/queue").await;
+    let at = queue.find("/admin/transactions/").unwrap();
+    let id: String = queue[at + "/admin/transactions/".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let seen = "pending:0";
+    let form = [("csrf", csrf.as_str()), ("code", "DH9"), ("seen", seen)];
+    post(
+        &admin,
+        &app,
+        &format!("/admin/transactions/{id}/link"),
+        &form,
+    )
+    .await;
+
+    let (_, audit) = get(&admin, &app, "/admin/audit").await;
+    let transfer = r#"<a href="/admin/transactions/named/casso%3A41">Transfer casso:41</a>"#;
+    assert!(audit.contains(transfer), "{audit}");
+    assert!(audit.contains(r#"<a href="/admin/orders/DH9">Order DH9</a>"#));
+    assert!(audit.contains("Money added to the order"));
+    // The subject's link leads to the transfer's page; an unknown name is not found.
+    let r = admin
+        .get(app.url("/admin/transactions/named/casso%3A41"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], format!("/admin/transactions/{id}"));
+    let (status, _) = get(&admin, &app, "/admin/transactions/named/casso:999").await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    let (_, vi) = get(&admin, &app, "/admin/audit?lang=vi").await;
+    assert!(!vi.contains("Ghi có") && !vi.contains("Ghi nợ"));
 }

@@ -170,6 +170,19 @@ impl TransactionStore for Conn {
         Ok(with_allocations(self, transaction.into_iter().collect())?.pop())
     }
 
+    fn transaction_row_id(
+        &mut self,
+        source: &str,
+        external_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(bank_transactions::table
+            .filter(bank_transactions::source.eq(source))
+            .filter(bank_transactions::external_id.eq(external_id))
+            .select(bank_transactions::id)
+            .first::<i64>(self)
+            .optional()?)
+    }
+
     fn bank_transaction_for_update(
         &mut self,
         row_id: i64,

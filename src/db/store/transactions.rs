@@ -57,6 +57,12 @@ pub trait TransactionStore {
         limit: i64,
     ) -> Result<Page<BankTransaction>, StoreError>;
     fn bank_transaction(&mut self, row_id: i64) -> Result<Option<BankTransaction>, StoreError>;
+    /// The row id of the transaction a provider names `external_id`.
+    fn transaction_row_id(
+        &mut self,
+        source: &str,
+        external_id: &str,
+    ) -> Result<Option<i64>, StoreError>;
     /// The transaction, locked until the write transaction ends.
     fn bank_transaction_for_update(
         &mut self,

@@ -59,6 +59,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(queue::dismiss_rejected),
             )
             .route(
+                "/transactions/named/{name}",
+                web::get().to(transactions::named),
+            )
+            .route(
                 "/transactions/{id}",
                 web::get().to(transactions::transaction),
             )

@@ -199,7 +199,7 @@ impl HistoryRowView {
                     None => event.to_owned(),
                 }
             },
-            by: who(&e.by, lang),
+            by: views::who(&e.by, lang),
             transfer: e
                 .transfer
                 .as_ref()
@@ -207,19 +207,5 @@ impl HistoryRowView {
             status,
             received,
         }
-    }
-}
-
-/// Who made a change, as a person reads it: a user's name, the provider, the storefront, or
-/// paymatch itself.
-fn who(by: &str, lang: Lang) -> String {
-    match by {
-        "api" => lang.t("the storefront (API)").to_owned(),
-        "reconcile" => lang.t("automatic (reconciliation)").to_owned(),
-        "expiry" => lang.t("automatic (deadline passed)").to_owned(),
-        provider if crate::domain::Source::parse(provider).is_some() => {
-            views::provider_name(provider).to_owned()
-        }
-        other => other.strip_prefix("admin:").unwrap_or(other).to_owned(),
     }
 }

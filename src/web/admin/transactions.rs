@@ -166,6 +166,26 @@ struct LinkPreviewPage {
     message: Option<&'static str>,
 }
 
+/// A transfer by the provider's name for it (`casso:6785`, as the audit log names it).
+pub async fn named(
+    _ctx: PageContext,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let Some((source, external_id)) = name.split_once(':') else {
+        return Err(NO_TRANSACTION);
+    };
+    let (source, external_id) = (source.to_owned(), external_id.to_owned());
+    let id = state
+        .db
+        .run(move |conn| with_store!(conn, |s| s.transaction_row_id(&source, &external_id)))
+        .await?;
+    match id {
+        Some(id) => Ok(redirect(&format!("/admin/transactions/{id}"))),
+        None => Err(NO_TRANSACTION),
+    }
+}
+
 pub(super) fn back_with_error(id: i64, notice: Notice) -> HttpResponse {
     redirect(&format!("/admin/transactions/{id}?error={}", notice.code()))
 }

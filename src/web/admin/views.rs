@@ -219,24 +219,73 @@ pub struct AuditView {
     /// The stored action (`transaction.link`), for machines; `action` is for people.
     pub action_key: String,
     pub action: &'static str,
-    pub subject: String,
+    pub subject: Subject,
     pub before: String,
     pub after: String,
-    pub note: String,
+    /// A note naming a transfer or an order (a credit's transfer) links to it.
+    pub note: Subject,
 }
 
 impl AuditView {
     pub fn new(row: &AuditRow, lang: Lang) -> AuditView {
         AuditView {
             at: local_time(crate::db::models::from_db_time(row.created_at)),
-            actor: row.actor.clone(),
+            actor: who(&row.actor, lang),
             action_key: row.action.clone(),
             action: audit_action(&row.action, lang),
-            subject: row.subject.clone(),
+            subject: Subject::read(&row.subject, lang),
             before: audit_state(row.before_state.as_deref(), lang),
             after: audit_state(row.after_state.as_deref(), lang),
-            note: row.note.clone().unwrap_or_default(),
+            note: Subject::read(row.note.as_deref().unwrap_or_default(), lang),
         }
+    }
+}
+
+/// What an audit entry is about, as a person reads it, with its admin page when it has one:
+/// `transaction:casso:6785` → "Transfer casso:6785", `order:DH1` → "Order DH1".
+pub struct Subject {
+    pub label: String,
+    pub href: Option<String>,
+}
+
+impl Subject {
+    fn read(stored: &str, lang: Lang) -> Subject {
+        let linked = |kind: &'static str, name: &str, href: String| Subject {
+            label: format!("{} {name}", lang.t(kind)),
+            href: Some(href),
+        };
+        if let Some(name) = stored.strip_prefix("transaction:") {
+            let path: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+            return linked(
+                "Transfer",
+                name,
+                format!("/admin/transactions/named/{path}"),
+            );
+        }
+        if let Some(code) = stored.strip_prefix("order:") {
+            if let Ok(code) = OrderCode::parse(code) {
+                return linked("Order", code.as_str(), format!("/admin/orders/{code}"));
+            }
+        }
+        Subject {
+            label: stored.to_owned(),
+            href: None,
+        }
+    }
+}
+
+/// Who made a change, as a person reads it: a user's name, the provider, the storefront, or
+/// paymatch itself.
+pub fn who(by: &str, lang: Lang) -> String {
+    match by {
+        "api" => lang.t("the storefront (API)").to_owned(),
+        "reconcile" => lang.t("automatic (reconciliation)").to_owned(),
+        "expiry" => lang.t("automatic (deadline passed)").to_owned(),
+        "migration" => lang.t("automatic (upgrade)").to_owned(),
+        provider if crate::domain::Source::parse(provider).is_some() => {
+            provider_name(provider).to_owned()
+        }
+        other => other.strip_prefix("admin:").unwrap_or(other).to_owned(),
     }
 }
 
@@ -247,9 +296,12 @@ const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("transaction.ignored", "Set aside: not a payment"),
     ("transaction.refunded", "Set aside: refunded"),
     ("transaction.reopen", "Transfer waits again"),
-    ("order.credit", "Order credited"),
-    ("order.debit", "Order debited"),
+    ("order.credit", "Money added to the order"),
+    ("order.debit", "Money taken back from the order"),
     ("order.cancel", "Order cancelled"),
+    ("order.accept", "Accepted as paid"),
+    ("order.refund", "Excess refunded"),
+    ("order.undo_decision", "Decision undone"),
     ("rejected.dismiss", "Rejected element dismissed"),
     ("notification.replay", "Notification sent again"),
     ("sessions.end_all", "Logged out everywhere"),

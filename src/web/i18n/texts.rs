@@ -427,8 +427,6 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Set aside: not a payment", "Gác lại: không phải thanh toán"),
     ("Set aside: refunded", "Gác lại: đã hoàn tiền"),
     ("Transfer waits again", "Giao dịch chờ xử lý lại"),
-    ("Order credited", "Ghi có đơn hàng"),
-    ("Order debited", "Ghi nợ đơn hàng"),
     ("Order cancelled", "Hủy đơn hàng"),
     ("Order created", "Tạo đơn hàng"),
     ("Transfer credited", "Cộng tiền từ giao dịch"),

@@ -68,4 +68,7 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
 
     ("This is the next transfer waiting.", "Đây là giao dịch kế tiếp đang chờ."),
     ("See the one you just decided", "Xem giao dịch bạn vừa xử lý"),
+    ("Money added to the order", "Đơn hàng nhận thêm tiền"),
+    ("Money taken back from the order", "Rút lại tiền khỏi đơn hàng"),
+    ("automatic (upgrade)", "tự động (nâng cấp)"),
 ];
