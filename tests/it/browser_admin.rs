@@ -213,8 +213,25 @@ async fn admin_splits_a_transfer_across_orders() {
                 field.send_keys(amount).await.unwrap();
             }
         };
-        // One đồng off: refused with both sums, nothing changes.
+        // The form starts with each order's amount due, and its total against the transfer.
+        assert_eq!(
+            browser.text_of("#split-sum-value").await,
+            "229.000 ₫",
+            "150.000 + 79.000"
+        );
+        assert_eq!(
+            browser.text_of("#split-sum-diff").await,
+            "vượt khoản chuyển 29.000 ₫"
+        );
+        // One đồng off: the total says so as it is typed, the preview refuses with both sums.
         fill(1, "150.000").await;
+        fill(2, "49.999").await;
+        assert_eq!(browser.text_of("#split-sum-diff").await, "còn thiếu 1 ₫");
+        fill(2, "50k").await;
+        assert_eq!(
+            browser.text_of("#split-sum-diff").await,
+            "đúng bằng khoản chuyển"
+        );
         fill(2, "49.999").await;
         browser.click("#split-preview").await;
         browser

@@ -48,6 +48,42 @@ struct SplitPage {
     rows: Vec<Row>,
     note: String,
     problem: Option<Problem>,
+    sum: RunningSum,
+}
+
+/// What the typed shares add up to against the transfer; `static/admin.js` keeps it current
+/// as the admin types.
+struct RunningSum {
+    shares: String,
+    transfer: String,
+    /// The transfer in plain digits, for the script.
+    transfer_plain: String,
+    /// `even`, `short` or `over`: what is left to place, or placed too much.
+    state: &'static str,
+    difference: String,
+}
+
+impl RunningSum {
+    fn of(rows: &[Row], transfer: domain::Money, lang: Lang) -> RunningSum {
+        let shares = rows
+            .iter()
+            .filter_map(|r| parse_amount_input(&r.amount).ok())
+            .fold(domain::Money::ZERO, |sum, a| {
+                sum.checked_add(a).unwrap_or(sum)
+            });
+        let (state, difference) = match shares.cmp(&transfer) {
+            std::cmp::Ordering::Equal => ("even", domain::Money::ZERO),
+            std::cmp::Ordering::Less => ("short", transfer.saturating_sub_to_zero(shares)),
+            std::cmp::Ordering::Greater => ("over", shares.saturating_sub_to_zero(transfer)),
+        };
+        RunningSum {
+            shares: views::money(shares, "VND", lang),
+            transfer: views::money(transfer, "VND", lang),
+            transfer_plain: transfer.to_string(),
+            state,
+            difference: views::money(difference, "VND", lang),
+        }
+    }
 }
 
 struct LineView {
@@ -201,6 +237,7 @@ fn form_page(
         rows.resize(MIN_ROWS, Row::default());
     }
     let mut response = render(&SplitPage {
+        sum: RunningSum::of(&rows, t.amount, ctx.lang),
         tx: TxView::new(t, ctx.lang),
         rows,
         note,

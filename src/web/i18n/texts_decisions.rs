@@ -71,4 +71,8 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("Money added to the order", "Đơn hàng nhận thêm tiền"),
     ("Money taken back from the order", "Rút lại tiền khỏi đơn hàng"),
     ("automatic (upgrade)", "tự động (nâng cấp)"),
+    ("The shares add up to", "Các phần cộng lại"),
+    ("exactly the transfer", "đúng bằng khoản chuyển"),
+    ("still to place", "còn thiếu"),
+    ("more than the transfer by", "vượt khoản chuyển"),
 ];
