@@ -58,6 +58,7 @@ impl Application {
             settings: Arc::new(settings),
             secrets: secrets.clone(),
             order_events: OrderEvents::new(),
+            waiting: Default::default(),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || {

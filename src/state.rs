@@ -1,6 +1,7 @@
 //! What every handler shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::broadcast;
@@ -53,6 +54,32 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub secrets: Secrets,
     pub order_events: OrderEvents,
+    pub waiting: WaitingCount,
+}
+
+/// How many transfers wait for an admin, for the menu's badge on every admin page: counted at
+/// most every few seconds (not once per page), and again at once after this process decided one.
+#[derive(Default)]
+pub struct WaitingCount(Mutex<Option<(Instant, i64)>>);
+
+impl WaitingCount {
+    const FRESH: Duration = Duration::from_secs(10);
+
+    pub fn cached(&self) -> Option<i64> {
+        let counted = *self.0.lock().unwrap_or_else(|e| e.into_inner());
+        counted
+            .filter(|(at, _)| at.elapsed() < Self::FRESH)
+            .map(|(_, n)| n)
+    }
+
+    pub fn store(&self, n: i64) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), n));
+    }
+
+    /// A transfer was decided here: the next page counts again.
+    pub fn forget(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
 }
 
 pub type Digest = [u8; 32];

@@ -21,6 +21,8 @@ async fn admin_pages_fit_and_tell_what_happened() {
             ("DH1006", "150000", "Nguyễn Văn An"),
             ("DH1008", "79000", "Trần Thị Bình"),
             ("DH1009", "99000", ""),
+            ("DH1010", "200000", "Lê Văn Cường"),
+            ("DH1011", "50000", ""),
         ] {
             let order = json!({"code": code, "amount": amount, "reference": reference});
             assert_eq!(app.create_order(order).await.0, 201);
@@ -33,6 +35,8 @@ async fn admin_pages_fit_and_tell_what_happened() {
             (9001, "DH1006 DH1008 chuyen gop 2 don", json!(150000)),
             (9002, "chuyen tien khong ghi ma", json!(150000)),
             (9003, "DH1009 thanh toan", json!(99000)),
+            (9004, "DH1010 tra truoc", json!(150000)),
+            (9005, "DH1011", json!(60000)),
         ] {
             assert_eq!(app.transfer(id, description, amount).await.0, 200);
         }
@@ -74,6 +78,8 @@ async fn admin_pages_fit_and_tell_what_happened() {
             ("admin-split", format!("{combined}/split")),
             ("admin-orders", "/admin/orders".to_owned()),
             ("admin-order", "/admin/orders/DH1009".to_owned()),
+            ("admin-order-partly", "/admin/orders/DH1010".to_owned()),
+            ("admin-order-overpaid", "/admin/orders/DH1011".to_owned()),
             ("admin-rejected", "/admin/rejected?all=1".to_owned()),
             (
                 "admin-notifications",

@@ -5,10 +5,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::db::{Reports, TransferFilter};
+use crate::domain::TransactionStatus;
+use crate::state::AppState;
 use crate::users::Action;
+use crate::with_store;
 use serde::{Deserialize, Deserializer};
 
 use super::error::AdminError;
@@ -29,6 +33,36 @@ pub struct Nav {
     pub path: String,
     /// What the last action did (`?done=<code>`), shown as a status banner.
     pub done: Option<&'static str>,
+    /// How many transfers wait, on the menu's queue link; `None` when none (or not counted).
+    pub waiting: Option<i64>,
+}
+
+/// The menu's count of waiting transfers (see [`crate::state::WaitingCount`]). A page still
+/// shows when it cannot be counted: the badge is a hint, the queue itself is the truth.
+async fn waiting_count(state: Option<web::Data<AppState>>) -> Option<i64> {
+    let state = state?;
+    if let Some(n) = state.waiting.cached() {
+        return (n > 0).then_some(n);
+    }
+    let filter = TransferFilter::default();
+    let counted = state
+        .db
+        .run(move |conn| {
+            with_store!(conn, |s| s
+                .transfer_counts(&filter, &TransactionStatus::WAITING))
+        })
+        .await;
+    match counted {
+        Ok(counts) => {
+            let n = counts.iter().map(|(_, n)| n).sum();
+            state.waiting.store(n);
+            (n > 0).then_some(n)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the waiting transfers could not be counted for the menu");
+            None
+        }
+    }
 }
 
 /// The `done` code of a query string (codes are plain `[a-z_]`, nothing to decode).
@@ -102,8 +136,10 @@ impl FromRequest for PageContext {
         let section = section_of(req.path());
         let done = Done::message_for(done_code(req.query_string()), lang);
         let session = AdminSession::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let session = session.await?;
+            let waiting = waiting_count(state).await;
             Ok(PageContext {
                 lang,
                 nav: Nav {
@@ -114,6 +150,7 @@ impl FromRequest for PageContext {
                     section,
                     path,
                     done,
+                    waiting,
                 },
                 session,
             })

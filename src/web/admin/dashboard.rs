@@ -24,6 +24,8 @@ struct DashboardPage {
     transaction_counts: Vec<(&'static str, i64, &'static str)>,
     match_rate: String,
     chart: String,
+    /// The chart's figures as a table, newest day first: (day, money).
+    chart_rows: Vec<(String, String)>,
     total_30_days: String,
     /// Money received per account, when the shop has several (or money came elsewhere).
     per_account: Vec<AccountMoney>,
@@ -109,6 +111,11 @@ pub async fn dashboard(
         transaction_counts,
         match_rate,
         chart: views::daily_chart(&days, lang),
+        chart_rows: days
+            .iter()
+            .rev()
+            .map(|(day, money)| (views::day_month(day), views::money(*money, "VND", lang)))
+            .collect(),
         total_30_days: views::money(total, "VND", lang),
         per_account,
         lang,

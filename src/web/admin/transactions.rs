@@ -261,6 +261,7 @@ pub(super) async fn after_resolution(
     match outcome? {
         Ok(changed) => {
             state.order_events.publish(changed);
+            state.waiting.forget();
             let code = done.code();
             // Working the queue: a decided transfer gives way to the next one waiting.
             let to = match done {

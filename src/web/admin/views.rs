@@ -456,7 +456,7 @@ fn rejection_reason(reason: &str, lang: Lang) -> String {
 }
 
 /// `2026-11-30` → `30/11`.
-fn day_month(day: &str) -> String {
+pub fn day_month(day: &str) -> String {
     match (day.get(8..10), day.get(5..7)) {
         (Some(d), Some(m)) => format!("{d}/{m}"),
         _ => day.to_owned(),
@@ -494,10 +494,14 @@ pub fn daily_chart(days: &[(String, Money)], lang: Lang) -> String {
             w = (slot - 4.0).max(1.0),
             value = self::money(*money, "VND", lang),
         ));
-        // Labelled back from today, so that today always has its date.
+        // Labelled back from today, so that today always has its date: centred under its bar,
+        // the last one ending at the chart's edge so that it is never cut off.
         if (days.len() - 1 - i) % 5 == 0 {
+            let last = i + 1 == days.len();
             svg.push_str(&format!(
-                r#"<text x="{x:.1}" y="{ty}">{label}</text>"#,
+                r#"<text x="{tx:.1}" y="{ty}" text-anchor="{anchor}">{label}</text>"#,
+                tx = if last { width } else { x + slot / 2.0 },
+                anchor = if last { "end" } else { "middle" },
                 ty = height + 16.0,
                 label = day_month(day),
             ));

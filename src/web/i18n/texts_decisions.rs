@@ -75,4 +75,8 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("exactly the transfer", "đúng bằng khoản chuyển"),
     ("still to place", "còn thiếu"),
     ("more than the transfer by", "vượt khoản chuyển"),
+    ("waiting for a decision", "đang chờ xử lý"),
+    ("The figures, day by day", "Số liệu từng ngày"),
+    ("Day", "Ngày"),
+    ("Money received", "Tiền nhận"),
 ];
