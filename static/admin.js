@@ -67,3 +67,15 @@
     if (event.target.matches && event.target.matches(".split-row input[name=amount]")) update();
   });
 })();
+
+// A list's whole row leads to its transfer, as its time and description do (a click on another
+// link in the row, such as an order, goes there instead; selecting text goes nowhere).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, label")) return;
+    if (window.getSelection && String(window.getSelection())) return;
+    window.location.href = row.getAttribute("data-href");
+  });
+})();

@@ -36,7 +36,7 @@ async fn admin_in(app: &TestApp, lang: &str) -> reqwest::Client {
 }
 
 fn rows(html: &str) -> usize {
-    html.matches("href=\"/admin/transactions/").count()
+    html.matches("data-href=\"/admin/transactions/").count()
 }
 
 /// One transfer as Casso's webhook v1 sends it, dated by the bank (`None`: no `when`).

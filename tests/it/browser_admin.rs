@@ -51,6 +51,15 @@ async fn admin_pages_fit_and_tell_what_happened() {
 
         let browser = Browser::start(&app).await;
         browser.login().await;
+        // A click anywhere on a queue's row opens its transfer.
+        browser.goto("/admin/queue").await;
+        browser.click("tr[data-href] td.source").await;
+        browser
+            .wait_js(
+                "return /^\\/admin\\/transactions\\/[0-9]+$/.test(location.pathname);",
+                WAIT,
+            )
+            .await;
         let combined = browser.open_from_queue("chuyen gop").await;
         // Ranked: DH1006 is named and due exactly the amount; the cancelled DH1008 is hidden.
         assert!(browser
