@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::domain::{self, Money};
-use crate::matching::{Patterns, DEFAULT_PATTERN};
+use crate::matching::{Patterns, PayerRule, DEFAULT_PATTERN};
 use crate::proxies::{ProxyHeader, TrustedProxies};
 
 mod accounts;
@@ -127,6 +127,8 @@ pub struct MatchingSettings {
     pub pattern_sources: Vec<String>,
     pub patterns: Patterns,
     pub amount_tolerance: Money,
+    /// Transfers without a code: `payer_window_hours`, `match_without_code`.
+    pub payer: PayerRule,
 }
 
 /// The file's and variables' shape, before validation. Unknown keys are refused.
@@ -192,6 +194,10 @@ struct RawMatching {
     patterns: Option<Vec<String>>,
     #[serde(default, deserialize_with = "lenient::money")]
     amount_tolerance: Option<Money>,
+    #[serde(default, deserialize_with = "lenient::u64")]
+    payer_window_hours: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    match_without_code: Option<bool>,
 }
 
 impl Settings {
@@ -413,6 +419,19 @@ impl RawSettings {
             ));
         }
 
+        // A window past ten years is a typo; it also keeps the time arithmetic in range.
+        let payer_window_hours = self.matching.payer_window_hours.unwrap_or(72);
+        if payer_window_hours > 87_600 {
+            return Err(ConfigError::key(
+                "matching.payer_window_hours",
+                "must be at most 87600 (ten years)",
+            ));
+        }
+        let payer = PayerRule {
+            window: chrono::Duration::hours(payer_window_hours as i64),
+            enabled: self.matching.match_without_code.unwrap_or(true),
+        };
+
         Ok(Settings {
             database_url,
             database_kind,
@@ -445,6 +464,7 @@ impl RawSettings {
                 pattern_sources,
                 patterns,
                 amount_tolerance,
+                payer,
             },
         })
     }

@@ -9,7 +9,9 @@ use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::config::PublicUrl;
-use crate::domain::{BankTransaction, HistoryEntry, Money, Order, OrderStatus, TransactionStatus};
+use crate::domain::{
+    BankTransaction, HistoryEntry, MatchedBy, Money, Order, OrderStatus, TransactionStatus,
+};
 
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
@@ -220,8 +222,9 @@ pub struct CustomerView {
 pub struct HistoryView {
     #[schema(format = DateTime)]
     pub at: String,
-    /// `created`, `credited`, `cancelled`, `expired`, `undone` or `imported` (the state an
-    /// order had when history began to be kept).
+    /// `created`, `credited`, `cancelled`, `expired`, `undone`, `imported` (the state an
+    /// order had when history began to be kept), `accepted` (accepted as paid short of its
+    /// amount) or `refunded` (its excess went back).
     #[schema(example = "credited")]
     pub event: &'static str,
     /// The provider (`casso`), `reconcile`, `api`, `admin:<user>` or `expiry`.
@@ -280,6 +283,23 @@ pub struct TransactionView {
     #[schema(value_type = Option<ResolutionName>)]
     pub resolution: Option<&'static str>,
     pub resolution_note: Option<String>,
+    pub payer: PayerView,
+    /// How it came to pay: `code` (the order code was found), `payer` (no code: the payer is
+    /// the one open order's customer), `admin`; null while it pays nothing.
+    #[schema(example = "code")]
+    pub matched_by: Option<&'static str>,
+}
+
+/// Who sent a transfer, each null when not known: Casso v2's counter account (name, account
+/// number, bank); for other providers, the name as the description tells it.
+#[derive(Serialize, ToSchema)]
+pub struct PayerView {
+    #[schema(example = "NGUYEN THI MAI")]
+    pub name: Option<String>,
+    #[schema(example = "0071000123456")]
+    pub account: Option<String>,
+    #[schema(example = "Vietcombank")]
+    pub bank: Option<String>,
 }
 
 impl TransactionView {
@@ -308,6 +328,12 @@ impl TransactionView {
             received_at: rfc3339(t.received_at),
             resolution: t.resolution.map(|r| r.as_str()),
             resolution_note: t.resolution_note.clone(),
+            payer: PayerView {
+                name: t.payer.name.clone(),
+                account: t.payer.account.clone(),
+                bank: t.payer.bank.clone(),
+            },
+            matched_by: t.matched_by().map(MatchedBy::as_str),
         }
     }
 }

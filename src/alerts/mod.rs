@@ -147,7 +147,7 @@ pub fn on_transfer<S: Store>(
             received: order.amount_received,
             amount: order.amount,
             customer: order.customer.name.clone(),
-            payer: None,
+            payer: transfer.payer.name.clone(),
         };
         record(store, settings, Some(kind), &alert, None, now)?;
     }

@@ -60,6 +60,9 @@ diesel::table! {
         resolved_by -> Nullable<Text>,
         resolved_at -> Nullable<Timestamp>,
         search_text -> Nullable<Text>,
+        payer_name -> Nullable<Text>,
+        payer_account -> Nullable<Text>,
+        payer_bank -> Nullable<Text>,
     }
 }
 

@@ -1,5 +1,7 @@
 //! The one path in for every transaction, whatever brought it: store it once, decide, apply.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use tracing::Span;
 
@@ -281,9 +283,19 @@ pub fn apply_transfer<S: Store>(
             changed_orders.push(order.code.clone());
         }
     }
+    // The payer: the provider's name for them, else the one the description tells.
+    let transfer = &with_payer_name(transfer);
     // Decided before it is stored, so the transaction is written once, with its decision; the
     // named orders are locked already, so nothing can change the decision meanwhile.
     let mut decision = matching::decide(&reading, &orders);
+    let mut by_payer = None;
+    if decision == MatchDecision::Unmatched && transfer.amount.is_positive() {
+        if let Some(order) = order_of_payer(store, matching, transfer, now, changed_orders)? {
+            decision = MatchDecision::Matched(order.code.clone());
+            by_payer = Some(order.clone());
+            orders = vec![order];
+        }
+    }
     let Some(transaction_id) =
         store.insert_transaction(transfer, delivery_id, &decided(&decision, &reading), now)?
     else {
@@ -316,6 +328,9 @@ pub fn apply_transfer<S: Store>(
             store.record_decision(transaction_id, &decided(&decision, &reading), now)?;
         }
     }
+    if let (Some(order), MatchDecision::Matched(_)) = (&by_payer, &decision) {
+        audit_payer_match(store, transfer, cause, order, now)?;
+    }
     let span = Span::current();
     span.record("decision", decision.status().as_str());
     if let Some(code) = decision.order_code() {
@@ -323,4 +338,85 @@ pub fn apply_transfer<S: Store>(
     }
     tracing::info!("transaction recorded");
     Ok(TransferOutcome::Recorded(decision, transaction_id))
+}
+
+/// The transfer with its payer's name read from the description when the provider gave none.
+fn with_payer_name(transfer: &IncomingTransfer) -> Cow<'_, IncomingTransfer> {
+    if transfer.payer.name.is_some() {
+        return Cow::Borrowed(transfer);
+    }
+    match matching::payer_in_description(&transfer.description) {
+        Some(name) => {
+            let mut named = transfer.clone();
+            named.payer.name = Some(name);
+            Cow::Owned(named)
+        }
+        None => Cow::Borrowed(transfer),
+    }
+}
+
+/// The open order a transfer without a code paid by its payer (contract: "Transfers without a
+/// code"), locked; `None` when the rule does not name exactly one. The rule is read on the open
+/// orders as they are, then again with the chosen one locked, so that a change in between
+/// (another transfer paying it) is never overlooked.
+fn order_of_payer<S: Store>(
+    store: &mut S,
+    matching: &MatchingSettings,
+    transfer: &IncomingTransfer,
+    now: DateTime<Utc>,
+    changed_orders: &mut Vec<OrderCode>,
+) -> Result<Option<Order>, StoreError> {
+    let at = transfer.when.unwrap_or(now);
+    let payer = transfer.payer.name.as_deref();
+    let mut open = store.open_orders_for_payer(transfer.amount)?;
+    let code = match matching::match_by_payer(transfer.amount, payer, at, &open, matching.payer) {
+        Ok(order) => order.code.clone(),
+        Err(reason) => {
+            tracing::debug!(?reason, "not matched by payer");
+            return Ok(None);
+        }
+    };
+    let Some(mut locked) = store.orders_for_update(std::slice::from_ref(&code))?.pop() else {
+        return Ok(None);
+    };
+    if history::expire_if_due(store, &mut locked, now)? {
+        changed_orders.push(locked.code.clone());
+    }
+    open.retain(|o| o.code != code);
+    open.push(locked);
+    let again = matching::match_by_payer(transfer.amount, payer, at, &open, matching.payer);
+    Ok(match again {
+        Ok(order) if order.code == code => open.pop(),
+        _ => None,
+    })
+}
+
+/// Why a transfer without a code was applied, for the audit log: the payer, the customer and
+/// the one order due the amount.
+fn audit_payer_match<S: Store>(
+    store: &mut S,
+    transfer: &IncomingTransfer,
+    cause: &Cause,
+    order: &Order,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let note = format!(
+        "payer {:?} is customer {:?} of {}, the only open order due {}",
+        transfer.payer.name.as_deref().unwrap_or_default(),
+        order.customer.name.as_deref().unwrap_or_default(),
+        order.code,
+        transfer.amount
+    );
+    super::resolve::audit(
+        store,
+        &super::resolve::Audit {
+            actor: &cause.actor(),
+            action: "transaction.payer_match",
+            subject: &super::resolve::subject_of(transfer.source.as_str(), &transfer.external_id),
+            before: None,
+            after: None,
+            note: Some(&note),
+        },
+        now,
+    )
 }

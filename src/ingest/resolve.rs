@@ -76,7 +76,12 @@ pub(super) fn unchanged_since_preview(
 pub type Resolved = Result<Vec<OrderCode>, ResolveError>;
 
 pub fn transaction_subject(t: &BankTransaction) -> String {
-    format!("transaction:{}:{}", t.source, t.external_id)
+    subject_of(&t.source, &t.external_id)
+}
+
+/// The audit log's name for a provider's transaction (`transaction:casso:6785`).
+pub fn subject_of(source: &str, external_id: &str) -> String {
+    format!("transaction:{source}:{external_id}")
 }
 
 pub fn order_subject(code: &OrderCode) -> String {

@@ -288,7 +288,7 @@ impl Modify for SecuritySchemes {
     info(title = "paymatch", description = "Bank transfers matched to shop orders"),
     paths(orders::create, orders::list, orders::get, orders::cancel, transactions::list, webhooks::casso::casso, webhooks::sepay::sepay),
     components(schemas(
-        views::OrderView, views::CustomerView, views::TransactionView, views::AllocationView, views::HistoryView, views::OrderStatusName,
+        views::OrderView, views::CustomerView, views::TransactionView, views::PayerView, views::AllocationView, views::HistoryView, views::OrderStatusName,
         views::TransactionStatusName, views::ResolutionName, views::AmountText,
         orders::CreateOrder, orders::CustomerBody, orders::AmountInput, ErrorBody, ErrorDetail, WebhookReply,
         CassoWebhook, CassoElement, CassoTransaction, SepayReply, SepayBody,

@@ -30,6 +30,7 @@ mod migrations;
 mod notifications;
 mod notify_security;
 mod pay;
+mod payer;
 mod prepared;
 mod properties;
 mod public_links;

@@ -75,6 +75,7 @@ fn run_case(
                         when: None,
                         account: None,
                         provider_test: false,
+                        payer: Default::default(),
                     })
                 })
                 .collect();

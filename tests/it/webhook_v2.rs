@@ -12,7 +12,7 @@ on_both_backends!(
     bad_signatures_store_nothing,
 );
 
-const KEY: &str = "mgExMrjj4i7a1p8Cs6LmFbpCd8lbw4sSX4LZXPag7TKazeIogtR90tvWYTkwQbvs";
+pub(crate) const KEY: &str = "mgExMrjj4i7a1p8Cs6LmFbpCd8lbw4sSX4LZXPag7TKazeIogtR90tvWYTkwQbvs";
 /// The known-answer body of shared/samples (Casso's test call).
 const KAT_BODY: &str = r#"{"error":0,"data":{"id":0,"reference":"MA_GIAO_DICH_THU_NGHIEM","description":"giao dich thu nghiem","amount":599000,"runningBalance":25000000,"transactionDateTime":"2024-10-03 15:06:37","accountNumber":"88888888","bankName":"VPBank","bankAbbreviation":"VPB","virtualAccountNumber":"","virtualAccountName":"","counterAccountName":"NGUYEN VAN A","counterAccountNumber":"8888888888","counterAccountBankId":"970415","counterAccountBankName":"VietinBank"}}"#;
 const KAT_HEADER: &str = "t=1727948258788,v1=ed0a4bd2e826d5cb69988cdb141e6c1a080e21f3b57eb72cd78192220042b9e7dde0868fc667faea8e224900fa7904e7c88dfa098032fb2d6b6996856e8b7ff3";
@@ -42,7 +42,7 @@ fn v2_body(id: u64, description: &str, amount: Value) -> Value {
     }})
 }
 
-fn signed(body: &Value) -> String {
+pub(crate) fn signed(body: &Value) -> String {
     signature_header(body, KEY.as_bytes(), now_ms()).unwrap()
 }
 

@@ -18,7 +18,9 @@ pub use decision::{Decision, DecisionError};
 pub use history::{Cause, HistoryEntry, HistoryEvent, OrderState, TransferRef};
 pub use money::Money;
 pub use order::{Order, OrderStatus};
-pub use transaction::{BankTransaction, IncomingTransfer, Resolution, Source, TransactionStatus};
+pub use transaction::{
+    BankTransaction, IncomingTransfer, MatchedBy, Payer, Resolution, Source, TransactionStatus,
+};
 
 /// Every admin password, however it is set, has at least this many characters.
 pub const MIN_PASSWORD_LEN: usize = 10;

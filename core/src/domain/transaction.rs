@@ -126,6 +126,39 @@ pub struct IncomingTransfer {
     pub account: Option<String>,
     /// Set by the provider for its own test deliveries (v2 reference `MA_GIAO_DICH_THU_NGHIEM`).
     pub provider_test: bool,
+    /// Who sent it, as far as the provider says (Casso v2's counter account).
+    pub payer: Payer,
+}
+
+/// Who sent a transfer: the provider's counter account (Casso v2), or, for the name only, what
+/// the description tells (`matching::payer_in_description`). Each is `None` when unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payer {
+    pub name: Option<String>,
+    pub account: Option<String>,
+    pub bank: Option<String>,
+}
+
+/// How a transfer came to pay its order (the API's `matched_by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchedBy {
+    /// The order code was found in the description.
+    Code,
+    /// No code: the payer was the one open order's customer (contract: "Transfers without a
+    /// code").
+    Payer,
+    /// An admin linked or split it.
+    Admin,
+}
+
+impl MatchedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchedBy::Code => "code",
+            MatchedBy::Payer => "payer",
+            MatchedBy::Admin => "admin",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -168,4 +201,22 @@ pub struct BankTransaction {
     pub resolution_note: Option<String>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
+    pub payer: Payer,
+}
+
+impl BankTransaction {
+    /// How it came to pay: an admin's decision, else the code it names, else (applied with no
+    /// code read) its payer. `None` while it pays nothing.
+    pub fn matched_by(&self) -> Option<MatchedBy> {
+        if self.status != TransactionStatus::Matched {
+            return None;
+        }
+        Some(if self.resolved_by.is_some() {
+            MatchedBy::Admin
+        } else if self.candidates.is_empty() {
+            MatchedBy::Payer
+        } else {
+            MatchedBy::Code
+        })
+    }
 }

@@ -12,8 +12,8 @@ use super::search::search_text;
 mod history;
 use super::StoreError;
 use crate::domain::{
-    BankTransaction, Customer, IncomingTransfer, Money, Order, OrderCode, OrderStatus, Resolution,
-    TransactionStatus,
+    BankTransaction, Customer, IncomingTransfer, Money, Order, OrderCode, OrderStatus, Payer,
+    Resolution, TransactionStatus,
 };
 pub use history::{HistoryRow, NewHistoryRow};
 
@@ -165,6 +165,9 @@ pub struct TransactionRow {
     pub resolution_note: Option<String>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<NaiveDateTime>,
+    pub payer_name: Option<String>,
+    pub payer_account: Option<String>,
+    pub payer_bank: Option<String>,
 }
 
 impl TransactionRow {
@@ -213,6 +216,11 @@ impl TransactionRow {
             resolution_note: self.resolution_note,
             resolved_by: self.resolved_by,
             resolved_at: self.resolved_at.map(from_db_time),
+            payer: Payer {
+                name: self.payer_name,
+                account: self.payer_account,
+                bank: self.payer_bank,
+            },
         })
     }
 }
@@ -234,6 +242,9 @@ pub struct NewTransactionRow<'a> {
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub search_text: String,
+    pub payer_name: Option<std::borrow::Cow<'a, str>>,
+    pub payer_account: Option<std::borrow::Cow<'a, str>>,
+    pub payer_bank: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl<'a> NewTransactionRow<'a> {
@@ -258,7 +269,15 @@ impl<'a> NewTransactionRow<'a> {
             delivery_id,
             received_at: to_db_time(now),
             updated_at: to_db_time(now),
-            search_text: search_text(&[Some(&t.description), t.bank_ref.as_deref()]),
+            // The admin finds a transfer by its description, bank reference or payer.
+            search_text: search_text(&[
+                Some(&t.description),
+                t.bank_ref.as_deref(),
+                t.payer.name.as_deref(),
+            ]),
+            payer_name: t.payer.name.as_deref().map(storable_text),
+            payer_account: t.payer.account.as_deref().map(storable_text),
+            payer_bank: t.payer.bank.as_deref().map(storable_text),
         })
     }
 }

@@ -116,6 +116,24 @@ impl OrderStore for Conn {
             .collect()
     }
 
+    fn open_orders_for_payer(&mut self, due: Money) -> Result<Vec<Order>, StoreError> {
+        orders::table
+            .filter(orders::status.eq_any([
+                OrderStatus::Pending.as_str(),
+                OrderStatus::PartiallyPaid.as_str(),
+            ]))
+            .filter(
+                orders::customer_name
+                    .is_not_null()
+                    .or((orders::amount - orders::amount_received).eq(units(due)?)),
+            )
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
     fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(orders::table
             .group_by(orders::status)

@@ -98,6 +98,8 @@ pub fn parse_transaction(transaction: &Value) -> Element {
             .and_then(text_of)
             .or_else(|| field("accountNumber").and_then(text_of)),
         provider_test: false,
+        // SePay names no payer; the pipeline reads a name from the description.
+        payer: Default::default(),
     })
 }
 

@@ -236,6 +236,7 @@ mod tests {
             resolution_note: None,
             resolved_by: None,
             resolved_at: None,
+            payer: Default::default(),
         }
     }
 

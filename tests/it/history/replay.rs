@@ -56,6 +56,7 @@ fn transfer(external_id: String, description: String, units: i64) -> IncomingTra
         when: None,
         account: None,
         provider_test: false,
+        payer: Default::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::domain::{IncomingTransfer, Money, Source};
+use crate::domain::{IncomingTransfer, Money, Payer, Source};
 use crate::ingest::{integer_id, parse_when, text_of, Element, EnvelopeError, Rejection};
 
 /// What v2 puts in `reference` for Casso's test call.
@@ -90,6 +90,7 @@ pub fn parse_v1_element(element: &Value) -> Element {
             .or_else(|| field("subAccId"))
             .and_then(text_of),
         provider_test: false,
+        payer: Payer::default(),
     })
 }
 

@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use sha2::Sha512;
 
 use super::v1::{not_envelope, open_envelope, parse_v1_element, V2_TEST_REFERENCE};
-use crate::ingest::{parse_when, Element, EnvelopeError, Rejection};
+use crate::domain::Payer;
+use crate::ingest::{parse_when, text_of, Element, EnvelopeError, Rejection};
 
 /// How far the signed timestamp may be from our clock, either way.
 pub const MAX_CLOCK_SKEW_MS: i64 = 300_000;
@@ -266,6 +267,14 @@ fn finish_v2(original: &Value, element: Element) -> Element {
     };
     transfer.provider_test =
         matches!(field("reference"), Some(Value::String(r)) if r == V2_TEST_REFERENCE);
+    // The counter account: who sent it. Shown to the shop and compared with its customers;
+    // a malformed one is dropped (the transfer itself is sound).
+    let text = |name: &str| field(name).and_then(text_of);
+    transfer.payer = Payer {
+        name: text("counterAccountName"),
+        account: text("counterAccountNumber"),
+        bank: text("counterAccountBankName"),
+    };
     Ok(transfer)
 }
 

@@ -235,6 +235,14 @@ fn parses_the_kat_body() {
     assert_eq!(t.running_balance.unwrap().to_string(), "25000000");
     assert_eq!(t.when.unwrap().to_rfc3339(), "2024-10-03T08:06:37+00:00");
     assert_eq!(t.account.as_deref(), Some("88888888"));
+    assert_eq!(
+        t.payer,
+        crate::domain::Payer {
+            name: Some("NGUYEN VAN A".into()),
+            account: Some("8888888888".into()),
+            bank: Some("VietinBank".into()),
+        }
+    );
 }
 
 #[test]
