@@ -1,19 +1,24 @@
 //! Open orders an admin may mean for a waiting transfer, ranked: named in the description,
-//! due exactly its amount, or a code one typo away.
+//! its customer the payer, due exactly its amount, or a code one typo away.
 
 use chrono::Duration;
 
 use crate::db::{Store, StoreError};
 use crate::domain::{BankTransaction, Order, OrderCode};
 use crate::matching::normalise;
+use crate::matching::payer::{name_words, names};
 
 /// Why an order is suggested for a waiting transfer, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Why {
     /// Its code is written in the description and the transfer pays exactly what is due.
     NamedExactAmount,
+    /// Its customer is the payer, and the transfer pays exactly what is due.
+    PayerExactAmount,
     /// Its code is written in the description.
     Named,
+    /// Its customer is the payer.
+    Payer,
     /// It is due exactly the transfer's amount (a code one edit away, or created around then).
     ExactAmount,
     /// Its code is one edit away from what the customer typed (`DH1O23` for `DH1023`).
@@ -25,7 +30,9 @@ impl Why {
     pub fn label(self) -> &'static str {
         match self {
             Why::NamedExactAmount => "Named in the description, exact amount due",
+            Why::PayerExactAmount => "The payer is its customer, exact amount due",
             Why::Named => "Named in the description",
+            Why::Payer => "The payer is its customer",
             Why::ExactAmount => "Exact amount due",
             Why::OneEdit => "Code one edit away",
         }
@@ -151,6 +158,22 @@ pub fn suggestions<S: Store>(
             orders.push(order);
         }
     }
+    // Open orders whose customer the payer is (their name wholly in the payer's).
+    let payer = transaction.payer.name.as_deref().map(name_words);
+    let is_payer = |o: &Order| {
+        let customer = o.customer.name.as_deref().map(name_words);
+        payer
+            .as_ref()
+            .zip(customer)
+            .is_some_and(|(payer, customer)| names(payer, &customer))
+    };
+    if payer.is_some() {
+        for order in store.open_orders_for_payer(transaction.amount)? {
+            if is_payer(&order) && !orders.iter().any(|o| o.code == order.code) {
+                orders.push(order);
+            }
+        }
+    }
     let now = crate::domain::now();
     let mut ranked: Vec<Suggestion> = orders
         .into_iter()
@@ -163,11 +186,13 @@ pub fn suggestions<S: Store>(
                 .iter()
                 .any(|t| t.eq_ignore_ascii_case(order.code.as_str()));
             let exact = order.amount_due() == transaction.amount;
-            let why = match (named, exact) {
-                (true, true) => Why::NamedExactAmount,
-                (true, false) => Why::Named,
-                (false, true) => Why::ExactAmount,
-                (false, false) => Why::OneEdit,
+            let why = match (named, is_payer(&order), exact) {
+                (true, _, true) => Why::NamedExactAmount,
+                (false, true, true) => Why::PayerExactAmount,
+                (true, _, false) => Why::Named,
+                (false, true, false) => Why::Payer,
+                (false, false, true) => Why::ExactAmount,
+                (false, false, false) => Why::OneEdit,
             };
             Suggestion { order, why }
         })

@@ -161,10 +161,16 @@ async fn the_switch_off_only_suggests(backend: Backend) {
     app.post_webhook(&body).await;
     assert_eq!(transaction(&app, "1").await["status"], "unmatched");
     assert_eq!(status_of(&app, "DH1").await, "pending");
-    // It waits with her order offered first.
+    // It waits with her order offered first, and why; another order of the amount is ranked
+    // after it.
+    order_for(&app, "DH2", 279000, None).await;
     let (admin, _) = logged_in(&app).await;
     let (_, queue) = get(&admin, &app, "/admin/queue").await;
     assert!(queue.contains("link?code=DH1"), "{queue}");
+    assert!(
+        queue.contains("The payer is its customer, exact amount due"),
+        "{queue}"
+    );
 }
 
 async fn a_payer_match_is_undone_like_any_other(backend: Backend) {
@@ -178,7 +184,13 @@ async fn a_payer_match_is_undone_like_any_other(backend: Backend) {
     let at = order.find("href=\"/admin/transactions/").unwrap() + "href=\"".len();
     let page = order[at..].split('"').next().unwrap().to_owned();
     let (_, transfer) = get(&admin, &app, &page).await;
-    assert!(transfer.contains("NGUYEN THI MAI"), "{transfer}");
+    assert!(
+        transfer.contains(r#"<dd id="tx-payer">NGUYEN THI MAI</dd>"#),
+        "{transfer}"
+    );
+    assert!(transfer.contains(
+        r#"<dd id="tx-matched-by">the payer: the one open order&#39;s customer, due exactly this amount</dd>"#
+    ));
     let confirm = [("csrf", csrf.as_str()), ("confirm", "1")];
     let r = post(&admin, &app, &format!("{page}/undo"), &confirm).await;
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);

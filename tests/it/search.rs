@@ -40,7 +40,7 @@ async fn queue_search_finds_what_people_type(backend: Backend) {
         let html = html.replace("&#34;", "\"").replace("&quot;", "\"");
         (1..)
             .zip(DESCRIPTIONS)
-            .filter(|(_, d)| html.contains(&format!("tabindex=\"-1\">{d}</a></td>")))
+            .filter(|(_, d)| html.contains(&format!("tabindex=\"-1\">{d}</a>")))
             .map(|(i, _)| i)
             .collect()
     };

@@ -251,7 +251,10 @@ async fn the_admin_shows_and_filters_by_source(backend: Backend) {
     assert!(csv.contains("sepay:7"), "{csv}");
     assert!(!csv.contains("casso:8"), "{csv}");
     let header = csv.trim_start_matches('\u{feff}').lines().next().unwrap();
-    assert!(header.ends_with(",source"), "{header}");
+    assert!(
+        header.ends_with(",source,payer_name,payer_account,payer_bank,matched_by"),
+        "{header}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -139,6 +139,19 @@ pub struct Payer {
     pub bank: Option<String>,
 }
 
+impl Payer {
+    /// What is known, as people read it: `NGUYEN VAN A · 0071000123456 · Vietcombank`; empty
+    /// when nothing is.
+    pub fn summary(&self) -> String {
+        [&self.name, &self.account, &self.bank]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+}
+
 /// How a transfer came to pay its order (the API's `matched_by`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatchedBy {

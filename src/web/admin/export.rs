@@ -59,6 +59,10 @@ impl CsvRow for BankTransaction {
         "resolution",
         "resolution_note",
         "source",
+        "payer_name",
+        "payer_account",
+        "payer_bank",
+        "matched_by",
     ];
 
     fn cells(&self) -> Vec<String> {
@@ -83,6 +87,12 @@ impl CsvRow for BankTransaction {
                 .unwrap_or_default(),
             text(self.resolution_note.as_deref().unwrap_or_default()),
             self.source.clone(),
+            text(self.payer.name.as_deref().unwrap_or_default()),
+            text(self.payer.account.as_deref().unwrap_or_default()),
+            text(self.payer.bank.as_deref().unwrap_or_default()),
+            self.matched_by()
+                .map(|m| m.as_str().to_owned())
+                .unwrap_or_default(),
         ]
     }
 }
@@ -228,7 +238,7 @@ mod tests {
             account: Some("0123".into()),
             status: TransactionStatus::Matched,
             order_code: Some(OrderCode::parse("DH1").unwrap()),
-            candidates: Vec::new(),
+            candidates: vec![OrderCode::parse("DH1").unwrap()],
             allocations: Vec::new(),
             received_at: at("2026-11-30T01:00:00Z"),
             waiting_reason: None,
@@ -236,7 +246,10 @@ mod tests {
             resolution_note: None,
             resolved_by: None,
             resolved_at: None,
-            payer: Default::default(),
+            payer: crate::domain::Payer {
+                name: Some("=NGUYEN VAN A".into()),
+                ..Default::default()
+            },
         }
     }
 
@@ -253,7 +266,7 @@ mod tests {
         assert_eq!(
             lines.next().unwrap(),
             "casso:6785,2026-11-30 00:30:00,150000,Thanh toán đơn DH1,matched,DH1,0123,\
-             \"'=HYPERLINK(\"\"x\"\")\",2026-11-30 08:00:00,,,,casso"
+             \"'=HYPERLINK(\"\"x\"\")\",2026-11-30 08:00:00,,,,casso,'=NGUYEN VAN A,,,code"
         );
         let next = csv_chunk(&[transfer("a", "-1.5")], false).unwrap();
         assert!(String::from_utf8(next).unwrap().starts_with("casso:6785,"));

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::{AuditRow, JobStatus, RejectedRow};
 use crate::domain::{
-    BankTransaction, Money, Order, OrderCode, OrderStatus, Resolution, TransactionStatus,
+    BankTransaction, MatchedBy, Money, Order, OrderCode, OrderStatus, Resolution, TransactionStatus,
 };
 use crate::web::i18n::Lang;
 
@@ -77,6 +77,10 @@ pub struct TxView {
     pub resolved_by: String,
     pub resolved_at: String,
     pub positive: bool,
+    /// Who sent it, as known: name · account · bank.
+    pub payer: String,
+    /// How it came to pay, for people.
+    pub matched_by: Option<&'static str>,
 }
 
 impl TxView {
@@ -108,6 +112,16 @@ impl TxView {
             whole: None,
             best: None,
             tie: false,
+            payer: t.payer.summary(),
+            matched_by: t.matched_by().map(|m| {
+                lang.t(match m {
+                    MatchedBy::Code => "the order code in the description",
+                    MatchedBy::Payer => {
+                        "the payer: the one open order's customer, due exactly this amount"
+                    }
+                    MatchedBy::Admin => "an admin",
+                })
+            }),
             candidates: t
                 .candidates
                 .iter()

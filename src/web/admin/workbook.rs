@@ -95,6 +95,7 @@ impl SheetRow for BankTransaction {
         "Account",
         "Bank reference",
         "Received",
+        "Payer",
     ];
 
     fn write(&self, out: &mut RowWriter<'_>) -> Result<(), XlsxError> {
@@ -114,7 +115,8 @@ impl SheetRow for BankTransaction {
         out.text(&orders.join(" + "))?;
         out.text(self.account.as_deref().unwrap_or_default())?;
         out.text(self.bank_ref.as_deref().unwrap_or_default())?;
-        out.time(Some(self.received_at))
+        out.time(Some(self.received_at))?;
+        out.text(&self.payer.summary())
     }
 }
 

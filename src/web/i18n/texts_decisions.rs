@@ -79,4 +79,17 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("The figures, day by day", "Số liệu từng ngày"),
     ("Day", "Ngày"),
     ("Money received", "Tiền nhận"),
+    (
+        "The payer is its customer, exact amount due",
+        "Người chuyển là khách của đơn, đúng số tiền còn thiếu",
+    ),
+    ("The payer is its customer", "Người chuyển là khách của đơn"),
+    ("Payer", "Người chuyển"),
+    ("Matched by", "Khớp theo"),
+    ("the order code in the description", "mã đơn trong nội dung"),
+    (
+        "the payer: the one open order's customer, due exactly this amount",
+        "người chuyển: là khách của đơn mở duy nhất còn thiếu đúng số tiền này",
+    ),
+    ("an admin", "quản trị viên"),
 ];
