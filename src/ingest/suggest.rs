@@ -19,6 +19,8 @@ pub enum Why {
     Named,
     /// Its customer is the payer.
     Payer,
+    /// The payer's account paid this customer's orders before, and the amount due is exact.
+    KnownAccountExactAmount,
     /// It is due exactly the transfer's amount (a code one edit away, or created around then).
     ExactAmount,
     /// Its code is one edit away from what the customer typed (`DH1O23` for `DH1023`).
@@ -33,6 +35,9 @@ impl Why {
             Why::PayerExactAmount => "The payer is its customer, exact amount due",
             Why::Named => "Named in the description",
             Why::Payer => "The payer is its customer",
+            Why::KnownAccountExactAmount => {
+                "This account paid its customer before, exact amount due"
+            }
             Why::ExactAmount => "Exact amount due",
             Why::OneEdit => "Code one edit away",
         }
@@ -158,7 +163,8 @@ pub fn suggestions<S: Store>(
             orders.push(order);
         }
     }
-    // Open orders whose customer the payer is (their name wholly in the payer's).
+    // Open orders whose customer the payer is (their name wholly in the payer's), or whose
+    // customer this payer account paid for before.
     let payer = transaction.payer.name.as_deref().map(name_words);
     let is_payer = |o: &Order| {
         let customer = o.customer.name.as_deref().map(name_words);
@@ -167,9 +173,21 @@ pub fn suggestions<S: Store>(
             .zip(customer)
             .is_some_and(|(payer, customer)| names(payer, &customer))
     };
-    if payer.is_some() {
+    let paid_before = match transaction.payer.account.as_deref() {
+        Some(account) => store.customers_paid_from(account)?,
+        None => Vec::new(),
+    };
+    let known_account = |o: &Order| {
+        o.customer
+            .name
+            .as_ref()
+            .is_some_and(|name| paid_before.contains(name))
+    };
+    if payer.is_some() || !paid_before.is_empty() {
         for order in store.open_orders_for_payer(transaction.amount)? {
-            if is_payer(&order) && !orders.iter().any(|o| o.code == order.code) {
+            let likely = is_payer(&order)
+                || (known_account(&order) && order.amount_due() == transaction.amount);
+            if likely && !orders.iter().any(|o| o.code == order.code) {
                 orders.push(order);
             }
         }
@@ -191,6 +209,7 @@ pub fn suggestions<S: Store>(
                 (false, true, true) => Why::PayerExactAmount,
                 (true, _, false) => Why::Named,
                 (false, true, false) => Why::Payer,
+                (false, false, true) if known_account(&order) => Why::KnownAccountExactAmount,
                 (false, false, true) => Why::ExactAmount,
                 (false, false, false) => Why::OneEdit,
             };

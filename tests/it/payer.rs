@@ -98,6 +98,32 @@ async fn a_v2_counter_account_names_the_payer(backend: Backend) {
         (&json!("payer"), &json!("DH5"))
     );
     assert_eq!(status_of(&app, "DH5").await, "paid");
+
+    // Her husband pays her next order from the same account, without a code: two orders are
+    // due the amount, so it waits, with hers ranked first because this account paid her before.
+    order_for(&app, "DH6", 99000, Some("Nông Thị Hoa")).await;
+    order_for(&app, "DH7", 99000, Some("Lý Văn Tám")).await;
+    let body = json!({"error": 0, "data": {
+        "id": 78, "reference": "FT78", "description": "chuyen tien", "amount": 99000,
+        "transactionDateTime": now.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "accountNumber": "88888888", "counterAccountName": "TRAN VAN CHONG",
+        "counterAccountNumber": "0071000123456", "counterAccountBankName": "Vietcombank"
+    }});
+    let (status, reply) = post_v2(&app, &body.to_string(), &signed(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(transaction(&app, "78").await["status"], "unmatched");
+    let (admin, _) = logged_in(&app).await;
+    let (_, queue) = get(&admin, &app, "/admin/queue").await;
+    assert!(
+        queue.contains(r#"class="best-link" href="/admin/transactions/"#),
+        "{queue}"
+    );
+    assert!(
+        queue.contains(
+            "/link?code=DH6\" title=\"This account paid its customer before, exact amount due\""
+        ),
+        "{queue}"
+    );
 }
 
 async fn each_clause_failing_alone_leaves_it_waiting(backend: Backend) {

@@ -3,3 +3,6 @@
 ALTER TABLE bank_transactions ADD COLUMN payer_name TEXT;
 ALTER TABLE bank_transactions ADD COLUMN payer_account TEXT;
 ALTER TABLE bank_transactions ADD COLUMN payer_bank TEXT;
+-- Which customers an account paid before, for the admin's suggestions.
+CREATE INDEX bank_transactions_payer_account ON bank_transactions (payer_account)
+    WHERE payer_account IS NOT NULL;

@@ -170,6 +170,18 @@ impl TransactionStore for Conn {
         Ok(with_allocations(self, transaction.into_iter().collect())?.pop())
     }
 
+    fn customers_paid_from(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
+        Ok(allocations::table
+            .inner_join(bank_transactions::table)
+            .inner_join(orders::table)
+            .filter(bank_transactions::payer_account.eq(account))
+            .filter(orders::customer_name.is_not_null())
+            .select(orders::customer_name.assume_not_null())
+            .distinct()
+            .limit(20)
+            .load(self)?)
+    }
+
     fn transaction_row_id(
         &mut self,
         source: &str,

@@ -92,4 +92,8 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
         "người chuyển: là khách của đơn mở duy nhất còn thiếu đúng số tiền này",
     ),
     ("an admin", "quản trị viên"),
+    (
+        "This account paid its customer before, exact amount due",
+        "Tài khoản này từng trả cho khách của đơn, đúng số tiền còn thiếu",
+    ),
 ];
