@@ -33,7 +33,11 @@ async fn admin_pages_fit_and_tell_what_happened() {
         assert_eq!(status, 200);
         for (id, description, amount) in [
             (9001, "DH1006 DH1008 chuyen gop 2 don", json!(150000)),
-            (9002, "chuyen tien khong ghi ma", json!(150000)),
+            (
+                9002,
+                "TRAN THI BINH chuyen tien khong ghi ma",
+                json!(150000),
+            ),
             (9003, "DH1009 thanh toan", json!(99000)),
             (9004, "DH1010 tra truoc", json!(150000)),
             (9005, "DH1011", json!(60000)),
@@ -78,11 +82,14 @@ async fn admin_pages_fit_and_tell_what_happened() {
         assert!(browser.text_of("#reopens").await.contains("Cancelled → "));
         assert!(browser.text_of("#excess").await.contains("71,000 ₫ excess"));
 
+        let codeless = browser.open_from_queue("khong ghi ma").await;
+        assert_eq!(browser.text_of("#tx-payer").await, "TRAN THI BINH");
         let mut layout = Vec::new();
         let pages = [
             ("admin-dashboard", "/admin".to_owned()),
             ("admin-queue", "/admin/queue".to_owned()),
             ("admin-transaction", combined.clone()),
+            ("admin-transaction-codeless", codeless),
             ("admin-link-preview", format!("{combined}/link?code=DH1008")),
             ("admin-split", format!("{combined}/split")),
             ("admin-orders", "/admin/orders".to_owned()),
