@@ -368,7 +368,7 @@ fn order_of_payer<S: Store>(
 ) -> Result<Option<Order>, StoreError> {
     let at = transfer.when.unwrap_or(now);
     let payer = transfer.payer.name.as_deref();
-    let mut open = store.open_orders_for_payer(transfer.amount)?;
+    let mut open = store.open_orders_for_payer(transfer.amount, at - matching.payer.window)?;
     let code = match matching::match_by_payer(transfer.amount, payer, at, &open, matching.payer) {
         Ok(order) => order.code.clone(),
         Err(reason) => {

@@ -184,7 +184,8 @@ pub fn suggestions<S: Store>(
             .is_some_and(|name| paid_before.contains(name))
     };
     if payer.is_some() || !paid_before.is_empty() {
-        for order in store.open_orders_for_payer(transaction.amount)? {
+        let since = at - Duration::days(3);
+        for order in store.open_orders_for_payer(transaction.amount, since)? {
             let likely = is_payer(&order)
                 || (known_account(&order) && order.amount_due() == transaction.amount);
             if likely && !orders.iter().any(|o| o.code == order.code) {

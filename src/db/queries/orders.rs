@@ -116,16 +116,20 @@ impl OrderStore for Conn {
             .collect()
     }
 
-    fn open_orders_for_payer(&mut self, due: Money) -> Result<Vec<Order>, StoreError> {
+    fn open_orders_for_payer(
+        &mut self,
+        due: Money,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError> {
         orders::table
             .filter(orders::status.eq_any([
                 OrderStatus::Pending.as_str(),
                 OrderStatus::PartiallyPaid.as_str(),
             ]))
             .filter(
-                orders::customer_name
-                    .is_not_null()
-                    .or((orders::amount - orders::amount_received).eq(units(due)?)),
+                orders::customer_name.is_not_null().or(orders::created_at
+                    .ge(to_db_time(since))
+                    .and((orders::amount - orders::amount_received).eq(units(due)?))),
             )
             .select(OrderRow::as_select())
             .load(self)?

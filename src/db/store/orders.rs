@@ -42,8 +42,13 @@ pub trait OrderStore {
         limit: i64,
     ) -> Result<Vec<Order>, StoreError>;
     /// The open orders a transfer without a code could be for, by its payer: those with a
-    /// customer name (any of them may be the payer) and those due exactly `due`.
-    fn open_orders_for_payer(&mut self, due: Money) -> Result<Vec<Order>, StoreError>;
+    /// customer name (any of them may be the payer) and those made `since` then due exactly
+    /// `due`.
+    fn open_orders_for_payer(
+        &mut self,
+        due: Money,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError>;
     fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError>;
     /// Open orders past their `expires_at`, locked (PostgreSQL skips rows another worker holds).
     fn overdue_orders_for_update(
