@@ -272,6 +272,10 @@ async fn an_admin_splits_a_waiting_transfer_after_a_preview_and_undoes_it(backen
     );
     let (_, page) = get(&client, &app, "/admin/transactions/1").await;
     assert!(
+        page.contains("Split by an admin"),
+        "a split says so: {page}"
+    );
+    assert!(
         page.contains(
             r#"<a href="/admin/orders/DH31">DH31</a> · <span class="num">100,000 ₫</span>"#
         ),

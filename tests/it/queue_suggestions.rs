@@ -88,6 +88,14 @@ async fn the_queue_runs_by_bank_time_and_a_decision_opens_the_next(backend: Back
     });
     app.post_webhook(&envelope(elements.to_vec())).await;
     let (admin, csrf) = logged_in(&app).await;
+    let badge = |n: usize| {
+        format!(r#"<span class="badge-count" title="waiting for a decision">{n}</span>"#)
+    };
+    let (_, dashboard) = get(&admin, &app, "/admin").await;
+    assert!(
+        dashboard.contains(&badge(3)),
+        "the menu counts what waits: {dashboard}"
+    );
     let (_, queue) = get(&admin, &app, "/admin/queue").await;
     let order: Vec<usize> = ["second to arrive", "first to arrive", "pulled late"]
         .iter()
@@ -137,4 +145,7 @@ async fn the_queue_runs_by_bank_time_and_a_decision_opens_the_next(backend: Back
     assert!(next.contains(&format!(r#"href="/admin/transactions/{}""#, ids[0])));
     decide(ids[1].clone()).await;
     assert_eq!(decide(ids[2].clone()).await, "/admin/queue?done=set_aside");
+    // Counted again after the decisions: nothing waits, so no badge.
+    let (_, empty) = get(&admin, &app, "/admin/queue?done=set_aside").await;
+    assert!(!empty.contains("badge-count"), "{empty}");
 }

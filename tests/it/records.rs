@@ -78,6 +78,11 @@ async fn the_dashboard_links_and_a_cancel_names_the_money(backend: Backend) {
         "{dashboard}"
     );
     assert!(dashboard.contains(r#"<a href="/admin/transactions?status=matched">"#));
+    // The chart's figures as a table too, today's first.
+    assert!(
+        dashboard.contains(r#"<details id="chart-table">"#),
+        "{dashboard}"
+    );
     let (_, partly) = get(&admin, &app, "/admin/orders/DH7").await;
     assert!(
         squash(&partly).contains("This order has received <strong>100,000 ₫</strong>"),

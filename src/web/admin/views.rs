@@ -131,7 +131,11 @@ impl TxView {
             bank_ref: t.bank_ref.clone().unwrap_or_default(),
             account: t.account.clone().unwrap_or_default(),
             waiting_reason: t.waiting_reason.map(|r| lang.t(r.as_str())),
-            resolution: t.resolution.map(|r| lang.t(r.as_str())),
+            // A split is linked as the API says, but a person reads what was done.
+            resolution: t.resolution.map(|r| match r {
+                Resolution::Linked if t.allocations.len() > 1 => lang.t("Split by an admin"),
+                r => lang.t(r.as_str()),
+            }),
             resolution_note: t.resolution_note.clone().unwrap_or_default(),
             resolved_by: t.resolved_by.clone().unwrap_or_default(),
             resolved_at: t.resolved_at.map(local_time).unwrap_or_default(),

@@ -96,4 +96,5 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
         "This account paid its customer before, exact amount due",
         "Tài khoản này từng trả cho khách của đơn, đúng số tiền còn thiếu",
     ),
+    ("Split by an admin", "Chia thủ công cho nhiều đơn"),
 ];
