@@ -217,7 +217,14 @@ pub fn suggestions<S: Store>(
             Suggestion { order, why }
         })
         .collect();
-    ranked.sort_by(|a, b| a.why.cmp(&b.why).then(a.order.code.cmp(&b.order.code)));
+    // Within a reason, the order made closest to the transfer first (it is the likelier one).
+    let distance = |s: &Suggestion| (at - s.order.created_at).num_seconds().abs();
+    ranked.sort_by(|a, b| {
+        a.why
+            .cmp(&b.why)
+            .then(distance(a).cmp(&distance(b)))
+            .then(a.order.code.cmp(&b.order.code))
+    });
     ranked.truncate(MAX_SUGGESTIONS);
     Ok(ranked)
 }
