@@ -126,6 +126,11 @@ pub(crate) async fn post(
 
 /// A logged-in admin client and its session's CSRF token.
 pub(crate) async fn logged_in(app: &TestApp) -> (Client, String) {
+    logged_in_as(app, "admin", PASSWORD).await
+}
+
+/// A client logged in as `user`, and its session's CSRF token (read from the dashboard).
+pub(crate) async fn logged_in_as(app: &TestApp, user: &str, password: &str) -> (Client, String) {
     let client = browser();
     let (_, page) = get(&client, app, "/admin/login").await;
     let login = post(
@@ -133,13 +138,13 @@ pub(crate) async fn logged_in(app: &TestApp) -> (Client, String) {
         app,
         "/admin/login",
         &[
-            ("user", "admin"),
-            ("password", PASSWORD),
+            ("user", user),
+            ("password", password),
             ("csrf", &csrf_of(&page)),
         ],
     )
     .await;
-    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    assert_eq!(login.status(), StatusCode::SEE_OTHER, "{user} logs in");
     let (status, dashboard) = get(&client, app, "/admin").await;
     assert_eq!(status, StatusCode::OK);
     let csrf = csrf_of(&dashboard);

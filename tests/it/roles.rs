@@ -5,7 +5,7 @@
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
-use crate::admin::{browser, csrf_of, get, logged_in, post};
+use crate::admin::{browser, csrf_of, get, logged_in, logged_in_as, post};
 use crate::cli::run;
 use crate::helpers::*;
 use crate::on_both_backends;
@@ -19,25 +19,6 @@ on_both_backends!(
 const PASSWORD: &str = "role-test-password-123";
 
 /// Logs `user` in; the client and a page's CSRF token.
-async fn login_as(app: &TestApp, user: &str, password: &str) -> (Client, String) {
-    let client = browser();
-    let (_, page) = get(&client, app, "/admin/login").await;
-    let r = post(
-        &client,
-        app,
-        "/admin/login",
-        &[
-            ("user", user),
-            ("password", password),
-            ("csrf", &csrf_of(&page)),
-        ],
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{user} logs in");
-    let (_, page) = get(&client, app, "/admin/users").await;
-    (client, csrf_of(&page))
-}
-
 async fn create_user(owner: &Client, app: &TestApp, csrf: &str, name: &str, role: &str) {
     let r = post(
         owner,
@@ -75,7 +56,7 @@ async fn roles_are_checked_on_every_post(backend: Backend) {
     assert!(tx_ids.len() >= 2, "{queue}");
     let (paid, waiting) = (&tx_ids[tx_ids.len() - 1], &tx_ids[0]);
 
-    let (viewer, viewer_csrf) = login_as(&app, "vera", PASSWORD).await;
+    let (viewer, viewer_csrf) = logged_in_as(&app, "vera", PASSWORD).await;
     // A viewer reads and exports.
     for path in [
         "/admin",
@@ -196,7 +177,7 @@ async fn roles_are_checked_on_every_post(backend: Backend) {
     }
 
     // Staff: the work, not settings or users.
-    let (staff, staff_csrf) = login_as(&app, "sam", PASSWORD).await;
+    let (staff, staff_csrf) = logged_in_as(&app, "sam", PASSWORD).await;
     for (path, fields) in &manage {
         let mut form = vec![("csrf", staff_csrf.as_str())];
         form.extend_from_slice(fields);
@@ -243,7 +224,7 @@ async fn roles_are_checked_on_every_post(backend: Backend) {
         "{statuses:?}"
     );
     // The owner still logs in with the old password.
-    login_as(&app, "admin", crate::admin::PASSWORD).await;
+    logged_in_as(&app, "admin", crate::admin::PASSWORD).await;
 }
 
 async fn the_last_owner_stays_and_passwords_change(backend: Backend) {
@@ -274,7 +255,7 @@ async fn the_last_owner_stays_and_passwords_change(backend: Backend) {
         StatusCode::SEE_OTHER,
         "sessions ended"
     );
-    let (staff, staff_csrf) = login_as(&app, "admin", crate::admin::PASSWORD).await;
+    let (staff, staff_csrf) = logged_in_as(&app, "admin", crate::admin::PASSWORD).await;
     assert_eq!(
         get(&staff, &app, "/admin/settings").await.0,
         StatusCode::FORBIDDEN
@@ -310,7 +291,7 @@ async fn the_last_owner_stays_and_passwords_change(backend: Backend) {
         StatusCode::SEE_OTHER,
         "logged out"
     );
-    login_as(&app, "admin", "a-brand-new-password").await;
+    logged_in_as(&app, "admin", "a-brand-new-password").await;
     let client = browser();
     let (_, page) = get(&client, &app, "/admin/login").await;
     let r = post(
@@ -331,7 +312,7 @@ async fn the_last_owner_stays_and_passwords_change(backend: Backend) {
     );
 
     // An owner removes a user: its sessions end.
-    let (olga, olga_csrf) = login_as(&app, "olga", PASSWORD).await;
+    let (olga, olga_csrf) = logged_in_as(&app, "olga", PASSWORD).await;
     let r = post(
         &olga,
         &app,
@@ -372,7 +353,7 @@ async fn the_command_line_gives_a_role(backend: Backend) {
     .await;
     assert!(!bad.status.success());
     let app = TestApp::spawn_on(db, &[]).await;
-    let (viewer, csrf) = login_as(&app, "vic", "viewer-password-1").await;
+    let (viewer, csrf) = logged_in_as(&app, "vic", "viewer-password-1").await;
     let r = post(
         &viewer,
         &app,
