@@ -183,8 +183,8 @@ fn main() {
                 tally.waiting_code_only += 1;
                 let open: Vec<Order> = orders[..known]
                     .iter()
-                    .map(|o| o.clone().seen_at(payment.at))
-                    .filter(|o| o.status.is_open())
+                    .filter(|o| o.is_open_at(payment.at))
+                    .cloned()
                     .collect();
                 let payer = payer_in_description(&payment.description);
                 match match_by_payer(payment.amount, payer.as_deref(), payment.at, &open, rule) {

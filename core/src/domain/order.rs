@@ -130,13 +130,22 @@ impl Order {
 
     /// Past `expires_at` while not paid: the order closes. Returns whether it changed.
     pub fn expire_if_due(&mut self, now: DateTime<Utc>) -> bool {
-        let due = self.expires_at.is_some_and(|at| at <= now);
-        if due && self.status.is_open() {
+        if self.status.is_open() && self.is_overdue(now) {
             self.status = OrderStatus::Expired;
             self.updated_at = now;
             return true;
         }
         false
+    }
+
+    /// Still waiting for money at `now`, as readers see it: open, and not past `expires_at`
+    /// (what [`Order::seen_at`] would say, without a copy).
+    pub fn is_open_at(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && !self.is_overdue(now)
+    }
+
+    fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
     }
 
     /// What a preview shows of the order and a confirm must find unchanged: its status and

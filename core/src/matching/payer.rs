@@ -93,7 +93,7 @@ pub fn match_by_payer<'a>(
 ) -> Result<&'a Order, NotByPayer> {
     let open: Vec<&Order> = open_orders
         .iter()
-        .filter(|o| Order::clone(o).seen_at(at).status.is_open())
+        .filter(|o| o.is_open_at(at))
         .collect();
     let mut of_amount = open.iter().filter(|o| {
         o.amount_due() == amount

@@ -274,9 +274,7 @@ pub async fn split_form(
             code: c.to_string(),
             amount: orders
                 .iter()
-                .find(|o| &o.code == c)
-                .map(|o| o.clone().seen_at(now))
-                .filter(|o| o.status.is_open())
+                .find(|o| &o.code == c && o.is_open_at(now))
                 .map(|o| views::amount(o.amount_due(), ctx.lang))
                 .unwrap_or_default(),
             ..Row::default()
