@@ -91,10 +91,7 @@ pub fn match_by_payer<'a>(
     open_orders: &'a [Order],
     rule: PayerRule,
 ) -> Result<&'a Order, NotByPayer> {
-    let open: Vec<&Order> = open_orders
-        .iter()
-        .filter(|o| o.is_open_at(at))
-        .collect();
+    let open: Vec<&Order> = open_orders.iter().filter(|o| o.is_open_at(at)).collect();
     let mut of_amount = open.iter().filter(|o| {
         o.amount_due() == amount
             && o.created_at >= at - rule.window

@@ -6,13 +6,12 @@ use actix_web::{web, HttpResponse};
 use super::context::{redirect, ConfirmForm, PageContext};
 use super::error::AdminError;
 use super::notice::{Done, Notice};
+use super::orders::{back_to_order, NO_ORDER};
 use crate::domain::{self, Cause, Decision, OrderCode};
 use crate::ingest::decide::{self, Decided};
 use crate::state::AppState;
 use crate::users::Action;
 use crate::write_store;
-
-const NO_ORDER: AdminError = AdminError::NotFound("There is no order with this code.");
 
 pub async fn accept(
     ctx: PageContext,
@@ -52,37 +51,28 @@ async fn decide_on(
 ) -> Result<HttpResponse, AdminError> {
     ctx.check_form(&form.csrf, Action::Work)?;
     let code = OrderCode::parse(code).map_err(|_| NO_ORDER)?;
-    let page = format!("/admin/orders/{code}");
     if form.confirm.is_none() {
         let notice = Notice::ConfirmFirst.code();
-        return Ok(redirect(&format!("{page}?error={notice}#decisions")));
+        return Ok(redirect(&format!(
+            "/admin/orders/{code}?error={notice}#decisions"
+        )));
     }
-    let (cause, now, links) = (
+    let (wanted, cause, now, links) = (
+        code.clone(),
         Cause::Admin(ctx.user()),
         domain::now(),
         state.settings.public_url.clone(),
     );
     let note = form.into_inner().note;
     let outcome: Decided = write_store!(state.db, |s| match decision {
-        Some(decision) => decide::decide(s, &links, &code, decision, note.as_deref(), &cause, now),
-        None => decide::undo_decision(s, &links, &code, &cause, now),
+        Some(decision) =>
+            decide::decide(s, &links, &wanted, decision, note.as_deref(), &cause, now),
+        None => decide::undo_decision(s, &links, &wanted, &cause, now),
     })?;
-    match outcome {
-        None => Err(NO_ORDER),
-        Some(Err(e)) => Ok(redirect(&format!(
-            "{page}?error={}#decisions",
-            Notice::from(&e).code()
-        ))),
-        Some(Ok((order, changed))) => {
-            if changed {
-                state.order_events.publish([order.code]);
-            }
-            let done = match decision {
-                Some(Decision::Accept) => Done::Accepted,
-                Some(Decision::Refund) => Done::Refunded,
-                None => Done::DecisionUndone,
-            };
-            Ok(redirect(&format!("{page}?done={}", done.code())))
-        }
-    }
+    let done = match decision {
+        Some(Decision::Accept) => Done::Accepted,
+        Some(Decision::Refund) => Done::Refunded,
+        None => Done::DecisionUndone,
+    };
+    back_to_order(&state, &code, "#decisions", outcome, done)
 }

@@ -20,7 +20,7 @@ use crate::users::Action;
 use crate::web::i18n::Lang;
 use crate::{with_store, write_store};
 
-const NO_ORDER: AdminError = AdminError::NotFound("There is no order with this code.");
+pub(super) const NO_ORDER: AdminError = AdminError::NotFound("There is no order with this code.");
 
 #[derive(Template)]
 #[template(path = "admin/order.html")]
@@ -134,18 +134,33 @@ pub async fn cancel_order(
     let outcome = write_store!(state.db, |s| resolve::cancel_order(
         s, &links, &wanted, &cause, now
     ))?;
+    back_to_order(&state, &code, "", outcome, Done::Cancelled)
+}
+
+/// Where an action on an order leads: back to its page with the refusal (at `anchor`, the
+/// form that was refused) or with `done`; a status change reaches whoever waits on the order.
+pub(super) fn back_to_order<E>(
+    state: &AppState,
+    code: &OrderCode,
+    anchor: &str,
+    outcome: Option<Result<(Order, bool), E>>,
+    done: Done,
+) -> Result<HttpResponse, AdminError>
+where
+    for<'e> Notice: From<&'e E>,
+{
     let page = format!("/admin/orders/{code}");
     match outcome {
         None => Err(NO_ORDER),
         Some(Err(e)) => Ok(redirect(&format!(
-            "{page}?error={}",
+            "{page}?error={}{anchor}",
             Notice::from(&e).code()
         ))),
         Some(Ok((order, changed))) => {
             if changed {
                 state.order_events.publish([order.code]);
             }
-            Ok(redirect(&format!("{page}?done={}", Done::Cancelled.code())))
+            Ok(redirect(&format!("{page}?done={}", done.code())))
         }
     }
 }
