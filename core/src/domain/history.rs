@@ -138,15 +138,7 @@ pub struct HistoryEntry {
 
 impl HistoryEntry {
     pub fn created(order: &Order, cause: &Cause) -> HistoryEntry {
-        HistoryEntry {
-            at: order.created_at,
-            event: HistoryEvent::Created,
-            by: cause.by(),
-            before: None,
-            after: OrderState::of(order),
-            transfer: None,
-            note: None,
-        }
+        HistoryEntry::change(order, None, HistoryEvent::Created, cause, order.created_at)
     }
 
     /// `order` (already changed) came to its state now from `before`, for `cause`.
