@@ -8,7 +8,7 @@ use super::models::OrderRow;
 use chrono::NaiveDateTime;
 
 use super::schema::{bank_transactions, jobs, orders};
-use super::search::TextSearch;
+use super::search::{SearchIndex, TextSearch};
 
 pub trait Backend: Sized {
     /// Most writes in one group commit (see `writer`): bounds the latency a batch adds.
@@ -89,7 +89,8 @@ impl Backend for SqliteConnection {
 
     /// `BEGIN IMMEDIATE` takes SQLite's single write lock up front, so two writers never both
     /// read an order's sum and then race to write it. Inside the group-commit writer's
-    /// transaction (which holds that lock already) it is a savepoint.
+    /// transaction (which holds that lock already) it is a savepoint. The transfers stored in
+    /// it enter the text search index at its end, together (see `search::SearchIndex`).
     fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         E: From<DieselError>,
@@ -98,7 +99,12 @@ impl Backend for SqliteConnection {
         if in_transaction(self)? {
             self.transaction(f)
         } else {
-            self.immediate_transaction(f)
+            self.immediate_transaction(|conn| {
+                let index = SearchIndex::before_writes(conn)?;
+                let value = f(conn)?;
+                index.add_new_transfers(conn)?;
+                Ok(value)
+            })
         }
     }
 

@@ -2,6 +2,10 @@
 //! Both sides go through the matcher's normaliser, so `Nguyễn`, `nguyen` and `NGUYEN` find
 //! each other, and both backends search the very same text.
 
+use diesel::prelude::*;
+use diesel::SqliteConnection;
+
+use super::schema::bank_transactions;
 use crate::matching::normalise;
 
 /// Trigram indexes need three characters; shorter searches read the rows instead.
@@ -56,6 +60,40 @@ impl TextSearch {
             value: format!("%{}%", like_escape(text)),
             after: " ESCAPE '\\'",
         }
+    }
+}
+
+/// SQLite's FTS5 index of transfers, filled once per write transaction rather than by a
+/// trigger on each insert. FTS5 keeps what a transaction adds in memory until it ends, except
+/// that any statement needing a statement journal (an UPDATE of an order, most INSERTs) makes
+/// it write all of it out as a new segment first: with a trigger, every transfer of a group
+/// commit became a segment of its own to merge later, a fifth of the writer's time.
+pub struct SearchIndex {
+    /// The newest transfer's row id when the transaction began: every row after it is new
+    /// (ids only grow, `AUTOINCREMENT`), and the write lock keeps other writers out.
+    newest: i64,
+}
+
+impl SearchIndex {
+    pub fn before_writes(conn: &mut SqliteConnection) -> QueryResult<SearchIndex> {
+        let newest = bank_transactions::table
+            .select(diesel::dsl::max(bank_transactions::id))
+            .first::<Option<i64>>(conn)?;
+        Ok(SearchIndex {
+            newest: newest.unwrap_or(0),
+        })
+    }
+
+    /// Indexes the transfers stored since `before_writes`, in one statement.
+    pub fn add_new_transfers(self, conn: &mut SqliteConnection) -> QueryResult<()> {
+        diesel::sql_query(
+            "INSERT INTO bank_transactions_search (rowid, search_text) \
+             SELECT id, search_text FROM bank_transactions \
+             WHERE id > ? AND search_text IS NOT NULL ORDER BY id",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(self.newest)
+        .execute(conn)?;
+        Ok(())
     }
 }
 

@@ -95,7 +95,7 @@ fn change<S: Store>(
             Ok(event) => event,
             Err(e) => return Ok(Some(Err(e))),
         };
-        store.update_order(&order)?;
+        store.update_order(&order, &state_before)?;
         let entry = HistoryEntry {
             note: note.map(str::to_owned),
             ..HistoryEntry::change(&order, Some(state_before.clone()), event, cause, now)

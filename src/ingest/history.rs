@@ -39,7 +39,7 @@ pub fn expire_if_due<S: Store>(
     if !order.expire_if_due(now) {
         return Ok(false);
     }
-    store.update_order(order)?;
+    store.update_order(order, &before)?;
     record(
         store,
         order,
@@ -103,7 +103,7 @@ pub fn undo_credit<S: Store>(
         // Credited before history was kept: the amount comes off, the status follows it.
         UndoPlan::Untracked => order.reverse_transfer(amount, matching.amount_tolerance, now),
     }
-    store.update_order(order)?;
+    store.update_order(order, &before)?;
     record(
         store,
         order,

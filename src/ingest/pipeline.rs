@@ -174,7 +174,7 @@ pub fn credit_order<S: Store>(
     if let Err(error) = order.apply_transfer(credit.amount, matching.amount_tolerance, now) {
         return Ok(Err(error));
     }
-    store.update_order(order)?;
+    store.update_order(order, &before)?;
     history::record(
         store,
         order,

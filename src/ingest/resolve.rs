@@ -468,7 +468,7 @@ pub fn cancel_order<S: Store>(
         let state_before = OrderState::of(&order);
         let result = order.cancel(now);
         if let Ok(true) = result {
-            store.update_order(&order)?;
+            store.update_order(&order, &state_before)?;
             history::record(
                 store,
                 &order,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::{Page, StoreError};
-use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderStatus};
+use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderState, OrderStatus};
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -20,8 +20,8 @@ pub trait OrderStore {
     fn order(&mut self, code: &OrderCode) -> Result<Option<Order>, StoreError>;
     /// The orders with these codes, locked until the write transaction ends.
     fn orders_for_update(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
-    /// Saves status, amount received and times of an existing order.
-    fn update_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    /// Saves status, amount received and times of an existing order, which was `before`.
+    fn update_order(&mut self, order: &Order, before: &OrderState) -> Result<(), StoreError>;
     /// Gives orders stored without an account (from before accounts were kept, or made while
     /// none was configured) the account `number`; returns how many.
     fn assign_account_where_none(&mut self, number: &str) -> Result<usize, StoreError>;

@@ -1,4 +1,5 @@
-//! The writer's batches: a failing write fails alone.
+//! The writer's batches: a failing write fails alone, and the search index holds exactly the
+//! transfers that were committed.
 
 use std::time::Duration;
 
@@ -7,10 +8,11 @@ use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool};
 use diesel::sql_types::BigInt;
 use diesel::SqliteConnection;
+use diesel_migrations::MigrationHarness;
 
 use super::Writer;
 use crate::db::wal::WalBound;
-use crate::db::StoreError;
+use crate::db::{StoreError, SQLITE_MIGRATIONS};
 
 #[derive(QueryableByName)]
 struct Row {
@@ -18,11 +20,27 @@ struct Row {
     n: i64,
 }
 
+/// A transfer whose external id and search text both hold `n`.
 fn insert(conn: &mut SqliteConnection, n: i64) -> Result<(), StoreError> {
-    diesel::sql_query("INSERT INTO t (n) VALUES (?)")
-        .bind::<BigInt, _>(n)
-        .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO bank_transactions (source, external_id, description, amount, status, \
+         received_at, updated_at, search_text) \
+         VALUES ('casso', ?, 'x', 1, 'unmatched', '2026-12-04 00:00:00', \
+         '2026-12-04 00:00:00', 'TRANSFER ' || ? || ' PAID')",
+    )
+    .bind::<BigInt, _>(n)
+    .bind::<BigInt, _>(n)
+    .execute(conn)?;
     Ok(())
+}
+
+fn numbers(conn: &mut SqliteConnection, sql: &str) -> Vec<i64> {
+    diesel::sql_query(sql)
+        .load::<Row>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|row| row.n)
+        .collect()
 }
 
 /// A batch whose first, unguarded run meets failing writes is rolled back and run again with a savepoint per write: each of the others is stored exactly
@@ -36,10 +54,10 @@ async fn a_failing_write_fails_alone_and_its_batch_commits_once() {
         .max_size(2)
         .build(ConnectionManager::<SqliteConnection>::new(path))
         .unwrap();
-    pool.get()
-        .unwrap()
-        .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER NOT NULL);")
-        .unwrap();
+    let mut conn = pool.get().unwrap();
+    conn.batch_execute("PRAGMA journal_mode = WAL;").unwrap();
+    conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+    drop(conn);
     let writer = Writer::start_sqlite(pool.clone(), WalBound::new(path, 64 << 20));
 
     // The writer is busy with this one while the others queue: they make one batch.
@@ -81,11 +99,21 @@ async fn a_failing_write_fails_alone_and_its_batch_commits_once() {
     for n in [1, 2, 4, 6] {
         assert_eq!(outcomes[n as usize - 1].as_ref().ok(), Some(&n));
     }
-    let stored: Vec<i64> = diesel::sql_query("SELECT n FROM t ORDER BY n")
-        .load::<Row>(&mut pool.get().unwrap())
-        .unwrap()
-        .into_iter()
-        .map(|row| row.n)
-        .collect();
-    assert_eq!(stored, vec![0, 1, 2, 4, 6]);
+    let conn = &mut pool.get().unwrap();
+    let stored = "SELECT CAST(external_id AS INTEGER) AS n FROM bank_transactions ORDER BY n";
+    assert_eq!(numbers(conn, stored), vec![0, 1, 2, 4, 6]);
+    // Indexed once per transaction, after its writes: what was rolled back is not in the
+    // index, what committed is, and the index agrees with its table.
+    let found = "SELECT CAST(external_id AS INTEGER) AS n FROM bank_transactions WHERE id IN \
+                 (SELECT rowid FROM bank_transactions_search WHERE search_text MATCH 'TRANSFER') \
+                 ORDER BY n";
+    assert_eq!(numbers(conn, found), vec![0, 1, 2, 4, 6]);
+    let five =
+        "SELECT rowid AS n FROM bank_transactions_search WHERE search_text MATCH '\"R 5 P\"'";
+    assert!(numbers(conn, five).is_empty());
+    conn.batch_execute(
+        "INSERT INTO bank_transactions_search (bank_transactions_search, rank) \
+         VALUES ('integrity-check', 1)",
+    )
+    .unwrap();
 }

@@ -1,0 +1,1 @@
+CREATE INDEX bank_transactions_received ON bank_transactions (received_at);
