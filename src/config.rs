@@ -397,8 +397,10 @@ impl RawSettings {
         .map_err(|(key, e)| ConfigError::key(key, e))?;
         let shop_contact = ShopContact::parse(self.shop_contact.as_deref())
             .map_err(|e| ConfigError::key("shop_contact", e))?;
+        let notify_url = non_empty(self.notify_url);
         let public_url = PublicUrl::parse(self.public_url.as_deref())
-            .map_err(|e| ConfigError::key("public_url", e))?;
+            .map_err(|e| ConfigError::key("public_url", e))?
+            .with_notify_fallback(notify_url.as_deref());
         let log_format = match self.log_format.as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -449,7 +451,7 @@ impl RawSettings {
             admin_password: secret(self.admin_password),
             notify_secret: secret(self.notify_secret),
             metrics_token: secret(self.metrics_token),
-            notify_url: non_empty(self.notify_url),
+            notify_url,
             notify_allow_private: self.notify_allow_private.unwrap_or(false),
             reconcile_interval: self.reconcile_interval.unwrap_or(900),
             worker: self.worker.unwrap_or(true),

@@ -5,12 +5,17 @@
 /// An absolute http(s) URL with a host and no user, query or fragment, without a trailing
 /// slash; unset: links are written as paths.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PublicUrl(Option<String>);
+pub struct PublicUrl {
+    base: Option<String>,
+    /// Whether `PAYMATCH_NOTIFY_URL` is set. Carried with the links because whatever records a
+    /// shop notification writes them into it, and needs to know whether it goes anywhere.
+    notify_fallback: bool,
+}
 
 impl PublicUrl {
     pub fn parse(value: Option<&str>) -> Result<PublicUrl, String> {
         let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-            return Ok(PublicUrl(None));
+            return Ok(PublicUrl::default());
         };
         let url = reqwest::Url::parse(text)
             .map_err(|e| format!("{text:?} is not an absolute URL ({e})"))?;
@@ -23,21 +28,35 @@ impl PublicUrl {
         if url.query().is_some() || url.fragment().is_some() {
             return Err(format!("{text:?} must have no query (?) or fragment (#)"));
         }
-        Ok(PublicUrl(Some(
-            url.as_str().trim_end_matches('/').to_owned(),
-        )))
+        Ok(PublicUrl {
+            base: Some(url.as_str().trim_end_matches('/').to_owned()),
+            notify_fallback: false,
+        })
+    }
+
+    /// The same links, for a process whose `PAYMATCH_NOTIFY_URL` is `fallback`.
+    pub fn with_notify_fallback(self, fallback: Option<&str>) -> PublicUrl {
+        PublicUrl {
+            notify_fallback: fallback.is_some(),
+            ..self
+        }
+    }
+
+    /// Whether an order with this `notify_url` has somewhere to send its notifications.
+    pub fn notifies(&self, notify_url: Option<&str>) -> bool {
+        notify_url.is_some() || self.notify_fallback
     }
 
     /// `path` (from its leading `/`) as a link: absolute when the public URL is set.
     pub fn link(&self, path: &str) -> String {
-        match &self.0 {
+        match &self.base {
             Some(base) => format!("{base}{path}"),
             None => path.to_owned(),
         }
     }
 
     pub fn is_set(&self) -> bool {
-        self.0.is_some()
+        self.base.is_some()
     }
 }
 

@@ -27,7 +27,9 @@ pub struct Notification {
 }
 
 /// Records a notification for each order whose status changed (once per order, with its
-/// status now). A return to `pending` (an admin's undo) has no event type in the contract.
+/// status now) and that has somewhere to send it: its own `notify_url`, else
+/// `PAYMATCH_NOTIFY_URL` (see `PublicUrl::notifies`). A return to `pending` (an admin's undo)
+/// has no event type in the contract.
 pub fn record_changes<S: Store>(
     store: &mut S,
     changed: &[OrderCode],
@@ -40,12 +42,16 @@ pub fn record_changes<S: Store>(
     if codes.is_empty() {
         return Ok(());
     }
-    let orders = store.orders_by_codes(&codes)?;
+    let mut orders = store.orders_by_codes(&codes)?;
+    // A return to `pending` has no event; an order with nowhere to send it gets no job (a
+    // delivery that could only be skipped, written on the hot path).
+    orders.retain(|o| o.status != OrderStatus::Pending && links.notifies(o.notify_url.as_deref()));
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let codes: Vec<OrderCode> = orders.iter().map(|o| o.code.clone()).collect();
     let transactions = store.transactions_of(&codes)?;
     for order in orders {
-        if order.status == OrderStatus::Pending {
-            continue;
-        }
         let event_type = format!("order.{}", order.status.as_str());
         let target = fairness_key(order.notify_url.as_deref());
         let notification = Notification {

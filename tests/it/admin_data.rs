@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::admin::{get, logged_in, post};
 use crate::helpers::*;
 use crate::on_both_backends;
+use paymatch::Application;
 
 on_both_backends!(
     amount_filters_read_vietnamese_numbers,
@@ -543,11 +544,23 @@ async fn reconcile_now_runs_the_reconciliation(backend: Backend) {
 }
 
 async fn skipped_notifications_are_hidden_until_asked_for(backend: Backend) {
-    // No notification URL anywhere: every notification is skipped.
-    let app = TestApp::spawn(backend).await;
+    // Recorded while PAYMATCH_NOTIFY_URL was set (no worker sends it), then worked by a process
+    // started without it: the notification has nowhere to go and is skipped.
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("PAYMATCH_NOTIFY_URL", "https://shop.example.vn/hook"),
+            ("PAYMATCH_WORKER", "false"),
+        ],
+    )
+    .await;
     app.create_order(json!({"code": "DH55", "amount": 1000}))
         .await;
     assert_eq!(app.transfer(1, "DH55", json!(1000)).await.0, 200);
+    let without_url = Application::build(settings_for(app.database_url(), &[]))
+        .await
+        .expect("a second process");
+    tokio::spawn(without_url.run_until_stopped());
     let (client, _) = logged_in(&app).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

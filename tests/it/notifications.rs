@@ -390,6 +390,58 @@ async fn a_failed_delivery_is_retried_until_the_shop_answers_2xx(backend: Backen
 // ---------------------------------------------------------------------------------------------
 // (b) every event, and the default URL
 
+/// Without `PAYMATCH_NOTIFY_URL`, an order without its own `notify_url` has nowhere to send its
+/// events: paying it, paying it past its amount or letting it expire writes no job at all, while
+/// an order with its own URL beside it still gets its events.
+async fn no_job_is_written_when_no_url_applies(backend: Backend) {
+    let shop = FakeShop::start(0, Duration::ZERO);
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("PAYMATCH_NOTIFY_SECRET", &secret()),
+            ("PAYMATCH_NOTIFY_ALLOW_PRIVATE", "true"),
+        ],
+    )
+    .await;
+    let expires_at = (Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    for body in [
+        json!({"code": "DH5201", "amount": "100000"}),
+        json!({"code": "DH5202", "amount": "100000"}),
+        json!({"code": "DH5203", "amount": "100000", "expires_at": expires_at}),
+        json!({"code": "DH5204", "amount": "100000", "notify_url": shop.url("/own")}),
+    ] {
+        let (status, order) = app.create_order(body).await;
+        assert_eq!(status, 201, "{order}");
+    }
+    for (id, description, amount) in [
+        (930_001, "thanh toan DH5201", "40000"),
+        (930_002, "thanh toan DH5201 con lai", "60000"),
+        (930_003, "thanh toan DH5202", "150000"),
+        (930_004, "thanh toan DH5204", "100000"),
+    ] {
+        let (status, reply) = app.transfer(id, description, num(amount)).await;
+        assert_eq!(status, 200, "{reply}");
+    }
+    wait_for!(
+        "DH5203 expired by the worker",
+        Some(app.get_order("DH5203").await.1).filter(|o| o["status"] == "expired"),
+        format!("{:?}", app.get_order("DH5203").await)
+    );
+    wait_for!(
+        "the event of DH5204",
+        shop.answered_ok().first().cloned(),
+        format!("{:?}", notify_jobs(&app.db).await)
+    );
+    let (_, paid) = app.get_order("DH5201").await;
+    assert_eq!(paid["status"], "paid", "{paid}");
+    let (_, over) = app.get_order("DH5202").await;
+    assert_eq!(over["status"], "overpaid", "{over}");
+    let jobs = notify_jobs(&app.db).await;
+    assert_eq!(jobs.len(), 1, "only DH5204 has somewhere to go: {jobs:?}");
+    assert!(jobs[0].payload.contains("DH5204"), "{jobs:?}");
+    assert_eq!(shop.received().len(), 1, "{:?}", shop.received());
+}
+
 async fn every_status_change_is_notified_to_the_right_url(backend: Backend) {
     let shop = FakeShop::start(0, Duration::ZERO);
     let secret = secret();
@@ -824,6 +876,7 @@ async fn stopping_the_worker_loses_no_notification(backend: Backend) {
 crate::on_both_backends!(
     a_failed_delivery_is_retried_until_the_shop_answers_2xx,
     every_status_change_is_notified_to_the_right_url,
+    no_job_is_written_when_no_url_applies,
     private_addresses_are_refused_unless_allowed,
     two_processes_deliver_each_event_once,
     stopping_the_worker_loses_no_notification,
