@@ -58,7 +58,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragma
             &format!(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA journal_size_limit = {};",
+                 PRAGMA journal_size_limit = {}; PRAGMA cache_size = -32768;",
                 self.journal_size_limit
             ),
         )

@@ -155,6 +155,23 @@ impl OrderStore for Conn {
             .collect()
     }
 
+    fn newest_open_named_orders(&mut self, limit: i64) -> Result<Vec<Order>, StoreError> {
+        // Spelled as the partial index `orders_open_named` is: SQLite uses a partial index only
+        // for a condition that says what its own does, with the same constants.
+        let open_named = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "orders.customer_name IS NOT NULL AND orders.status IN ('pending', 'partially_paid')",
+        );
+        orders::table
+            .filter(open_named)
+            .order(orders::id.desc())
+            .limit(limit)
+            .select(OrderRow::as_select())
+            .load(self)?
+            .into_iter()
+            .map(OrderRow::into_order)
+            .collect()
+    }
+
     fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
         Ok(orders::table
             .group_by(orders::status)

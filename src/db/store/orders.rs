@@ -49,6 +49,9 @@ pub trait OrderStore {
         due: Money,
         since: DateTime<Utc>,
     ) -> Result<Vec<Order>, StoreError>;
+    /// The newest `limit` open orders with a customer name (a list's suggestions, by a partial
+    /// index that holds only those).
+    fn newest_open_named_orders(&mut self, limit: i64) -> Result<Vec<Order>, StoreError>;
     fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError>;
     /// Open orders past their `expires_at`, locked (PostgreSQL skips rows another worker holds).
     fn overdue_orders_for_update(

@@ -82,7 +82,7 @@ pub async fn transaction(
                     return Ok::<_, StoreError>(None);
                 };
                 let suggestions = if t.status.is_waiting() {
-                    Some(suggest::suggestions(s, &t)?)
+                    Some(suggest::suggestions(s, &t, suggest::Reach::Full)?)
                 } else {
                     None
                 };

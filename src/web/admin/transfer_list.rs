@@ -104,7 +104,7 @@ async fn list(
                     .iter()
                     .filter(|t| t.status.is_waiting() && t.amount.is_positive())
                 {
-                    let ranked = suggest::suggestions(s, t)?;
+                    let ranked = suggest::suggestions(s, t, suggest::Reach::Row)?;
                     best.push((
                         t.row_id,
                         match suggest::best(&ranked) {
