@@ -284,6 +284,8 @@ impl Database {
                  WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {count})\n\
                  INSERT INTO bank_transactions ({columns})\n\
                  {select};\n\
+                 INSERT INTO bank_transactions_search (rowid, search_text)\n\
+                 SELECT id, search_text FROM bank_transactions WHERE search_text IS NOT NULL;\n\
                  COMMIT;\n"
             ),
             // `bigint` series: `i * 7919` passes 2^31 at a million.
