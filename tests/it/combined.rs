@@ -52,7 +52,8 @@ async fn notified(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn a_combined_transfer_of_the_exact_sum_pays_each_order(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // Notification jobs are written only where a URL applies.
+    let app = TestApp::spawn_with(backend, &[("PAYMATCH_NOTIFY_URL", SHOP_HOOK)]).await;
     app.create_order(json!({"code": "DH1006", "amount": 150000}))
         .await;
     app.create_order(json!({"code": "DH1008", "amount": "99000.5"}))

@@ -22,7 +22,8 @@ fn mai() -> Value {
 }
 
 async fn orders_carry_their_customer_and_links(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // Notification jobs are written only where a URL applies.
+    let app = TestApp::spawn_with(backend, &[("PAYMATCH_NOTIFY_URL", SHOP_HOOK)]).await;
     let (status, order) = app
         .create_order(json!({
             "code": "DH1", "amount": 150000, "customer": mai(),

@@ -103,6 +103,9 @@ pub fn settings_for(url: &str, extra: &[(&str, &str)]) -> Settings {
     Settings::load(None, vars).expect("test settings")
 }
 
+/// A shop's notification URL for tests that read the jobs written, not what is sent.
+pub const SHOP_HOOK: &str = "https://shop.example.vn/paymatch-hook";
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
