@@ -117,20 +117,15 @@ impl OrderStore for Conn {
         to: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Order>, StoreError> {
-        orders::table
+        let query = orders::table
             .filter(orders::amount.eq(units(amount)?))
             .filter(orders::status.eq_any([
                 OrderStatus::Pending.as_str(),
                 OrderStatus::PartiallyPaid.as_str(),
             ]))
             .filter(orders::created_at.between(to_db_time(from), to_db_time(to)))
-            .order(orders::id.desc())
-            .limit(limit)
-            .select(OrderRow::as_select())
-            .load(self)?
-            .into_iter()
-            .map(OrderRow::into_order)
-            .collect()
+            .into_boxed();
+        newest_orders(self, query, limit)
     }
 
     fn open_orders_for_payer(
@@ -161,15 +156,7 @@ impl OrderStore for Conn {
         let open_named = diesel::dsl::sql::<diesel::sql_types::Bool>(
             "orders.customer_name IS NOT NULL AND orders.status IN ('pending', 'partially_paid')",
         );
-        orders::table
-            .filter(open_named)
-            .order(orders::id.desc())
-            .limit(limit)
-            .select(OrderRow::as_select())
-            .load(self)?
-            .into_iter()
-            .map(OrderRow::into_order)
-            .collect()
+        newest_orders(self, orders::table.filter(open_named).into_boxed(), limit)
     }
 
     fn order_status_counts(&mut self) -> Result<Vec<(String, i64)>, StoreError> {
@@ -227,4 +214,20 @@ impl OrderStore for Conn {
             .map(|(row, source, external_id)| row.into_entry(source.zip(external_id)))
             .collect()
     }
+}
+
+/// The newest `limit` of the orders `query` selects (a waiting transfer's suggestions).
+fn newest_orders(
+    conn: &mut Conn,
+    query: orders::BoxedQuery<'_, <Conn as diesel::Connection>::Backend>,
+    limit: i64,
+) -> Result<Vec<Order>, StoreError> {
+    query
+        .order(orders::id.desc())
+        .limit(limit)
+        .select(OrderRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(OrderRow::into_order)
+        .collect()
 }
