@@ -12,8 +12,8 @@ use super::search::search_text;
 mod history;
 use super::StoreError;
 use crate::domain::{
-    BankTransaction, Customer, IncomingTransfer, Money, Order, OrderCode, OrderStatus, Payer,
-    Resolution, TransactionStatus,
+    BankTransaction, Customer, IncomingTransfer, Money, Order, OrderCode, OrderState, OrderStatus,
+    Payer, Resolution, TransactionStatus,
 };
 pub use history::{HistoryRow, NewHistoryRow};
 
@@ -112,6 +112,29 @@ pub struct NewOrderRow<'a> {
     pub customer_email: Option<&'a str>,
     pub return_url: Option<&'a str>,
     pub cancel_url: Option<&'a str>,
+}
+
+/// What a change writes to an order: its total and time always; its status and `paid_at` only
+/// when they changed (`None` leaves the column out of the `UPDATE`: SQLite rewrites every index
+/// on a column an `UPDATE` sets, whether or not the value changed).
+#[derive(AsChangeset)]
+#[diesel(table_name = orders)]
+pub struct OrderChange<'a> {
+    pub status: Option<&'a str>,
+    pub amount_received: i64,
+    pub updated_at: NaiveDateTime,
+    pub paid_at: Option<Option<NaiveDateTime>>,
+}
+
+impl<'a> OrderChange<'a> {
+    pub fn between(before: &OrderState, order: &'a Order) -> Result<Self, StoreError> {
+        Ok(OrderChange {
+            status: (order.status != before.status).then(|| order.status.as_str()),
+            amount_received: units(order.amount_received)?,
+            updated_at: to_db_time(order.updated_at),
+            paid_at: (order.paid_at != before.paid_at).then(|| order.paid_at.map(to_db_time)),
+        })
+    }
 }
 
 impl<'a> NewOrderRow<'a> {

@@ -44,34 +44,14 @@ impl OrderStore for Conn {
     }
 
     fn update_order(&mut self, order: &Order, before: &OrderState) -> Result<(), StoreError> {
-        let by_code = orders::table.filter(orders::code.eq(order.code.as_str()));
-        let (received, updated_at) = (
-            orders::amount_received.eq(units(order.amount_received)?),
-            orders::updated_at.eq(to_db_time(order.updated_at)),
-        );
-        // A credit that leaves the status as it was (most of them) sets no indexed column, so
-        // SQLite rewrites none of the order's index entries: it rewrites every index on a
-        // column the statement sets, whether or not the value changed.
-        if order.status == before.status && order.paid_at == before.paid_at {
-            Cached(
-                diesel::update(by_code)
-                    .set((received, updated_at))
-                    .returning(orders::id),
-            )
-            .get_result::<i64>(self)?;
-        } else {
-            Cached(
-                diesel::update(by_code)
-                    .set((
-                        orders::status.eq(order.status.as_str()),
-                        received,
-                        updated_at,
-                        orders::paid_at.eq(order.paid_at.map(to_db_time)),
-                    ))
-                    .returning(orders::id),
-            )
-            .get_result::<i64>(self)?;
-        }
+        // Kept prepared by its SQL text: one statement for a credit that keeps the status,
+        // one for a change of status (see `OrderChange`).
+        Cached(
+            diesel::update(orders::table.filter(orders::code.eq(order.code.as_str())))
+                .set(OrderChange::between(before, order)?)
+                .returning(orders::id),
+        )
+        .get_result::<i64>(self)?;
         Ok(())
     }
 
