@@ -41,6 +41,10 @@ pub trait Backend: Sized {
 
     /// Rows of `table` whose search text contains `typed`, by that backend's trigram index.
     fn text_search(table: &str, typed: &str) -> TextSearch;
+
+    /// Transfers whose search text contains `typed`, at least every waiting one (the other
+    /// statuses may be left out, where that lets an index of waiting transfers answer).
+    fn waiting_text_search(typed: &str) -> TextSearch;
 }
 
 /// Whether a transaction (or savepoint) is open on the connection.
@@ -153,6 +157,12 @@ impl Backend for SqliteConnection {
     fn text_search(table: &str, typed: &str) -> TextSearch {
         TextSearch::fts5(table, typed)
     }
+
+    /// FTS5 finds a term fast in any status; a status condition beside it would lead SQLite
+    /// through a status index past every waiting row instead.
+    fn waiting_text_search(typed: &str) -> TextSearch {
+        TextSearch::fts5("bank_transactions", typed)
+    }
 }
 
 /// How long a write in a PostgreSQL batch waits for a row lock (`SET LOCAL`: this transaction).
@@ -237,5 +247,9 @@ impl Backend for PgConnection {
 
     fn text_search(table: &str, typed: &str) -> TextSearch {
         TextSearch::contains(table, typed)
+    }
+
+    fn waiting_text_search(typed: &str) -> TextSearch {
+        TextSearch::contains_waiting(typed)
     }
 }

@@ -29,8 +29,8 @@ pub use models::{
 pub use page::{Page, PageStart};
 pub use pool::{Database, DbConn, PoolPurpose, Writers};
 pub use store::{
-    AdminStore, AuditStore, Decided, DeliveryCounts, JobStatus, JobStore, OrderFilter, OrderStore,
-    Received, ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore,
+    AdminStore, AuditStore, Count, Decided, DeliveryCounts, JobStatus, JobStore, OrderFilter,
+    OrderStore, Received, ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore,
     TransferFilter,
 };
 pub use writer::Writer;
@@ -62,6 +62,9 @@ macro_rules! queries_for {
         mod reports {
             include!("queries/reports.rs");
         }
+        mod tallies {
+            include!("queries/tallies.rs");
+        }
         mod transactions {
             include!("queries/transactions.rs");
         }
@@ -81,18 +84,23 @@ mod postgres {
 /// command on a pooled connection. Evaluates to the expression's `Result<_, StoreError>` once
 /// it is committed. The expression may run more than once (see `writer`). A multi-statement
 /// write still wraps itself in `Store::write` (inside the writer: in its batch's transaction).
+/// `lane = key` sends it to the writer lane of that key (see `db::writer`).
 #[macro_export]
 macro_rules! write_store {
     ($db:expr, |$store:ident| $body:expr) => {
+        $crate::write_store!($db, lane = None, |$store| $body)
+    };
+    // `lane`: the writer lane's key (see `db::writer`), `Option<u64>`.
+    ($db:expr, lane = $lane:expr, |$store:ident| $body:expr) => {
         match $db.writer() {
             Some($crate::db::Writers::Sqlite(writer)) => {
                 writer
-                    .run(move |$store: &mut diesel::SqliteConnection| $body)
+                    .run_on($lane, move |$store: &mut diesel::SqliteConnection| $body)
                     .await
             }
             Some($crate::db::Writers::Postgres(writer)) => {
                 writer
-                    .run(move |$store: &mut diesel::PgConnection| $body)
+                    .run_on($lane, move |$store: &mut diesel::PgConnection| $body)
                     .await
             }
             None => {

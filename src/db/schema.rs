@@ -196,6 +196,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Kept by triggers (migration `000017_waiting_tallies`): each waiting status's transfers.
+    transfer_tallies (status) {
+        status -> Text,
+        transfers -> BigInt,
+        in_high -> BigInt,
+        in_low -> BigInt,
+        out_high -> BigInt,
+        out_low -> BigInt,
+    }
+}
+
 diesel::joinable!(allocations -> bank_transactions (transaction_id));
 diesel::joinable!(allocations -> orders (order_id));
 diesel::joinable!(bank_transactions -> orders (order_id));

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::SqliteConnection;
 
 use super::schema::bank_transactions;
+use crate::domain::TransactionStatus;
 use crate::matching::normalise;
 
 /// Trigram indexes need three characters; shorter searches read the rows instead.
@@ -52,6 +53,25 @@ impl TextSearch {
     /// pg_trgm GIN index serves).
     pub fn contains(table: &str, typed: &str) -> TextSearch {
         TextSearch::like(table, &normalise(typed))
+    }
+
+    /// Waiting transfers whose search text contains `typed`, in words that let PostgreSQL
+    /// use the trigram index of waiting transfers alone (migration `000017_waiting_tallies`;
+    /// its predicate is this very list): a term common among matched transfers (`1006`) would
+    /// make the whole table's index hand over a hundred thousand rows to recheck.
+    pub fn contains_waiting(typed: &str) -> TextSearch {
+        let statuses = TransactionStatus::WAITING
+            .map(|s| format!("'{}'", s.as_str()))
+            .join(", ");
+        let like = TextSearch::like("bank_transactions", &normalise(typed));
+        TextSearch {
+            before: format!(
+                "(bank_transactions.status IN ({statuses}) AND {}",
+                like.before
+            ),
+            value: like.value,
+            after: " ESCAPE '\\')",
+        }
     }
 
     fn like(table: &str, text: &str) -> TextSearch {

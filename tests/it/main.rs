@@ -41,6 +41,7 @@ mod roles;
 mod search;
 mod security;
 mod sepay;
+mod tallies;
 mod tls;
 mod wal;
 mod webhook_v2;

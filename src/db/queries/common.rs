@@ -19,7 +19,16 @@ const FILL_BATCH: i64 = 1000;
 /// `q=` as a condition on `table` (`orders` or `bank_transactions`): rows whose search text
 /// contains what was typed (see `db/search.rs`).
 pub(super) fn text_search(table: &str, typed: &str) -> TextCondition {
-    let search = <Conn as Backend>::text_search(table, typed);
+    condition(<Conn as Backend>::text_search(table, typed))
+}
+
+/// `q=` on transfers, for a list of waiting ones: it finds at least every waiting transfer
+/// that `text_search` finds (see `Backend::waiting_text_search`).
+pub(super) fn waiting_text_search(typed: &str) -> TextCondition {
+    condition(<Conn as Backend>::waiting_text_search(typed))
+}
+
+fn condition(search: crate::db::search::TextSearch) -> TextCondition {
     diesel::dsl::sql::<Bool>(&search.before)
         .bind::<Text, _>(search.value)
         .sql(search.after)

@@ -5,10 +5,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::common::*;
-use super::Conn;
+use super::{tallies, Conn};
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, orders};
-use crate::db::{OrderFilter, Page, PageStart, Reports, StoreError, Totals, TransferFilter};
+use crate::db::{Count, OrderFilter, Page, PageStart, Reports, StoreError, Totals, TransferFilter};
 use crate::domain::{BankTransaction, Money, Order, OrderStatus, TransactionStatus};
 
 /// Narrows a boxed query on `bank_transactions` to a filter's times, amounts and text (its
@@ -130,6 +130,32 @@ fn merged_page<T>(
     page(rows, limit)
 }
 
+/// The sums of transfers' money in and out, each as its high and low 32 bits: SUM of BIGINTs
+/// overflows on SQLite past i64 (two transfers of the largest amount do), and is NUMERIC on
+/// PostgreSQL, while no realistic count of rows overflows these.
+type Sums = (Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+type SumsSql = diesel::sql_types::Nullable<diesel::sql_types::BigInt>;
+
+fn sums() -> diesel::expression::SqlLiteral<(SumsSql, SumsSql, SumsSql, SumsSql)> {
+    diesel::dsl::sql(
+        "CAST(SUM(CASE WHEN amount > 0 THEN amount >> 32 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN amount > 0 THEN amount & 4294967295 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN amount < 0 THEN amount >> 32 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN amount < 0 THEN amount & 4294967295 ELSE 0 END) AS BIGINT)",
+    )
+}
+
+fn sums_to_totals((in_high, in_low, out_high, out_low): Sums) -> Totals {
+    let total = |high: Option<i64>, low: Option<i64>| {
+        Money::from_total_units(tallies::joined(high.unwrap_or(0), low.unwrap_or(0)))
+    };
+    Totals {
+        money_in: total(in_high, in_low),
+        money_out: total(out_high, out_low),
+    }
+}
+
 impl Reports for Conn {
     fn transfers(
         &mut self,
@@ -162,30 +188,56 @@ impl Reports for Conn {
                 .map(|at| (at, id)),
             None => None,
         };
-        let mut rows = Vec::new();
-        for status in statuses {
+        // The page's keys first, off the `(status, bank time)` index alone: a deep page skips
+        // index entries, not whole rows with their orders.
+        // A pinned search's few rows are read by id, all statuses at once: walking each status's
+        // index for them would pass every row of the status. Otherwise one status a query, by
+        // `=` (PostgreSQL walks an index in order for `=`, not for `= ANY`).
+        let groups: Vec<Vec<&str>> = match filter.found {
+            Some(_) => vec![statuses.iter().map(|s| s.as_str()).collect()],
+            None => statuses.iter().map(|s| vec![s.as_str()]).collect(),
+        };
+        let mut keys = Vec::new();
+        for group in groups {
             let mut query = bank_transactions::table
-                .left_join(orders::table)
-                .filter(bank_transactions::status.eq(status.as_str()))
-                .select((TransactionRow::as_select(), orders::code.nullable()))
+                .select((bank_time(), bank_transactions::id))
                 .order((bank_time().desc(), bank_transactions::id.desc()))
                 .limit(start.skip + limit + 1)
                 .into_boxed();
+            query = match group.as_slice() {
+                [status] => query.filter(bank_transactions::status.eq(*status)),
+                _ => query.filter(bank_transactions::status.eq_any(group)),
+            };
             if let Some((at, id)) = after {
+                // `<= at` bounds the index range; the rest only breaks ties within `at`.
                 query = query.filter(
                     bank_time()
-                        .lt(at)
-                        .or(bank_time().eq(at).and(bank_transactions::id.lt(id))),
+                        .le(at)
+                        .and(bank_time().lt(at).or(bank_transactions::id.lt(id))),
                 );
             }
-            let query = filter_transfers!(query, filter);
-            for (row, code) in query.load::<(TransactionRow, Option<String>)>(self)? {
-                let key = (row.occurred_at.unwrap_or(row.received_at), row.id);
-                rows.push((key, row.into_transaction(code)?));
-            }
+            keys.extend(filter_transfers!(query, filter).load::<(NaiveDateTime, i64)>(self)?);
         }
+        let keys = merged_page(
+            keys.into_iter().map(|key| (key, key.1)).collect(),
+            start,
+            limit,
+        );
+        let ids = keys.items;
+        let mut rows = bank_transactions::table
+            .left_join(orders::table)
+            .filter(bank_transactions::id.eq_any(&ids))
+            .select((TransactionRow::as_select(), orders::code.nullable()))
+            .load::<(TransactionRow, Option<String>)>(self)?;
+        rows.sort_by_key(|(row, _)| ids.iter().position(|id| *id == row.id));
+        let mut page = Page {
+            items: rows
+                .into_iter()
+                .map(|(row, code)| row.into_transaction(code))
+                .collect::<Result<Vec<_>, StoreError>>()?,
+            next_cursor: keys.next_cursor,
+        };
         // Each order a transfer paid, for the page's rows only.
-        let mut page = merged_page(rows, start, limit);
         page.items = super::transactions::with_allocations(self, page.items)?;
         Ok(page)
     }
@@ -195,6 +247,11 @@ impl Reports for Conn {
         filter: &TransferFilter,
         statuses: &[TransactionStatus],
     ) -> Result<Vec<(TransactionStatus, i64)>, StoreError> {
+        if filter.by_status_only() {
+            if let Some(kept) = tallies::tallies(self, statuses)? {
+                return Ok(kept.iter().map(|t| (t.status, t.transfers)).collect());
+            }
+        }
         let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         let query = bank_transactions::table
             .filter(bank_transactions::status.eq_any(statuses))
@@ -216,56 +273,172 @@ impl Reports for Conn {
         let Some(search) = &filter.search else {
             return Ok(filter);
         };
-        let matches = text_search("bank_transactions", search);
-        let found: Vec<i64> = match filter.search_amount {
-            Some(amount) => bank_transactions::table
-                .filter(matches.or(bank_transactions::amount.eq(units(amount)?)))
-                .select(bank_transactions::id)
-                .limit(PINNED_SEARCH + 1)
-                .load(self)?,
-            None => bank_transactions::table
-                .filter(matches)
-                .select(bank_transactions::id)
-                .limit(PINNED_SEARCH + 1)
-                .load(self)?,
+        // The text and the amount apart: each has its own index, while `text OR amount` in
+        // one query reads the whole table on both backends.
+        let waiting = !filter.statuses.is_empty() && filter.statuses.iter().all(|s| s.is_waiting());
+        let text = match waiting {
+            true => waiting_text_search(search),
+            false => text_search("bank_transactions", search),
         };
+        let mut found: Vec<i64> = bank_transactions::table
+            .filter(text)
+            .select(bank_transactions::id)
+            .limit(PINNED_SEARCH + 1)
+            .load(self)?;
+        if let Some(amount) = filter.search_amount {
+            // Through `(status, amount)`: one index range a status.
+            let statuses = TransactionStatus::ALL.map(|s| s.as_str());
+            found.extend(
+                bank_transactions::table
+                    .filter(bank_transactions::status.eq_any(statuses))
+                    .filter(bank_transactions::amount.eq(units(amount)?))
+                    .select(bank_transactions::id)
+                    .limit(PINNED_SEARCH + 1)
+                    .load::<i64>(self)?,
+            );
+            found.sort_unstable();
+            found.dedup();
+        }
         if found.len() as i64 <= PINNED_SEARCH {
             filter.found = Some(found);
         }
         Ok(filter)
     }
 
+    fn transfer_tabs(
+        &mut self,
+        filter: &TransferFilter,
+        statuses: &[TransactionStatus],
+        cap: i64,
+    ) -> Result<Vec<(TransactionStatus, Count)>, StoreError> {
+        let waiting: Vec<TransactionStatus> = statuses
+            .iter()
+            .copied()
+            .filter(|s| s.is_waiting())
+            .collect();
+        let kept = match filter.by_status_only() {
+            true => tallies::tallies(self, &waiting)?.unwrap_or_default(),
+            false => Vec::new(),
+        };
+        if let Some(found) = &filter.found {
+            // A pinned search: its few rows, read by id and counted here.
+            let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+            let query = bank_transactions::table
+                .filter(bank_transactions::id.eq_any(found))
+                .filter(bank_transactions::status.eq_any(names))
+                .select(bank_transactions::status)
+                .into_boxed();
+            let found = filter_transfers!(query, filter).load::<String>(self)?;
+            return Ok(statuses
+                .iter()
+                .map(|&status| {
+                    let rows = found.iter().filter(|s| *s == status.as_str()).count() as i64;
+                    (status, Count::exactly(rows))
+                })
+                .collect());
+        }
+        let mut tabs = Vec::with_capacity(statuses.len());
+        for &status in statuses {
+            if let Some(tally) = kept.iter().find(|t| t.status == status) {
+                let rows = tally.transfers;
+                tabs.push((status, Count { rows, more: false }));
+                continue;
+            }
+            // At most `cap + 1` ids, read off the index: a count that stops.
+            let ids = bank_transactions::table
+                .filter(bank_transactions::status.eq(status.as_str()))
+                .select(bank_transactions::id)
+                .limit(cap + 1)
+                .into_boxed();
+            let rows = filter_transfers!(ids, filter).load::<i64>(self)?.len() as i64;
+            tabs.push((
+                status,
+                Count {
+                    rows: rows.min(cap),
+                    more: rows > cap,
+                },
+            ));
+        }
+        Ok(tabs)
+    }
+
     fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError> {
-        use diesel::sql_types::{BigInt, Nullable};
-        type Sum = Nullable<BigInt>;
-        // SUM of BIGINTs overflows on SQLite past i64 (two transfers of the largest amount do),
-        // and is NUMERIC on PostgreSQL. So each amount is summed as its high and low 32 bits,
-        // which no realistic count of rows overflows, and the two are put together in Rust.
-        let sums = diesel::dsl::sql::<(Sum, Sum, Sum, Sum)>(
-            "CAST(SUM(CASE WHEN amount > 0 THEN amount >> 32 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN amount > 0 THEN amount & 4294967295 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN amount < 0 THEN amount >> 32 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN amount < 0 THEN amount & 4294967295 ELSE 0 END) AS BIGINT)",
-        );
+        if filter.by_status_only() {
+            if let Some(kept) = tallies::tallies(self, &filter.statuses)? {
+                return Ok(tallies::totals(&kept));
+            }
+        }
         let mut query = bank_transactions::table
             .filter(bank_transactions::status.ne(TransactionStatus::Test.as_str()))
-            .select(sums)
+            .select(sums())
             .into_boxed();
         if !filter.statuses.is_empty() {
             let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
             query = query.filter(bank_transactions::status.eq_any(statuses));
         }
-        let (in_high, in_low, out_high, out_low) =
-            filter_transfers!(query, filter)
-                .first::<(Option<i64>, Option<i64>, Option<i64>, Option<i64>)>(self)?;
-        let total = |high: Option<i64>, low: Option<i64>| {
-            let units = (i128::from(high.unwrap_or(0)) << 32) + i128::from(low.unwrap_or(0));
-            Money::from_total_units(units)
+        Ok(sums_to_totals(
+            filter_transfers!(query, filter).first::<Sums>(self)?,
+        ))
+    }
+
+    fn transfer_totals_upto(
+        &mut self,
+        filter: &TransferFilter,
+        cap: i64,
+    ) -> Result<Option<Totals>, StoreError> {
+        if filter.by_status_only() {
+            if let Some(kept) = tallies::tallies(self, &filter.statuses)? {
+                return Ok(Some(tallies::totals(&kept)));
+            }
+        }
+        let counted = |status: &str| {
+            status != TransactionStatus::Test.as_str()
+                && (filter.statuses.is_empty()
+                    || filter.statuses.iter().any(|s| s.as_str() == status))
         };
-        Ok(Totals {
-            money_in: total(in_high, in_low),
-            money_out: total(out_high, out_low),
-        })
+        let amounts: Vec<i64> = match &filter.found {
+            // A pinned search's few rows, by id: their statuses are sorted out here, as a
+            // status condition would lead SQLite through a status index past every row.
+            Some(found) => {
+                let rows = bank_transactions::table
+                    .filter(bank_transactions::id.eq_any(found))
+                    .select((bank_transactions::status, bank_transactions::amount))
+                    .into_boxed();
+                filter_transfers!(rows, filter)
+                    .load::<(String, i64)>(self)?
+                    .into_iter()
+                    .filter(|(status, _)| counted(status))
+                    .map(|(_, amount)| amount)
+                    .collect()
+            }
+            // At most `cap + 1` amounts, summed here exactly.
+            None => {
+                let mut amounts = bank_transactions::table
+                    .filter(bank_transactions::status.ne(TransactionStatus::Test.as_str()))
+                    .select(bank_transactions::amount)
+                    .limit(cap + 1)
+                    .into_boxed();
+                if !filter.statuses.is_empty() {
+                    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+                    amounts = amounts.filter(bank_transactions::status.eq_any(statuses));
+                }
+                filter_transfers!(amounts, filter).load::<i64>(self)?
+            }
+        };
+        if amounts.len() as i64 > cap {
+            return Ok(None);
+        }
+        let sum = |keep: fn(&i64) -> bool| -> i128 {
+            amounts
+                .iter()
+                .filter(|a| keep(a))
+                .map(|&a| i128::from(a))
+                .sum()
+        };
+        Ok(Some(Totals {
+            money_in: Money::from_total_units(sum(|a| *a > 0)),
+            money_out: Money::from_total_units(sum(|a| *a < 0)),
+        }))
     }
 
     fn orders_page(
@@ -296,43 +469,27 @@ impl Reports for Conn {
         &mut self,
         filter: &OrderFilter,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(OrderStatus, i64)>, StoreError> {
-        let stored = search_orders!(
-            orders::table
-                .group_by(orders::status)
-                .select((orders::status, diesel::dsl::count_star()))
-                .into_boxed(),
-            filter
-        )
-        .load::<(String, i64)>(self)?;
-        let open = [OrderStatus::Pending, OrderStatus::PartiallyPaid].map(|s| s.as_str());
-        let overdue = search_orders!(
-            orders::table
-                .filter(orders::status.eq_any(open))
-                .filter(orders::expires_at.le(to_db_time(now)))
-                .group_by(orders::status)
-                .select((orders::status, diesel::dsl::count_star()))
-                .into_boxed(),
-            filter
-        )
-        .load::<(String, i64)>(self)?;
-        let count = |rows: &[(String, i64)], status: OrderStatus| {
-            rows.iter()
-                .filter(|(s, _)| s == status.as_str())
-                .map(|(_, n)| *n)
-                .sum::<i64>()
-        };
-        let all_overdue: i64 = overdue.iter().map(|(_, n)| n).sum();
-        Ok(OrderStatus::ALL
-            .iter()
-            .map(|&status| {
-                let n = count(&stored, status);
-                let n = match status {
-                    OrderStatus::Expired => n + all_overdue,
-                    _ => n - count(&overdue, status),
-                };
-                (status, n)
-            })
-            .collect())
+        cap: i64,
+    ) -> Result<Vec<(OrderStatus, Count)>, StoreError> {
+        let mut tabs = Vec::with_capacity(OrderStatus::ALL.len());
+        for status in OrderStatus::ALL {
+            let tab = OrderFilter {
+                status: Some(status),
+                ..filter.clone()
+            };
+            // At most `cap + 1` ids of the status as readers see it: a count that stops.
+            let ids = orders::table.select(orders::id).limit(cap + 1).into_boxed();
+            let rows = filter_orders!(ids, &tab, to_db_time(now))
+                .load::<i64>(self)?
+                .len() as i64;
+            tabs.push((
+                status,
+                Count {
+                    rows: rows.min(cap),
+                    more: rows > cap,
+                },
+            ));
+        }
+        Ok(tabs)
     }
 }

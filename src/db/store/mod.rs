@@ -11,7 +11,7 @@ pub use admin::AdminStore;
 pub use audit::{AuditStore, ReconcileTotals};
 pub use jobs::{JobStatus, JobStore, Settlement};
 pub use orders::{OrderFilter, OrderStore};
-pub use reports::{Reports, Totals, TransferFilter};
+pub use reports::{Count, Reports, Totals, TransferFilter};
 pub use transactions::{Decided, DeliveryCounts, Received, TransactionStore};
 
 use super::StoreError;

@@ -31,6 +31,43 @@ pub struct TransferFilter {
     pub found: Option<Vec<i64>>,
 }
 
+impl TransferFilter {
+    /// Whether it narrows by status alone, so that waiting statuses' counts and money come
+    /// from their kept tallies.
+    pub fn by_status_only(&self) -> bool {
+        self.from.is_none()
+            && self.to.is_none()
+            && self.min_amount.is_none()
+            && self.max_amount.is_none()
+            && self.search.is_none()
+            && self.source.is_none()
+            && self.account.is_none()
+            && self.found.is_none()
+    }
+}
+
+/// How many rows a list's tab holds: exact, or more than the most a list counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub rows: i64,
+    /// The count stopped at `rows`: there are more.
+    pub more: bool,
+}
+
+impl Count {
+    pub fn exactly(rows: i64) -> Count {
+        Count { rows, more: false }
+    }
+
+    /// Rows of several tabs together: more if any of them has more.
+    pub fn sum(counts: impl IntoIterator<Item = Count>) -> Count {
+        counts.into_iter().fold(Count::exactly(0), |all, c| Count {
+            rows: all.rows + c.rows,
+            more: all.more || c.more,
+        })
+    }
+}
+
 /// Money in and out over the transfers of a filter (Casso's test calls are not money).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -53,7 +90,23 @@ pub trait Reports {
         filter: &TransferFilter,
         statuses: &[TransactionStatus],
     ) -> Result<Vec<(TransactionStatus, i64)>, StoreError>;
+    /// The same for a list page, where reading a whole backlog would be too slow: each
+    /// status's count stops past `cap` rows (waiting statuses under no other filter are exact,
+    /// from their tallies).
+    fn transfer_tabs(
+        &mut self,
+        filter: &TransferFilter,
+        statuses: &[TransactionStatus],
+        cap: i64,
+    ) -> Result<Vec<(TransactionStatus, Count)>, StoreError>;
     fn transfer_totals(&mut self, filter: &TransferFilter) -> Result<Totals, StoreError>;
+    /// The same for a list page: `None` when the filter holds more than `cap` transfers
+    /// (waiting statuses under no other filter are summed from their tallies, at any size).
+    fn transfer_totals_upto(
+        &mut self,
+        filter: &TransferFilter,
+        cap: i64,
+    ) -> Result<Option<Totals>, StoreError>;
     /// Reads the rows a filter's search finds, once, when they are few: a page's counts,
     /// totals and one query per status then look them up by id instead of each searching the
     /// trigram index again. A search that finds many rows stays a search.
@@ -67,10 +120,11 @@ pub trait Reports {
         now: DateTime<Utc>,
     ) -> Result<Page<Order>, StoreError>;
     /// How many orders of the filter (its status aside) have each status at `now` (an open
-    /// order past its expiry counts as expired).
+    /// order past its expiry counts as expired); each count stops past `cap`.
     fn order_counts(
         &mut self,
         filter: &OrderFilter,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(OrderStatus, i64)>, StoreError>;
+        cap: i64,
+    ) -> Result<Vec<(OrderStatus, Count)>, StoreError>;
 }

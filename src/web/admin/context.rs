@@ -21,6 +21,9 @@ use super::session::AdminSession;
 use crate::web::i18n::Lang;
 
 pub const PAGE_SIZE: i64 = 50;
+/// The most rows a list page counts in a tab or sums (beyond it: "10.000+"), so that a page
+/// costs the same at any size. Waiting transfers under no other filter are kept counts.
+pub const COUNT_CAP: i64 = 10_000;
 
 /// What every admin page's layout needs.
 pub struct Nav {

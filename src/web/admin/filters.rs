@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::context::{non_empty, search_query, vietnam, PAGE_SIZE};
 use super::session::url_encode;
-use crate::db::{PageStart, TransferFilter};
+use crate::db::{Count, PageStart, TransferFilter};
 use crate::domain::{parse_amount_input, AmountInputError, Money, Source, TransactionStatus};
 use crate::web::i18n::Lang;
 
@@ -133,8 +133,8 @@ impl TransferQuery {
 
     /// The page asked for, within the pages that `rows` fill (a page past the end would read
     /// every row to skip them), and where it starts: a numbered page, or after a row (`cursor`).
-    pub fn start(&self, rows: i64) -> (u32, PageStart) {
-        let last = u32::try_from((rows + PAGE_SIZE - 1) / PAGE_SIZE).unwrap_or(u32::MAX);
+    pub fn start(&self, rows: Count) -> (u32, PageStart) {
+        let last = last_page(rows);
         let page = self.page.unwrap_or(1).min(last).max(1);
         let start = PageStart {
             after: self.cursor,
@@ -191,9 +191,23 @@ pub enum At {
 /// A status tab over a list, with how many rows of the filter it holds.
 pub struct Tab {
     pub label: &'static str,
-    pub count: i64,
+    pub count: Count,
+    /// The count as people read it (`1.234`, `10.000+`).
+    pub shown: String,
     pub url: String,
     pub current: bool,
+}
+
+impl Tab {
+    pub fn new(label: &'static str, count: Count, url: String, current: bool, lang: Lang) -> Tab {
+        Tab {
+            label,
+            count,
+            shown: super::views::count(count, lang),
+            url,
+            current,
+        }
+    }
 }
 
 /// One link of the numbered pages under a list; `None` for a gap (`…`).
@@ -213,33 +227,48 @@ pub fn pager(
     next_cursor: Option<i64>,
     link: impl Fn(At) -> String,
 ) -> (Vec<PageLink>, Option<String>) {
-    let rows = tabs.iter().find(|t| t.current).map_or(0, |t| t.count);
+    let rows = tabs
+        .iter()
+        .find(|t| t.current)
+        .map_or(Count::exactly(0), |t| t.count);
     match cursor {
+        // Past the pages a stopped count numbers, "next" goes on after the last row shown.
         None => (
             page_links(current, rows, |n| link(At::Page(n))),
-            next_cursor.map(|_| link(At::Page(current.saturating_add(1)))),
+            next_cursor.map(|last| match current < last_page(rows) {
+                true => link(At::Page(current.saturating_add(1))),
+                false => link(At::After(last)),
+            }),
         ),
         Some(_) => (Vec::new(), next_cursor.map(|last| link(At::After(last)))),
     }
 }
 
-/// The first and last page, and two on each side of the current one, with gaps between.
-fn page_links(current: u32, rows: i64, url: impl Fn(u32) -> String) -> Vec<PageLink> {
-    let last = u32::try_from((rows + PAGE_SIZE - 1) / PAGE_SIZE).unwrap_or(u32::MAX);
-    if last <= 1 {
+/// The last page `rows` fill; when they were counted only up to a point, the last page before
+/// that point (later pages are reached by "next", after a row).
+fn last_page(rows: Count) -> u32 {
+    u32::try_from((rows.rows + PAGE_SIZE - 1) / PAGE_SIZE).unwrap_or(u32::MAX)
+}
+
+/// The first and last page, and two on each side of the current one, with gaps between. A
+/// count that stopped has no known last page: the links end with a gap.
+fn page_links(current: u32, rows: Count, url: impl Fn(u32) -> String) -> Vec<PageLink> {
+    let last = last_page(rows);
+    if last <= 1 && !rows.more {
         return Vec::new();
     }
+    let gap = || PageLink {
+        number: None,
+        url: String::new(),
+        current: false,
+    };
     let mut links = Vec::new();
     let mut previous = 0;
     for n in 1..=last {
         let near = n.abs_diff(current) <= 2;
-        if n == 1 || n == last || near {
+        if n == 1 || (n == last && !rows.more) || near {
             if n > previous + 1 {
-                links.push(PageLink {
-                    number: None,
-                    url: String::new(),
-                    current: false,
-                });
+                links.push(gap());
             }
             links.push(PageLink {
                 number: Some(n),
@@ -248,6 +277,9 @@ fn page_links(current: u32, rows: i64, url: impl Fn(u32) -> String) -> Vec<PageL
             });
             previous = n;
         }
+    }
+    if rows.more {
+        links.push(gap());
     }
     links
 }
@@ -352,25 +384,40 @@ mod tests {
             "/x?min=100.000&q=a%20b&cursor=7"
         );
         assert_eq!(TransferQuery::default().link("/x", None, At::Page(1)), "/x");
-        assert_eq!(q.start(500).1.skip, 2 * PAGE_SIZE);
-        assert_eq!(q.start(101), (3, q.start(500).1));
-        assert_eq!(q.start(60).0, 2, "no page past the last");
-        assert_eq!(q.start(0).0, 1);
+        let rows = Count::exactly;
+        assert_eq!(q.start(rows(500)).1.skip, 2 * PAGE_SIZE);
+        assert_eq!(q.start(rows(101)), (3, q.start(rows(500)).1));
+        assert_eq!(q.start(rows(60)).0, 2, "no page past the last");
+        assert_eq!(q.start(rows(0)).0, 1);
+    }
+
+    enum Counted {
+        Exactly(i64),
+        Over(i64),
     }
 
     #[test]
     fn numbered_pages_around_the_current_one() {
         let numbers = |current, rows| {
-            page_links(current, rows, |n| n.to_string())
+            let (rows, more) = match rows {
+                Counted::Exactly(rows) => (rows, false),
+                Counted::Over(rows) => (rows, true),
+            };
+            page_links(current, Count { rows, more }, |n| n.to_string())
                 .iter()
                 .map(|l| l.number.map_or("…".to_owned(), |n| n.to_string()))
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        assert_eq!(numbers(1, 50), "");
-        assert_eq!(numbers(1, 51), "1 2");
-        assert_eq!(numbers(1, 500), "1 2 3 … 10");
-        assert_eq!(numbers(6, 500), "1 … 4 5 6 7 8 … 10");
-        assert_eq!(numbers(10, 500), "1 … 8 9 10");
+        use Counted::{Exactly, Over};
+        assert_eq!(numbers(1, Exactly(50)), "");
+        assert_eq!(numbers(1, Exactly(51)), "1 2");
+        assert_eq!(numbers(1, Exactly(500)), "1 2 3 … 10");
+        assert_eq!(numbers(6, Exactly(500)), "1 … 4 5 6 7 8 … 10");
+        assert_eq!(numbers(10, Exactly(500)), "1 … 8 9 10");
+        // A count that stopped: no last page, a gap where it would be.
+        assert_eq!(numbers(1, Over(500)), "1 2 3 …");
+        assert_eq!(numbers(10, Over(500)), "1 … 8 9 10 …");
+        assert_eq!(numbers(1, Over(50)), "1 …");
     }
 }

@@ -7,13 +7,13 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::context::{non_empty, render, search_query, Nav, PageContext, PAGE_SIZE};
+use super::context::{non_empty, render, search_query, Nav, PageContext, COUNT_CAP, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{link, pager, At, PageLink, Tab};
 use super::views::OrderView;
 use super::workbook;
-use crate::db::{OrderFilter, PageStart, Reports, StoreError};
+use crate::db::{Count, OrderFilter, PageStart, Reports, StoreError};
 use crate::domain::{self, Order, OrderStatus};
 use crate::state::AppState;
 use crate::web::i18n::Lang;
@@ -85,23 +85,27 @@ pub async fn orders(
         .run(move |conn| {
             with_store!(conn, |s| Ok::<_, StoreError>((
                 s.orders_page(&filter, start, PAGE_SIZE, now)?,
-                s.order_counts(&filter, now)?,
+                s.order_counts(&filter, now, COUNT_CAP)?,
             )))
         })
         .await?;
     let chosen = query.status();
     let base = "/admin/orders";
-    let mut tabs = vec![Tab {
-        label: lang.t("All"),
-        count: counts.iter().map(|(_, n)| n).sum(),
-        url: query.link(base, None, At::Page(1)),
-        current: chosen.is_none(),
-    }];
-    tabs.extend(counts.iter().map(|&(status, count)| Tab {
-        label: lang.t(status.as_str()),
-        count,
-        url: query.link(base, Some(status), At::Page(1)),
-        current: chosen == Some(status),
+    let mut tabs = vec![Tab::new(
+        lang.t("All"),
+        Count::sum(counts.iter().map(|(_, n)| *n)),
+        query.link(base, None, At::Page(1)),
+        chosen.is_none(),
+        lang,
+    )];
+    tabs.extend(counts.iter().map(|&(status, count)| {
+        Tab::new(
+            lang.t(status.as_str()),
+            count,
+            query.link(base, Some(status), At::Page(1)),
+            chosen == Some(status),
+            lang,
+        )
     }));
     let (pages, next_url) = pager(&tabs, current, query.cursor, page.next_cursor, |at| {
         query.link(base, chosen, at)

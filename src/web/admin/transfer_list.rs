@@ -7,13 +7,13 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::accounts::{choices, AccountChoice};
-use super::context::{non_empty, render, Nav, PageContext, PAGE_SIZE};
+use super::context::{non_empty, render, Nav, PageContext, COUNT_CAP, PAGE_SIZE};
 use super::error::AdminError;
 use super::export::{self, CHUNK_ROWS};
 use super::filters::{pager, At, FieldErrors, PageLink, Scope, Tab, TransferQuery};
 use super::views::{self, TxView};
 use super::workbook;
-use crate::db::{PageStart, Reports, StoreError, TransferFilter};
+use crate::db::{Count, PageStart, Reports, StoreError, TransferFilter};
 use crate::domain::BankTransaction;
 use crate::ingest::suggest;
 use crate::state::AppState;
@@ -41,8 +41,9 @@ struct TransferListPage {
     /// The account filter's choices; empty when the shop has one account and none is chosen.
     accounts: Vec<AccountChoice>,
     errors: FieldErrors,
-    money_in: String,
-    money_out: String,
+    /// Money in and out, unless the filter holds more transfers than a page counts.
+    money: Option<(String, String)>,
+    count_cap: String,
     rows: Vec<TxView>,
     pages: Vec<PageLink>,
     next_url: Option<String>,
@@ -89,12 +90,13 @@ async fn list(
         .run(move |conn| {
             with_store!(conn, |s| {
                 let filter = s.pin_search(filter)?;
-                let counts = s.transfer_counts(&filter, scope.statuses())?;
-                let rows = counts
-                    .iter()
-                    .filter(|(status, _)| filter.statuses.contains(status))
-                    .map(|(_, n)| n)
-                    .sum();
+                let counts = s.transfer_tabs(&filter, scope.statuses(), COUNT_CAP)?;
+                let rows = Count::sum(
+                    counts
+                        .iter()
+                        .filter(|(status, _)| filter.statuses.contains(status))
+                        .map(|(_, n)| *n),
+                );
                 let (current, start) = asked.start(rows);
                 let page = s.transfers(&filter, start, PAGE_SIZE)?;
                 // The best order for each waiting transfer of the page: one click to its preview.
@@ -116,30 +118,40 @@ async fn list(
                         },
                     ));
                 }
-                Ok::<_, StoreError>((current, (page, best), counts, s.transfer_totals(&filter)?))
+                Ok::<_, StoreError>((
+                    current,
+                    (page, best),
+                    counts,
+                    s.transfer_totals_upto(&filter, COUNT_CAP)?,
+                ))
             })
         })
         .await?;
     let chosen = query.status(scope);
-    let count_of = |statuses: &[_]| -> i64 {
-        counts
-            .iter()
-            .filter(|(s, _)| statuses.contains(s))
-            .map(|(_, n)| n)
-            .sum()
+    let count_of = |statuses: &[_]| {
+        Count::sum(
+            counts
+                .iter()
+                .filter(|(s, _)| statuses.contains(s))
+                .map(|(_, n)| *n),
+        )
     };
     let base = scope.base();
-    let mut tabs = vec![Tab {
-        label: lang.t("All"),
-        count: count_of(scope.statuses()),
-        url: query.link(base, None, At::Page(1)),
-        current: chosen.is_none(),
-    }];
-    tabs.extend(scope.statuses().iter().map(|&status| Tab {
-        label: lang.t(status.as_str()),
-        count: count_of(&[status]),
-        url: query.link(base, Some(status.as_str()), At::Page(1)),
-        current: chosen == Some(status),
+    let mut tabs = vec![Tab::new(
+        lang.t("All"),
+        count_of(scope.statuses()),
+        query.link(base, None, At::Page(1)),
+        chosen.is_none(),
+        lang,
+    )];
+    tabs.extend(scope.statuses().iter().map(|&status| {
+        Tab::new(
+            lang.t(status.as_str()),
+            count_of(&[status]),
+            query.link(base, Some(status.as_str()), At::Page(1)),
+            chosen == Some(status),
+            lang,
+        )
     }));
     let status = chosen.map(|s| s.as_str());
     let (pages, next_url) = pager(&tabs, current, query.cursor, page.next_cursor, |at| {
@@ -163,8 +175,13 @@ async fn list(
         account: non_empty(&query.account).unwrap_or_default().to_owned(),
         accounts: choices(&state.settings.accounts, non_empty(&query.account)),
         errors,
-        money_in: views::money(totals.money_in, "VND", lang),
-        money_out: views::money(totals.money_out, "VND", lang),
+        money: totals.map(|totals| {
+            (
+                views::money(totals.money_in, "VND", lang),
+                views::money(totals.money_out, "VND", lang),
+            )
+        }),
+        count_cap: views::count(Count::exactly(COUNT_CAP), lang),
         rows: page
             .items
             .iter()

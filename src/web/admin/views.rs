@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{JobStatus, RejectedRow};
+use crate::db::{Count, JobStatus, RejectedRow};
 
 mod audit;
 use crate::domain::{
@@ -41,6 +41,18 @@ pub fn amount(m: Money, lang: Lang) -> String {
     match lang {
         Lang::En => m.grouped(',', '.'),
         Lang::Vi => m.grouped('.', ','),
+    }
+}
+
+/// `10.000` (Vietnamese) or `10,000` (English); `10.000+` for a count that stopped there.
+pub fn count(rows: Count, lang: Lang) -> String {
+    let grouped = amount(
+        Money::from_total_units(i128::from(rows.rows) * 10_000),
+        lang,
+    );
+    match rows.more {
+        true => format!("{grouped}+"),
+        false => grouped,
     }
 }
 
@@ -444,5 +456,11 @@ mod tests {
         assert_eq!(amount(m("-150000"), Lang::En), "-150,000");
         assert_eq!(amount(m("100"), Lang::En), "100");
         assert_eq!(amount(m("0"), Lang::Vi), "0");
+        assert_eq!(count(Count::exactly(1234), Lang::Vi), "1.234");
+        let stopped = Count {
+            rows: 10_000,
+            more: true,
+        };
+        assert_eq!(count(stopped, Lang::En), "10,000+");
     }
 }

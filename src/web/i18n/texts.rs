@@ -469,6 +469,10 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("received", "nhận lúc"),
     ("Money in", "Tiền vào"),
     ("Money out", "Tiền ra"),
+    (
+        "More transfers than a page adds up: narrow the filter, or download them, for the totals",
+        "Nhiều giao dịch hơn mức một trang cộng được: thu hẹp bộ lọc, hoặc tải về, để xem tổng tiền",
+    ),
     ("Download CSV", "Tải CSV"),
     ("Reconcile now", "Đối soát ngay"),
     (
