@@ -223,6 +223,21 @@ pub fn queries(ctx: &Context) -> Vec<Query> {
             false,
             fixed(format!("/admin/queue?q={}", ctx.needle)),
         ),
+        q(
+            "queue_search_common",
+            "GET /admin/queue?q=1006 (digits in about one transfer in a hundred, most of them matched)"
+                .into(),
+            true,
+            false,
+            fixed("/admin/queue?q=1006".into()),
+        ),
+        q(
+            "transactions_first",
+            "GET /admin/transactions (first page of every status, with its tabs and totals)".into(),
+            true,
+            true,
+            fixed("/admin/transactions".into()),
+        ),
     ]
 }
 

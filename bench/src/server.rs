@@ -63,10 +63,11 @@ pub async fn build_paymatch(main_dir: &Path, target_dir: &Path) -> Result<PathBu
     Ok(target_dir.join("release").join("paymatch"))
 }
 
-/// A database made for one run, removed when dropped.
+/// A database made for one run, removed when dropped (kept, and named on stderr, when
+/// `PM_BENCH_KEEP_DATABASE` is set: to look at a seeded million-row database by hand).
 pub enum Database {
     Sqlite {
-        dir: tempfile::TempDir,
+        dir: Option<tempfile::TempDir>,
         path: PathBuf,
     },
     Postgres {
@@ -85,7 +86,10 @@ impl Database {
                     .tempdir()
                     .context("creating a temporary directory")?;
                 let path = dir.path().join("paymatch.db");
-                Ok(Database::Sqlite { dir, path })
+                Ok(Database::Sqlite {
+                    dir: Some(dir),
+                    path,
+                })
             }
             BackendKind::Postgres => {
                 let name = format!(
@@ -134,7 +138,9 @@ impl Database {
     /// A directory to run the server in (no stray `paymatch.toml` is read there).
     pub fn work_dir(&self) -> PathBuf {
         match self {
-            Database::Sqlite { dir, .. } => dir.path().to_path_buf(),
+            Database::Sqlite { path, .. } => {
+                path.parent().map(Path::to_path_buf).unwrap_or_default()
+            }
             Database::Postgres { .. } => std::env::temp_dir(),
         }
     }
@@ -341,6 +347,13 @@ pub struct Tally {
 
 impl Drop for Database {
     fn drop(&mut self) {
+        if std::env::var_os("PM_BENCH_KEEP_DATABASE").is_some() {
+            if let Database::Sqlite { dir, .. } = self {
+                let _ = dir.take().map(tempfile::TempDir::keep);
+            }
+            eprintln!("kept the benchmark database {}", self.url());
+            return;
+        }
         if let Database::Postgres {
             admin_url, name, ..
         } = self
