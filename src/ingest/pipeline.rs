@@ -256,6 +256,29 @@ fn decided<'a>(decision: &'a MatchDecision, reading: &'a Reading) -> Decided<'a>
     }
 }
 
+/// The writer lane of a delivery (see `db::writer`): the smallest order code its transfers
+/// name, hashed, so that deliveries paying one order are committed by one writer thread. `None`
+/// for a delivery that names no order.
+pub fn lane_key(elements: &[Element], matching: &MatchingSettings) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let code = elements
+        .iter()
+        .flatten()
+        .flat_map(|t| {
+            matching::read(
+                &t.description,
+                t.amount,
+                t.provider_test,
+                &matching.patterns,
+            )
+            .candidates
+        })
+        .min()?;
+    let mut hasher = std::hash::DefaultHasher::new();
+    code.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
 /// The one place where a transaction becomes a payment. Must run inside `Store::write`.
 #[tracing::instrument(
     name = "transfer",

@@ -117,3 +117,46 @@ async fn a_failing_write_fails_alone_and_its_batch_commits_once() {
     )
     .unwrap();
 }
+
+/// Writes with one key always reach one writer thread (the key's lane); writes without a key
+/// reach some thread and are answered like the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_always_takes_its_lane() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lanes.db");
+    let pool = Pool::builder()
+        .max_size(4)
+        .build(ConnectionManager::<SqliteConnection>::new(
+            path.to_str().unwrap(),
+        ))
+        .unwrap();
+    pool.get()
+        .unwrap()
+        .run_pending_migrations(SQLITE_MIGRATIONS)
+        .unwrap();
+    let writer = Writer::spawn(&pool, 3, "lane", |_: &Pool<_>| ());
+    assert!(writer.has_lanes());
+    let thread_of = |key: Option<u64>| {
+        let writer = writer.clone();
+        async move {
+            writer
+                .run_on(key, |_: &mut SqliteConnection| {
+                    Ok(std::thread::current().name().unwrap_or_default().to_owned())
+                })
+                .await
+                .unwrap()
+        }
+    };
+    for key in 0..6_u64 {
+        let first = thread_of(Some(key)).await;
+        assert_eq!(thread_of(Some(key)).await, first, "key {key}");
+        assert_eq!(
+            thread_of(Some(key + 3)).await,
+            first,
+            "keys {key} and {}",
+            key + 3
+        );
+        assert_eq!(first, format!("lane-{}", key % 3));
+    }
+    assert!(thread_of(None).await.starts_with("lane-"));
+}

@@ -8,8 +8,9 @@ pub mod sepay;
 pub use casso::V2_HEADER;
 
 use super::error::ApiError;
+use crate::db::Writers;
 use crate::domain;
-use crate::ingest::pipeline::{ingest_delivery, record_unreadable_delivery};
+use crate::ingest::pipeline::{ingest_delivery, lane_key, record_unreadable_delivery};
 use crate::ingest::{DeliveryReport, Element, EnvelopeError};
 use crate::state::AppState;
 use crate::write_store;
@@ -39,7 +40,14 @@ async fn store_delivery(
         }
     };
     let settings = state.settings.clone();
-    let mut report = write_store!(state.db, |s| ingest_delivery(
+    // Only PostgreSQL has several writers to choose from; SQLite's one needs no key.
+    let lane = match state.db.writer() {
+        Some(Writers::Postgres(writer)) if writer.has_lanes() => {
+            lane_key(&elements, &settings.matching)
+        }
+        _ => None,
+    };
+    let mut report = write_store!(state.db, lane = lane, |s| ingest_delivery(
         s,
         &settings.matching,
         &settings.public_url,
