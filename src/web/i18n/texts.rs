@@ -469,9 +469,10 @@ pub(super) const VIETNAMESE: &[(&str, &str)] = &[
     ("received", "nhận lúc"),
     ("Money in", "Tiền vào"),
     ("Money out", "Tiền ra"),
+    ("Totals not shown: more than", "Không hiện tổng tiền: hơn"),
     (
-        "More transfers than a page adds up: narrow the filter, or download them, for the totals",
-        "Nhiều giao dịch hơn mức một trang cộng được: thu hẹp bộ lọc, hoặc tải về, để xem tổng tiền",
+        "transfers. Narrow the filter, or download them.",
+        "giao dịch. Hãy thu hẹp bộ lọc, hoặc tải về.",
     ),
     ("Download CSV", "Tải CSV"),
     ("Reconcile now", "Đối soát ngay"),
