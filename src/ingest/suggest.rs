@@ -71,15 +71,45 @@ pub fn best(ranked: &[Suggestion]) -> Best<'_> {
 }
 
 /// How far suggestions look.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reach {
+#[derive(Clone, Copy, Debug)]
+pub enum Reach<'a> {
     /// A transfer's own page: codes one typo away too, and every open order with a customer.
     Full,
     /// A row of a list: only what indexes answer at once (the codes as written, orders due the
     /// amount made around then, the newest open orders with a customer), so that a page of 50
     /// rows costs the same with a million orders as with a thousand. Looking up every code
-    /// one typo away takes about a thousand lookups a row.
-    Row,
+    /// one typo away takes about a thousand lookups a row. What the page's rows share is read
+    /// once for all of them ([`RowPage`]).
+    Row(&'a RowPage),
+}
+
+/// What the rows of a list page look up alike, read once for the page: the orders any of
+/// their descriptions names, and the newest open orders with a customer (when a row has a
+/// payer to compare).
+#[derive(Debug)]
+pub struct RowPage {
+    named: Vec<Order>,
+    newest_named: Vec<Order>,
+}
+
+impl RowPage {
+    pub fn read<S: Store>(store: &mut S, rows: &[&BankTransaction]) -> Result<RowPage, StoreError> {
+        let named = orders_named(
+            store,
+            rows.iter().flat_map(|t| code_like_tokens(&t.description)),
+        )?;
+        let payers = rows
+            .iter()
+            .any(|t| t.payer.name.is_some() || t.payer.account.is_some());
+        let newest_named = match payers {
+            true => store.newest_open_named_orders(ROW_NAMED_ORDERS)?,
+            false => Vec::new(),
+        };
+        Ok(RowPage {
+            named,
+            newest_named,
+        })
+    }
 }
 
 /// Open orders with a customer a list row looks through for the payer, newest first.
@@ -148,30 +178,41 @@ pub fn one_edit_away(token: &str) -> Vec<String> {
         .collect()
 }
 
-pub fn suggestions<S: Store>(
+/// The orders whose codes are among `codes` (strings that are no code are left out).
+fn orders_named<S: Store>(
     store: &mut S,
-    transaction: &BankTransaction,
-    reach: Reach,
-) -> Result<Vec<Suggestion>, StoreError> {
-    let tokens = code_like_tokens(&transaction.description);
-    let mut codes: Vec<OrderCode> = Vec::new();
-    for token in &tokens {
-        let typos = match reach {
-            Reach::Full => one_edit_away(token),
-            Reach::Row => Vec::new(),
-        };
-        codes.extend(
-            std::iter::once(token.clone())
-                .chain(typos)
-                .filter_map(|c| OrderCode::parse(&c).ok()),
-        );
-    }
+    codes: impl Iterator<Item = String>,
+) -> Result<Vec<Order>, StoreError> {
+    let mut codes: Vec<OrderCode> = codes.filter_map(|c| OrderCode::parse(&c).ok()).collect();
     codes.sort();
     codes.dedup();
     let mut orders = Vec::new();
     for chunk in codes.chunks(500) {
         orders.extend(store.orders_by_codes(chunk)?);
     }
+    Ok(orders)
+}
+
+pub fn suggestions<S: Store>(
+    store: &mut S,
+    transaction: &BankTransaction,
+    reach: Reach,
+) -> Result<Vec<Suggestion>, StoreError> {
+    let tokens = code_like_tokens(&transaction.description);
+    let mut orders = match reach {
+        Reach::Full => {
+            let codes = tokens
+                .iter()
+                .flat_map(|token| std::iter::once(token.clone()).chain(one_edit_away(token)));
+            orders_named(store, codes)?
+        }
+        Reach::Row(page) => page
+            .named
+            .iter()
+            .filter(|o| tokens.iter().any(|t| t == o.code.as_str()))
+            .cloned()
+            .collect(),
+    };
     let at = transaction.when.unwrap_or(transaction.received_at);
     for order in store.open_orders_with_amount(
         transaction.amount,
@@ -208,7 +249,7 @@ pub fn suggestions<S: Store>(
             Reach::Full => {
                 store.open_orders_for_payer(transaction.amount, at - Duration::days(3))?
             }
-            Reach::Row => store.newest_open_named_orders(ROW_NAMED_ORDERS)?,
+            Reach::Row(page) => page.newest_named.clone(),
         };
         for order in open {
             let likely = is_payer(&order)

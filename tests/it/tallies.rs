@@ -18,6 +18,7 @@ use crate::on_both_backends;
 on_both_backends!(
     waiting_tallies_equal_a_recount,
     a_list_counts_up_to_ten_thousand,
+    the_migration_tallies_what_is_waiting,
 );
 
 const WAITING: [&str; 4] = ["unmatched", "unknown_order", "ambiguous", "order_closed"];
@@ -238,4 +239,39 @@ async fn a_list_counts_up_to_ten_thousand(backend: Backend) {
     let (_, queue) = get(&client, &app, "/admin/queue").await;
     assert_eq!(tab(&queue, "/admin/queue"), 1);
     assert_eq!(money_in(&queue), Decimal::from(5));
+}
+
+/// Migration `000017` tallies the transfers already waiting, exactly even where the sum of
+/// their amounts passes what a BIGINT holds, and leaves the others out.
+async fn the_migration_tallies_what_is_waiting(backend: Backend) {
+    use paymatch::db::{Reports, TransferFilter};
+    use paymatch::domain::TransactionStatus;
+    // Amounts in ten-thousandths: 150,000 VND; twice 900 trillion VND (their sum passes 2^63);
+    // half a dong; and a matched transfer that no tally counts.
+    const TRANSFERS: &str = "INSERT INTO bank_transactions (source, external_id, description, \
+        amount, status, received_at, updated_at) VALUES \
+        ('casso', '1', 'a', 1500000000, 'unmatched', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), \
+        ('casso', '2', 'b', 9000000000000000000, 'unmatched', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), \
+        ('casso', '3', 'c', 9000000000000000000, 'unknown_order', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), \
+        ('casso', '4', 'd', 5000, 'ambiguous', '2026-11-01 08:00:00', '2026-11-01 08:00:00'), \
+        ('casso', '5', 'e', 7, 'matched', '2026-11-01 08:00:00', '2026-11-01 08:00:00');";
+    let (_database, db) =
+        crate::history::migrated_over(backend, "2026-12-04-000017", TRANSFERS).await;
+    let mut conn = db.get().unwrap();
+    let filter = TransferFilter {
+        statuses: TransactionStatus::WAITING.to_vec(),
+        ..TransferFilter::default()
+    };
+    let (counts, totals) = paymatch::with_store!(&mut conn, |s| (
+        s.transfer_counts(&filter, &TransactionStatus::WAITING)
+            .unwrap(),
+        s.transfer_totals(&filter).unwrap()
+    ));
+    let count = |status| counts.iter().find(|(s, _)| *s == status).map(|(_, n)| *n);
+    assert_eq!(count(TransactionStatus::Unmatched), Some(2));
+    assert_eq!(count(TransactionStatus::UnknownOrder), Some(1));
+    assert_eq!(count(TransactionStatus::Ambiguous), Some(1));
+    assert_eq!(count(TransactionStatus::OrderClosed), Some(0));
+    assert_eq!(totals.money_in.to_string(), "1800000000150000.5");
+    assert_eq!(totals.money_out.to_string(), "0");
 }

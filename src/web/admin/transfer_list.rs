@@ -101,12 +101,14 @@ async fn list(
                 let page = s.transfers(&filter, start, PAGE_SIZE)?;
                 // The best order for each waiting transfer of the page: one click to its preview.
                 let mut best = Vec::new();
-                for t in page
+                let waiting: Vec<&BankTransaction> = page
                     .items
                     .iter()
                     .filter(|t| t.status.is_waiting() && t.amount.is_positive())
-                {
-                    let ranked = suggest::suggestions(s, t, suggest::Reach::Row)?;
+                    .collect();
+                let shared = suggest::RowPage::read(s, &waiting)?;
+                for t in waiting {
+                    let ranked = suggest::suggestions(s, t, suggest::Reach::Row(&shared))?;
                     best.push((
                         t.row_id,
                         match suggest::best(&ranked) {
