@@ -25,15 +25,20 @@ on_both_backends!(
 );
 
 /// A logged-in admin who reads the pages in `lang` (amounts: `200,000` in English).
-async fn admin_in(app: &TestApp, lang: &str) -> reqwest::Client {
+pub(crate) async fn admin_in(app: &TestApp, lang: &str) -> reqwest::Client {
     let (client, _) = logged_in(app).await;
+    in_language(&client, app, lang).await;
+    client
+}
+
+/// Switches a logged-in admin's pages to `lang`.
+pub(crate) async fn in_language(client: &reqwest::Client, app: &TestApp, lang: &str) {
     let r = client
         .get(app.url(&format!("/lang/{lang}?next=/admin")))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    client
 }
 
 fn rows(html: &str) -> usize {
@@ -170,8 +175,8 @@ fn unescaped(html: &str) -> String {
     html.replace("&#38;", "&").replace("&amp;", "&")
 }
 
-/// The count on the tab that links to `href`.
-fn tab_count(html: &str, href: &str) -> i64 {
+/// The count on the tab that links to `href`, as shown (`1,234`, `10,000+` in English).
+pub(crate) fn tab_text(html: &str, href: &str) -> String {
     let html = unescaped(html);
     let at = html
         .find(&format!("href=\"{href}\""))
@@ -180,8 +185,13 @@ fn tab_count(html: &str, href: &str) -> i64 {
         .split("class=\"count\">")
         .nth(1)
         .and_then(|rest| rest.split('<').next())
-        .and_then(|n| n.parse().ok())
+        .map(str::to_owned)
         .unwrap()
+}
+
+/// The count on the tab that links to `href` (English grouping read back).
+pub(crate) fn tab_count(html: &str, href: &str) -> i64 {
+    tab_text(html, href).replace(',', "").parse().unwrap()
 }
 
 async fn tabs_count_and_pages_are_numbered(backend: Backend) {

@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 use crate::admin::{get, logged_in, post};
+use crate::admin_data::{in_language, tab_count, tab_text};
 use crate::helpers::*;
 use crate::on_both_backends;
 
@@ -22,19 +23,6 @@ on_both_backends!(
 );
 
 const WAITING: [&str; 4] = ["unmatched", "unknown_order", "ambiguous", "order_closed"];
-
-/// The number on the tab that links to `href` (English pages: `1,234`).
-fn tab(html: &str, href: &str) -> i64 {
-    let html = html.replace("&#38;", "&").replace("&amp;", "&");
-    let at = html.find(&format!("href=\"{href}\"")).expect(href);
-    html[at..]
-        .split("class=\"count\">")
-        .nth(1)
-        .and_then(|rest| rest.split('<').next())
-        .map(|n| n.replace(',', ""))
-        .and_then(|n| n.parse().ok())
-        .expect("a count")
-}
 
 /// The money in that a list page shows (English: `200,000 ₫`).
 fn money_in(html: &str) -> Decimal {
@@ -132,12 +120,7 @@ async fn waiting_tallies_equal_a_recount(backend: Backend) {
         counted.values().filter(|(n, _)| *n > 0).count() == 4,
         "the workload reaches every waiting status: {counted:?}"
     );
-    let en = client
-        .get(app.url("/lang/en?next=/admin"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(en.status(), StatusCode::SEE_OTHER);
+    in_language(&client, &app, "en").await;
     // The plain queue reads the tallies; with a day filter that holds every transfer, the
     // same tabs are counted from the rows.
     let (_, kept) = get(&client, &app, "/admin/queue").await;
@@ -145,17 +128,17 @@ async fn waiting_tallies_equal_a_recount(backend: Backend) {
     let mut all = (0, Decimal::ZERO);
     for (status, (n, money)) in &counted {
         assert_eq!(
-            tab(&kept, &format!("/admin/queue?status={status}")),
+            tab_count(&kept, &format!("/admin/queue?status={status}")),
             *n,
             "{status}"
         );
         let filtered = format!("/admin/queue?status={status}&from=2000-01-01");
-        assert_eq!(tab(&rows, &filtered), *n, "{status}");
+        assert_eq!(tab_count(&rows, &filtered), *n, "{status}");
         let (_, one) = get(&client, &app, &format!("/admin/queue?status={status}")).await;
         assert_eq!(money_in(&one), *money, "{status}");
         all = (all.0 + n, all.1 + money);
     }
-    assert_eq!(tab(&kept, "/admin/queue"), all.0);
+    assert_eq!(tab_count(&kept, "/admin/queue"), all.0);
     assert_eq!((money_in(&kept), money_in(&rows)), (all.1, all.1));
 }
 
@@ -193,28 +176,15 @@ async fn a_list_counts_up_to_ten_thousand(backend: Backend) {
     bulk_matched(&app, backend, 10_050);
     assert_eq!(app.transfer(1, "no code", json!(5)).await.0, 200);
     let (client, _) = logged_in(&app).await;
-    let en = client
-        .get(app.url("/lang/en?next=/admin"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(en.status(), StatusCode::SEE_OTHER);
+    in_language(&client, &app, "en").await;
 
     let (_, all) = get(&client, &app, "/admin/transactions").await;
-    let shown = |html: &str, href: &str| {
-        let html = html.replace("&#38;", "&").replace("&amp;", "&");
-        let at = html.find(&format!("href=\"{href}\"")).expect(href);
-        html[at..]
-            .split("class=\"count\">")
-            .nth(1)
-            .and_then(|rest| rest.split('<').next())
-            .map(str::to_owned)
-            .expect("a count")
-    };
-    // Every tab at least what its statuses counted: 10,000 matched and one waiting.
-    assert_eq!(shown(&all, "/admin/transactions"), "10,001+");
-    assert_eq!(shown(&all, "/admin/transactions?status=matched"), "10,000+");
-    assert_eq!(shown(&all, "/admin/transactions?status=unmatched"), "1");
+    assert_eq!(tab_text(&all, "/admin/transactions"), "10,001+");
+    assert_eq!(
+        tab_text(&all, "/admin/transactions?status=matched"),
+        "10,000+"
+    );
+    assert_eq!(tab_text(&all, "/admin/transactions?status=unmatched"), "1");
     assert!(
         !all.contains("class=\"money-in\""),
         "no total it could not add up"
@@ -234,10 +204,10 @@ async fn a_list_counts_up_to_ten_thousand(backend: Backend) {
     );
     // A narrower filter is counted exactly again, totals and all.
     let (_, day) = get(&client, &app, "/admin/transactions?to=2025-01-01").await;
-    assert_eq!(shown(&day, "/admin/transactions?to=2025-01-01"), "1");
+    assert_eq!(tab_text(&day, "/admin/transactions?to=2025-01-01"), "1");
     assert_eq!(money_in(&day), Decimal::from(5));
     let (_, queue) = get(&client, &app, "/admin/queue").await;
-    assert_eq!(tab(&queue, "/admin/queue"), 1);
+    assert_eq!(tab_count(&queue, "/admin/queue"), 1);
     assert_eq!(money_in(&queue), Decimal::from(5));
 }
 

@@ -351,13 +351,7 @@ impl Reports for Conn {
                 .limit(cap + 1)
                 .into_boxed();
             let rows = filter_transfers!(ids, filter).load::<i64>(self)?.len() as i64;
-            tabs.push((
-                status,
-                Count {
-                    rows: rows.min(cap),
-                    more: rows > cap,
-                },
-            ));
+            tabs.push((status, Count::upto(rows, cap)));
         }
         Ok(tabs)
     }
@@ -482,13 +476,7 @@ impl Reports for Conn {
             let rows = filter_orders!(ids, &tab, to_db_time(now))
                 .load::<i64>(self)?
                 .len() as i64;
-            tabs.push((
-                status,
-                Count {
-                    rows: rows.min(cap),
-                    more: rows > cap,
-                },
-            ));
+            tabs.push((status, Count::upto(rows, cap)));
         }
         Ok(tabs)
     }

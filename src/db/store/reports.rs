@@ -59,6 +59,14 @@ impl Count {
         Count { rows, more: false }
     }
 
+    /// `read` rows, read up to `cap + 1` of them: past `cap` the count stopped at `cap`.
+    pub fn upto(read: i64, cap: i64) -> Count {
+        Count {
+            rows: read.min(cap),
+            more: read > cap,
+        }
+    }
+
     /// Rows of several tabs together: more if any of them has more.
     pub fn sum(counts: impl IntoIterator<Item = Count>) -> Count {
         counts.into_iter().fold(Count::exactly(0), |all, c| Count {
