@@ -208,7 +208,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    allocations_before_history (order_id, transaction_id) {
+        order_id -> BigInt,
+        transaction_id -> BigInt,
+    }
+}
+
 diesel::joinable!(allocations -> bank_transactions (transaction_id));
+diesel::joinable!(allocations_before_history -> orders (order_id));
 diesel::joinable!(allocations -> orders (order_id));
 diesel::joinable!(bank_transactions -> orders (order_id));
 diesel::joinable!(order_history -> orders (order_id));
@@ -230,4 +238,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reconcile_runs,
     order_history,
     allocations,
+    allocations_before_history,
 );

@@ -10,6 +10,7 @@ use crate::helpers::*;
 use crate::notifications::notify_jobs;
 use crate::on_both_backends;
 use paymatch::db::TransactionStore;
+use paymatch::domain::OrderCode;
 use paymatch::with_store;
 
 on_both_backends!(
@@ -347,4 +348,19 @@ async fn the_migration_backfills_an_allocation_for_every_applied_transfer(backen
         allocations,
         [vec!["DH91 100"], vec!["DH92 150"], vec![], vec![]]
     );
+    // Their credits have no history row: each order still lists the transfers that paid it
+    // (migration 000018 lists their allocations by order), beside those naming it unpaid.
+    let listed = db
+        .run(|conn| {
+            with_store!(conn, |s| ["DH91", "DH92"]
+                .map(|code| s.transactions_of(&[OrderCode::parse(code).unwrap()]))
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>())
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|of| of.iter().map(|t| t.row_id).collect::<Vec<_>>())
+        .collect::<Vec<_>>();
+    assert_eq!(listed, [vec![1], vec![2, 4]]);
 }

@@ -29,6 +29,7 @@ mod history;
 mod migrations;
 mod notifications;
 mod notify_security;
+mod order_transfers;
 mod pay;
 mod payer;
 mod prepared;

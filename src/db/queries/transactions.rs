@@ -9,7 +9,8 @@ use crate::db::backend::Backend;
 use crate::db::cached::Cached;
 use crate::db::models::*;
 use crate::db::schema::{
-    allocations, bank_transactions, orders, rejected_items, webhook_deliveries,
+    allocations, allocations_before_history, bank_transactions, order_history, orders,
+    rejected_items, webhook_deliveries,
 };
 use crate::db::{
     Decided, DeliveryCounts, DeliveryRow, Page, Received, RejectedRow, StoreError, TransactionStore,
@@ -99,24 +100,38 @@ impl TransactionStore for Conn {
             return Ok(Vec::new());
         }
         let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
-        // Those naming the orders, and those that paid them among others: each by its index
-        // (one condition with OR across the join would read the whole table, on every
-        // notification of a paid order).
-        let mut ids: Vec<i64> = bank_transactions::table
+        // Those naming the orders without having paid them, spelled as the partial index
+        // `bank_transactions_order_named` is (migration 000018): SQLite uses a partial index
+        // only for a condition that says what its own does.
+        let named_unpaid = diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "bank_transactions.order_id IS NOT NULL AND bank_transactions.status <> 'matched'",
+        );
+        let named: Vec<i64> = bank_transactions::table
             .inner_join(orders::table)
             .filter(orders::code.eq_any(codes.clone()))
+            .filter(named_unpaid)
             .select(bank_transactions::id)
             .load(self)?;
+        // Those that paid them, alone or among others: every credit's history row names its
+        // transfer (and the allocations from before history, their own list). A transfer whose
+        // credit was taken back is dropped below, by its allocations.
+        let mut ids: Vec<i64> = order_history::table
+            .inner_join(orders::table)
+            .filter(orders::code.eq_any(codes.clone()))
+            .filter(order_history::transaction_id.is_not_null())
+            .select(order_history::transaction_id.assume_not_null())
+            .load(self)?;
         ids.extend(
-            allocations::table
+            allocations_before_history::table
                 .inner_join(orders::table)
-                .filter(orders::code.eq_any(codes))
-                .select(allocations::transaction_id)
+                .filter(orders::code.eq_any(codes.clone()))
+                .select(allocations_before_history::transaction_id)
                 .load::<i64>(self)?,
         );
+        ids.extend_from_slice(&named);
         ids.sort_unstable();
         ids.dedup();
-        let transactions = bank_transactions::table
+        let transactions: Vec<BankTransaction> = bank_transactions::table
             .left_join(orders::table)
             .filter(bank_transactions::id.eq_any(ids))
             .order(bank_transactions::id.asc())
@@ -125,7 +140,14 @@ impl TransactionStore for Conn {
             .into_iter()
             .map(|(row, code)| row.into_transaction(code))
             .collect::<Result<_, _>>()?;
-        with_allocations(self, transactions)
+        let mut transactions = with_allocations(self, transactions)?;
+        transactions.retain(|t| {
+            named.contains(&t.row_id)
+                || t.allocations
+                    .iter()
+                    .any(|a| codes.contains(&a.order_code.as_str()))
+        });
+        Ok(transactions)
     }
 
     fn list_transactions(
