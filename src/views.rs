@@ -165,10 +165,7 @@ impl OrderView {
     pub fn new(order: Order, transactions: &[BankTransaction], links: &PublicUrl) -> OrderView {
         let transactions = transactions
             .iter()
-            .filter(|t| {
-                t.order_code.as_ref() == Some(&order.code)
-                    || t.allocations.iter().any(|a| a.order_code == order.code)
-            })
+            .filter(|t| t.concerns(&order.code))
             .map(TransactionView::new)
             .collect();
         OrderView {

@@ -245,17 +245,20 @@ pub fn suggestions<S: Store>(
             .is_some_and(|name| paid_before.contains(name))
     };
     if payer.is_some() || !paid_before.is_empty() {
-        let open = match reach {
+        let read;
+        let open: &[Order] = match reach {
             Reach::Full => {
-                store.open_orders_for_payer(transaction.amount, at - Duration::days(3))?
+                read = store.open_orders_for_payer(transaction.amount, at - Duration::days(3))?;
+                &read
             }
-            Reach::Row(page) => page.newest_named.clone(),
+            // The page's orders, shared by its rows: only the likely ones are copied.
+            Reach::Row(page) => &page.newest_named,
         };
         for order in open {
-            let likely = is_payer(&order)
-                || (known_account(&order) && order.amount_due() == transaction.amount);
+            let likely = is_payer(order)
+                || (known_account(order) && order.amount_due() == transaction.amount);
             if likely && !orders.iter().any(|o| o.code == order.code) {
-                orders.push(order);
+                orders.push(order.clone());
             }
         }
     }

@@ -185,6 +185,44 @@ mod tests {
         }
         assert_eq!(TransactionStatus::parse("rejected"), None);
     }
+
+    #[test]
+    fn a_transfer_concerns_the_order_it_names_and_every_order_it_paid() {
+        use crate::domain::{Allocation, Money, OrderCode};
+        let code = |c: &str| OrderCode::parse(c).unwrap();
+        let share = |c: &str| Allocation {
+            order_code: code(c),
+            amount: Money::from_units(1),
+        };
+        let mut t = BankTransaction {
+            row_id: 1,
+            source: "casso".into(),
+            external_id: "1".into(),
+            bank_ref: None,
+            description: "DH1".into(),
+            amount: Money::from_units(2),
+            running_balance: None,
+            when: None,
+            account: None,
+            status: TransactionStatus::OrderClosed,
+            order_code: Some(code("DH1")),
+            candidates: vec![code("DH1")],
+            allocations: Vec::new(),
+            received_at: DateTime::<Utc>::UNIX_EPOCH,
+            waiting_reason: None,
+            resolution: None,
+            resolution_note: None,
+            resolved_by: None,
+            resolved_at: None,
+            payer: Payer::default(),
+        };
+        assert!(t.concerns(&code("DH1")) && !t.concerns(&code("DH2")));
+        // Split between two orders: it names none of them and concerns both.
+        t.order_code = None;
+        t.allocations = vec![share("DH2"), share("DH3")];
+        assert!(!t.concerns(&code("DH1")));
+        assert!(t.concerns(&code("DH2")) && t.concerns(&code("DH3")));
+    }
 }
 
 /// A transaction as recorded, with the decision taken on it.
@@ -218,6 +256,13 @@ pub struct BankTransaction {
 }
 
 impl BankTransaction {
+    /// Whether it is one of the order's transfers: it names the order (as its one order) or
+    /// paid it, alone or among others.
+    pub fn concerns(&self, order: &super::OrderCode) -> bool {
+        self.order_code.as_ref() == Some(order)
+            || self.allocations.iter().any(|a| a.order_code == *order)
+    }
+
     /// How it came to pay: an admin's decision, else the code it names, else (applied with no
     /// code read) its payer. `None` while it pays nothing.
     pub fn matched_by(&self) -> Option<MatchedBy> {

@@ -99,36 +99,37 @@ impl TransactionStore for Conn {
         if codes.is_empty() {
             return Ok(Vec::new());
         }
-        let codes: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
+        let texts: Vec<&str> = codes.iter().map(OrderCode::as_str).collect();
         // Those naming the orders without having paid them, spelled as the partial index
         // `bank_transactions_order_named` is (migration 000018): SQLite uses a partial index
         // only for a condition that says what its own does.
         let named_unpaid = diesel::dsl::sql::<diesel::sql_types::Bool>(
             "bank_transactions.order_id IS NOT NULL AND bank_transactions.status <> 'matched'",
         );
-        let named: Vec<i64> = bank_transactions::table
+        let mut ids: Vec<i64> = bank_transactions::table
             .inner_join(orders::table)
-            .filter(orders::code.eq_any(codes.clone()))
+            .filter(orders::code.eq_any(texts.clone()))
             .filter(named_unpaid)
             .select(bank_transactions::id)
             .load(self)?;
         // Those that paid them, alone or among others: every credit's history row names its
         // transfer (and the allocations from before history, their own list). A transfer whose
-        // credit was taken back is dropped below, by its allocations.
-        let mut ids: Vec<i64> = order_history::table
-            .inner_join(orders::table)
-            .filter(orders::code.eq_any(codes.clone()))
-            .filter(order_history::transaction_id.is_not_null())
-            .select(order_history::transaction_id.assume_not_null())
-            .load(self)?;
+        // credit was taken back (and that no longer names them) is dropped below.
+        ids.extend(
+            order_history::table
+                .inner_join(orders::table)
+                .filter(orders::code.eq_any(texts.clone()))
+                .filter(order_history::transaction_id.is_not_null())
+                .select(order_history::transaction_id.assume_not_null())
+                .load::<i64>(self)?,
+        );
         ids.extend(
             allocations_before_history::table
                 .inner_join(orders::table)
-                .filter(orders::code.eq_any(codes.clone()))
+                .filter(orders::code.eq_any(texts))
                 .select(allocations_before_history::transaction_id)
                 .load::<i64>(self)?,
         );
-        ids.extend_from_slice(&named);
         ids.sort_unstable();
         ids.dedup();
         let transactions: Vec<BankTransaction> = bank_transactions::table
@@ -141,12 +142,7 @@ impl TransactionStore for Conn {
             .map(|(row, code)| row.into_transaction(code))
             .collect::<Result<_, _>>()?;
         let mut transactions = with_allocations(self, transactions)?;
-        transactions.retain(|t| {
-            named.contains(&t.row_id)
-                || t.allocations
-                    .iter()
-                    .any(|a| codes.contains(&a.order_code.as_str()))
-        });
+        transactions.retain(|t| codes.iter().any(|code| t.concerns(code)));
         Ok(transactions)
     }
 
