@@ -69,15 +69,20 @@ impl Sql {
         self
     }
 
-    /// `q=` as `db/search.rs` writes it for a search of three characters or more (the bench's
-    /// are digits, their own normalised form): SQLite's FTS5 trigram table, PostgreSQL's
-    /// `LIKE` on the column that its pg_trgm index covers.
+    /// `q=` on transfers as `db/search` writes it for a search of three characters or more
+    /// (the bench's are digits, their own normalised form): on SQLite, the FTS5 trigram table
+    /// and the transfers stored since its last step; on PostgreSQL, `LIKE` on the column that
+    /// its pg_trgm index covers.
     fn text_search(mut self, table: &str, needle: &str) -> Sql {
         self.sqlite.push_str(&format!(
-            "{table}.id IN (SELECT rowid FROM {table}_search WHERE search_text MATCH ?)"
+            "{table}.id IN (WITH typed (text) AS (SELECT ?) \
+             SELECT found.rowid FROM typed, {table}_search AS found \
+             WHERE found.search_text MATCH '\"' || replace(typed.text, '\"', '\"\"') || '\"' \
+             UNION ALL \
+             SELECT newer.id FROM typed, {table}_indexed, {table} AS newer \
+             WHERE newer.id > {table}_indexed.through AND instr(newer.search_text, typed.text) > 0)"
         ));
-        self.sqlite_params
-            .push(Param::Text(format!("\"{needle}\"")));
+        self.sqlite_params.push(Param::Text(needle.to_owned()));
         self.postgres_params
             .push(Param::Text(format!("%{needle}%")).pg_literal());
         self.postgres.push_str(&format!(

@@ -292,6 +292,7 @@ impl Database {
                  {select};\n\
                  INSERT INTO bank_transactions_search (rowid, search_text)\n\
                  SELECT id, search_text FROM bank_transactions WHERE search_text IS NOT NULL;\n\
+                 UPDATE bank_transactions_indexed SET through = (SELECT MAX(id) FROM bank_transactions);\n\
                  COMMIT;\n"
             ),
             // `bigint` series: `i * 7919` passes 2^31 at a million.

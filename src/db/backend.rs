@@ -8,7 +8,7 @@ use super::models::OrderRow;
 use chrono::NaiveDateTime;
 
 use super::schema::{bank_transactions, jobs, orders};
-use super::search::{SearchIndex, TextSearch};
+use super::search::{SearchIndex, TextSearch, INDEX_STEP};
 
 pub trait Backend: Sized {
     /// Most writes in one group commit (see `writer`): bounds the latency a batch adds.
@@ -93,8 +93,9 @@ impl Backend for SqliteConnection {
 
     /// `BEGIN IMMEDIATE` takes SQLite's single write lock up front, so two writers never both
     /// read an order's sum and then race to write it. Inside the group-commit writer's
-    /// transaction (which holds that lock already) it is a savepoint. The transfers stored in
-    /// it enter the text search index at its end, together (see `search::SearchIndex`).
+    /// transaction (which holds that lock already) it is a savepoint. At its end, the transfers
+    /// stored since the search index's last step enter it, once there are enough of them (see
+    /// `search::SearchIndex`).
     fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         E: From<DieselError>,
@@ -104,9 +105,8 @@ impl Backend for SqliteConnection {
             self.transaction(f)
         } else {
             self.immediate_transaction(|conn| {
-                let index = SearchIndex::before_writes(conn)?;
                 let value = f(conn)?;
-                index.add_new_transfers(conn)?;
+                SearchIndex::keep_up(conn, INDEX_STEP)?;
                 Ok(value)
             })
         }
@@ -155,13 +155,16 @@ impl Backend for SqliteConnection {
     }
 
     fn text_search(table: &str, typed: &str) -> TextSearch {
-        TextSearch::fts5(table, typed)
+        match table {
+            "bank_transactions" => TextSearch::fts5_transfers(typed),
+            _ => TextSearch::fts5(table, typed),
+        }
     }
 
     /// FTS5 finds a term fast in any status; a status condition beside it would lead SQLite
     /// through a status index past every waiting row instead.
     fn waiting_text_search(typed: &str) -> TextSearch {
-        TextSearch::fts5("bank_transactions", typed)
+        TextSearch::fts5_transfers(typed)
     }
 }
 

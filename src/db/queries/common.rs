@@ -17,7 +17,7 @@ const WRITE_ATTEMPTS: usize = 3;
 const FILL_BATCH: i64 = 1000;
 
 /// `q=` as a condition on `table` (`orders` or `bank_transactions`): rows whose search text
-/// contains what was typed (see `db/search.rs`).
+/// contains what was typed (see `db/search`).
 pub(super) fn text_search(table: &str, typed: &str) -> TextCondition {
     condition(<Conn as Backend>::text_search(table, typed))
 }

@@ -11,6 +11,7 @@ use diesel::SqliteConnection;
 use diesel_migrations::MigrationHarness;
 
 use super::Writer;
+use crate::db::search::INDEX_STEP;
 use crate::db::wal::WalBound;
 use crate::db::{StoreError, SQLITE_MIGRATIONS};
 
@@ -30,6 +31,20 @@ fn insert(conn: &mut SqliteConnection, n: i64) -> Result<(), StoreError> {
     )
     .bind::<BigInt, _>(n)
     .bind::<BigInt, _>(n)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// `count` transfers that searches for `TRANSFER` do not find.
+fn fillers(conn: &mut SqliteConnection, count: i64) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) \
+         INSERT INTO bank_transactions (source, external_id, description, amount, status, \
+         received_at, updated_at, search_text) \
+         SELECT 'casso', 'filler ' || i, 'x', 1, 'unmatched', '2026-12-04 00:00:00', \
+         '2026-12-04 00:00:00', 'FILLER' FROM n",
+    )
+    .bind::<BigInt, _>(count)
     .execute(conn)?;
     Ok(())
 }
@@ -60,13 +75,15 @@ async fn a_failing_write_fails_alone_and_its_batch_commits_once() {
     drop(conn);
     let writer = Writer::start_sqlite(pool.clone(), WalBound::new(path, 64 << 20));
 
-    // The writer is busy with this one while the others queue: they make one batch.
+    // The writer is busy with this one while the others queue: they make one batch. It leaves
+    // the search index four transfers short of its next step, which the batch then takes.
     let busy = tokio::spawn({
         let writer = writer.clone();
         async move {
             writer
                 .run(|conn: &mut SqliteConnection| {
                     std::thread::sleep(Duration::from_millis(300));
+                    fillers(conn, INDEX_STEP - 4)?;
                     insert(conn, 0)
                 })
                 .await
@@ -100,10 +117,11 @@ async fn a_failing_write_fails_alone_and_its_batch_commits_once() {
         assert_eq!(outcomes[n as usize - 1].as_ref().ok(), Some(&n));
     }
     let conn = &mut pool.get().unwrap();
-    let stored = "SELECT CAST(external_id AS INTEGER) AS n FROM bank_transactions ORDER BY n";
+    let stored = "SELECT CAST(external_id AS INTEGER) AS n FROM bank_transactions \
+                  WHERE external_id NOT LIKE 'filler %' ORDER BY n";
     assert_eq!(numbers(conn, stored), vec![0, 1, 2, 4, 6]);
-    // Indexed once per transaction, after its writes: what was rolled back is not in the
-    // index, what committed is, and the index agrees with its table.
+    // Indexed at the end of the transaction that reached the step: what was rolled back is
+    // not in the index, what committed is, and the index agrees with its table.
     let found = "SELECT CAST(external_id AS INTEGER) AS n FROM bank_transactions WHERE id IN \
                  (SELECT rowid FROM bank_transactions_search WHERE search_text MATCH 'TRANSFER') \
                  ORDER BY n";

@@ -5,9 +5,9 @@
 use diesel::prelude::*;
 use diesel::SqliteConnection;
 
-use super::schema::bank_transactions;
 use crate::domain::TransactionStatus;
 use crate::matching::normalise;
+use diesel::sql_types::BigInt;
 
 /// Trigram indexes need three characters; shorter searches read the rows instead.
 const TRIGRAM: usize = 3;
@@ -49,6 +49,28 @@ impl TextSearch {
         }
     }
 
+    /// Transfers whose search text contains `typed`: those in SQLite's FTS5 index, and those
+    /// stored since its last step (see [`SearchIndex`]), read by id. `typed` is bound once, as
+    /// typed: SQL makes both the FTS5 phrase (quotes doubled, so `*`, `-` or `OR` are text) and
+    /// the plain substring test of it.
+    pub fn fts5_transfers(typed: &str) -> TextSearch {
+        let text = normalise(typed);
+        if text.chars().count() < TRIGRAM {
+            return TextSearch::like("bank_transactions", &text);
+        }
+        TextSearch {
+            before: "bank_transactions.id IN (WITH typed (text) AS (SELECT ".into(),
+            value: text,
+            after: ") \
+                SELECT found.rowid FROM typed, bank_transactions_search AS found \
+                WHERE found.search_text MATCH '\"' || replace(typed.text, '\"', '\"\"') || '\"' \
+                UNION ALL \
+                SELECT newer.id FROM typed, bank_transactions_indexed, bank_transactions AS newer \
+                WHERE newer.id > bank_transactions_indexed.through \
+                AND instr(newer.search_text, typed.text) > 0)",
+        }
+    }
+
     /// Rows of `table` whose search text contains `typed`, by `LIKE` (which PostgreSQL's
     /// pg_trgm GIN index serves).
     pub fn contains(table: &str, typed: &str) -> TextSearch {
@@ -83,35 +105,48 @@ impl TextSearch {
     }
 }
 
-/// SQLite's FTS5 index of transfers, filled once per write transaction rather than by a
-/// trigger on each insert. FTS5 keeps what a transaction adds in memory until it ends, except
-/// that any statement needing a statement journal (an UPDATE of an order, most INSERTs) makes
-/// it write all of it out as a new segment first: with a trigger, every transfer of a group
-/// commit became a segment of its own to merge later, a fifth of the writer's time.
-pub struct SearchIndex {
-    /// The newest transfer's row id when the transaction began: every row after it is new
-    /// (ids only grow, `AUTOINCREMENT`), and the write lock keeps other writers out.
-    newest: i64,
-}
+/// SQLite's FTS5 index of transfers, filled in steps of [`INDEX_STEP`] transfers at the end
+/// of the write transaction that reaches it, not by a trigger on each insert nor in every
+/// transaction. Each step is one segment, which FTS5 merges with others later; one per insert
+/// (a trigger: any statement needing a statement journal makes FTS5 write out what it holds)
+/// or one per group commit cost the writer a fifth of its time. Transfers stored since the last
+/// step are read from the table by the search itself (`TextSearch::fts5_transfers`), so a
+/// search sees a transfer as soon as it is committed.
+pub struct SearchIndex;
+
+/// Transfers left out of the index before a write transaction indexes them: a search reads at
+/// most this many rows (by id) beside the index.
+pub const INDEX_STEP: i64 = 256;
 
 impl SearchIndex {
-    pub fn before_writes(conn: &mut SqliteConnection) -> QueryResult<SearchIndex> {
-        let newest = bank_transactions::table
-            .select(diesel::dsl::max(bank_transactions::id))
-            .first::<Option<i64>>(conn)?;
-        Ok(SearchIndex {
-            newest: newest.unwrap_or(0),
-        })
-    }
-
-    /// Indexes the transfers stored since `before_writes`, in one statement.
-    pub fn add_new_transfers(self, conn: &mut SqliteConnection) -> QueryResult<()> {
+    /// Indexes the transfers stored since the last step, in one statement, once there are
+    /// `step` of them ([`INDEX_STEP`]). Runs inside a write transaction, which keeps
+    /// other writers out; ids only grow (`AUTOINCREMENT`), so every row after `through` is new.
+    pub fn keep_up(conn: &mut SqliteConnection, step: i64) -> QueryResult<()> {
+        #[derive(QueryableByName)]
+        struct Tail {
+            #[diesel(sql_type = BigInt)]
+            through: i64,
+            #[diesel(sql_type = BigInt)]
+            newest: i64,
+        }
+        let tail = diesel::sql_query(
+            "SELECT through, COALESCE((SELECT MAX(id) FROM bank_transactions), 0) AS newest \
+             FROM bank_transactions_indexed",
+        )
+        .get_result::<Tail>(conn)?;
+        if tail.newest - tail.through < step.max(1) {
+            return Ok(());
+        }
+        diesel::sql_query("UPDATE bank_transactions_indexed SET through = ?")
+            .bind::<BigInt, _>(tail.newest)
+            .execute(conn)?;
         diesel::sql_query(
             "INSERT INTO bank_transactions_search (rowid, search_text) \
              SELECT id, search_text FROM bank_transactions \
              WHERE id > ? AND search_text IS NOT NULL ORDER BY id",
         )
-        .bind::<diesel::sql_types::BigInt, _>(self.newest)
+        .bind::<BigInt, _>(tail.through)
         .execute(conn)?;
         Ok(())
     }
@@ -125,26 +160,4 @@ fn like_escape(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{search_text, TextSearch};
-
-    #[test]
-    fn stores_fields_normalised_one_a_line() {
-        assert_eq!(
-            search_text(&[Some("Nguyễn Văn A"), None, Some("ft123")]),
-            "NGUYEN VAN A\nFT123"
-        );
-    }
-
-    #[test]
-    fn short_searches_and_wildcards_stay_text() {
-        let short = TextSearch::fts5("orders", "đh");
-        assert_eq!(short.value, "%DH%");
-        let phrase = TextSearch::fts5("orders", "a\"b* OR c");
-        assert_eq!(phrase.value, "\"A\"\"B* OR C\"");
-        assert_eq!(
-            TextSearch::contains("orders", "5_0%\\").value,
-            "%5\\_0\\%\\\\%"
-        );
-    }
-}
+mod tests;
