@@ -387,6 +387,9 @@ struct Phase {
     /// Server CPU time per successful request, µs (for PostgreSQL, without the database's own
     /// processes).
     server_cpu_us_per_request: f64,
+    /// KiB the server wrote per successful request (SQLite: WAL and checkpoints; PostgreSQL:
+    /// nothing of the database's own).
+    server_kib_written_per_request: f64,
     /// Highest resident memory of the server during the phase, MiB (sampled every 50 ms).
     peak_rss_mib: f64,
     /// 1-minute load average at the end of the phase (other work on the machine shows here).
@@ -411,6 +414,9 @@ async fn measure(
         name,
         what,
         server_cpu_us_per_request: cpu.server_seconds * 1e6 / measured.ok.max(1) as f64,
+        server_kib_written_per_request: cpu.server_written_bytes as f64
+            / 1024.0
+            / measured.ok.max(1) as f64,
         cpu,
         peak_rss_mib: mib(peak),
         load_average: procfs::load_average(),
@@ -1171,11 +1177,12 @@ fn print_scale(s: &Scale) {
         {
             let (f, se) = (&full.measured, &serial.measured);
             println!(
-                "    {:>9} webhooks: {:.0}/s ({:.3} ms each), p50 {:.2} ms, p99 {:.2} ms, {} errors; \
-                 1 connection: mean {:.2} ms, p99 {:.2} ms",
+                "    {:>9} webhooks: {:.0}/s ({:.3} ms each, server wrote {:.1} KiB each), p50 {:.2} ms, \
+                 p99 {:.2} ms, {} errors; 1 connection: mean {:.2} ms, p99 {:.2} ms",
                 "",
                 f.rate_per_s,
                 per_request,
+                full.server_kib_written_per_request,
                 f.latency.p50_ms,
                 f.latency.p99_ms,
                 f.error_count() + se.error_count(),

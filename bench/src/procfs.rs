@@ -33,6 +33,15 @@ pub fn process_cpu_seconds(pid: &str) -> Option<f64> {
     Some((utime + stime) / TICKS_PER_SECOND)
 }
 
+/// Bytes a process has passed to `write`/`pwrite` and the like (`wchar` of `/proc/<pid>/io`):
+/// for SQLite, its WAL frames and its checkpoints' copies into the database file.
+pub fn process_written_bytes(pid: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))
+        .and_then(|rest| rest.trim().parse().ok())
+}
+
 /// Busy and total CPU seconds of the whole machine, all cores summed (`/proc/stat`).
 pub fn machine_cpu_seconds() -> Option<(f64, f64)> {
     let text = std::fs::read_to_string("/proc/stat").ok()?;
@@ -52,6 +61,7 @@ pub fn machine_cpu_seconds() -> Option<(f64, f64)> {
 #[derive(Clone, Copy)]
 pub struct CpuSnapshot {
     server: f64,
+    server_written: u64,
     client: f64,
     machine_busy: f64,
     machine_total: f64,
@@ -64,6 +74,8 @@ pub struct CpuUse {
     pub client_percent: f64,
     pub machine_percent: f64,
     pub server_seconds: f64,
+    /// Bytes the server wrote meanwhile (see [`process_written_bytes`]).
+    pub server_written_bytes: u64,
 }
 
 impl CpuSnapshot {
@@ -71,6 +83,7 @@ impl CpuSnapshot {
         let (machine_busy, machine_total) = machine_cpu_seconds().unwrap_or((0.0, 0.0));
         CpuSnapshot {
             server: process_cpu_seconds(&server_pid.to_string()).unwrap_or(0.0),
+            server_written: process_written_bytes(&server_pid.to_string()).unwrap_or(0),
             client: process_cpu_seconds("self").unwrap_or(0.0),
             machine_busy,
             machine_total,
@@ -87,6 +100,7 @@ impl CpuSnapshot {
             machine_percent: 100.0 * cores * (self.machine_busy - earlier.machine_busy)
                 / machine_total,
             server_seconds: self.server - earlier.server,
+            server_written_bytes: self.server_written.saturating_sub(earlier.server_written),
         }
     }
 }
