@@ -3,11 +3,11 @@
 //! each other, and both backends search the very same text.
 
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 use diesel::SqliteConnection;
 
 use crate::domain::TransactionStatus;
 use crate::matching::normalise;
-use diesel::sql_types::BigInt;
 
 /// Trigram indexes need three characters; shorter searches read the rows instead.
 const TRIGRAM: usize = 3;
