@@ -227,3 +227,28 @@ impl Database {
         Ok(ran)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Integer;
+    use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = Integer)]
+        used: i32,
+    }
+
+    /// `.cargo/config.toml` builds SQLite so that each connection keeps a page cache of its own:
+    /// a shared one lets the writer's grow to every connection's sum, and commits walk it.
+    #[test]
+    fn each_sqlite_connection_keeps_its_own_page_cache() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let shared = diesel::sql_query(
+            "SELECT sqlite_compileoption_used('ENABLE_MEMORY_MANAGEMENT') AS used",
+        )
+        .get_result::<Used>(&mut conn)
+        .unwrap();
+        assert_eq!(shared.used, 0);
+    }
+}
