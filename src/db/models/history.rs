@@ -9,7 +9,9 @@ use crate::db::StoreError;
 use crate::domain::{HistoryEntry, HistoryEvent, Money, OrderState, OrderStatus, TransferRef};
 
 #[derive(Insertable)]
-#[diesel(table_name = order_history)]
+// A `None` binds NULL (the column's default) instead of leaving the column out, so that the
+// insert's SQL never varies (see `cached::Fixed`).
+#[diesel(table_name = order_history, treat_none_as_default_value = false)]
 pub struct NewHistoryRow<'a> {
     pub at: NaiveDateTime,
     pub event: &'a str,

@@ -6,11 +6,14 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
-use crate::db::cached::Cached;
+use crate::db::cached::{Cached, Fixed};
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, order_history, orders};
 use crate::db::{OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
 use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderState, OrderStatus};
+
+/// An order's history row, kept prepared by type (see `Fixed`).
+struct InsertHistory;
 
 impl OrderStore for Conn {
     fn insert_order(&mut self, order: &Order) -> Result<bool, StoreError> {
@@ -166,7 +169,7 @@ impl OrderStore for Conn {
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
         let order_id = order_row_id(Some(code.as_str())).assume_not_null();
-        Cached(
+        Fixed::<InsertHistory, _>::new(
             diesel::insert_into(order_history::table)
                 .values((
                     NewHistoryRow::from_entry(entry)?,

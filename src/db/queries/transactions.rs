@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
-use crate::db::cached::Cached;
+use crate::db::cached::{Cached, Fixed};
 use crate::db::models::*;
 use crate::db::schema::{
     allocations, allocations_before_history, bank_transactions, order_history, orders,
@@ -18,6 +18,11 @@ use crate::db::{
 use crate::domain::{
     Allocation, BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus,
 };
+
+/// The statements of a delivery kept prepared by type (see `Fixed`): one type, one SQL text.
+struct InsertTransaction;
+struct InsertAllocation;
+struct InsertDelivery;
 
 /// Fills in each transaction's allocations, oldest first, with one query for all of them.
 pub(super) fn with_allocations(
@@ -67,7 +72,7 @@ impl TransactionStore for Conn {
             now,
         )?;
         let order_id = order_row_id(decided.order.map(OrderCode::as_str));
-        Ok(Cached(
+        Ok(Fixed::<InsertTransaction, _>::new(
             diesel::insert_into(bank_transactions::table)
                 .values((row, bank_transactions::order_id.eq(order_id)))
                 .on_conflict((bank_transactions::source, bank_transactions::external_id))
@@ -257,7 +262,7 @@ impl TransactionStore for Conn {
                 .amount
                 .to_units()
                 .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
-            Cached(
+            Fixed::<InsertAllocation, _>::new(
                 diesel::insert_into(allocations::table)
                     .values((
                         allocations::transaction_id.eq(transaction_id),
@@ -326,7 +331,7 @@ impl TransactionStore for Conn {
         counts: DeliveryCounts,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(Cached(
+        Ok(Fixed::<InsertDelivery, _>::new(
             diesel::insert_into(webhook_deliveries::table)
                 .values(NewDeliveryRow {
                     channel,
