@@ -49,7 +49,8 @@ impl<Q: Query, Conn> diesel::RunQueryDsl<Conn> for Cached<Q> {}
 /// Only for statements with no optional part: rows inserted with
 /// `treat_none_as_default_value = false` (a `None` binds NULL, no `DEFAULT`), no changeset that
 /// leaves out `None`. A second statement under the same `K` would run the first one's SQL: each
-/// key names one statement (the tests in `queries` check that its text does not vary).
+/// key names one statement (`db::models::tests` checks that the rows with optional values insert
+/// with one text).
 #[derive(Debug, Clone, Copy)]
 pub struct Fixed<K, Q>(pub Q, pub PhantomData<K>);
 
