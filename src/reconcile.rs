@@ -10,6 +10,7 @@ use crate::db::{AuditStore, Database, ReconcileTotals, StoreError};
 use crate::domain::{self, OrderCode, Source};
 use crate::ingest::casso::api::{CassoApi, CassoApiError};
 use crate::ingest::pipeline::{ingest_delivery, reconcile_channel};
+use crate::ingest::read_delivery;
 use crate::ingest::sepay::api::{SepayApi, SepayApiError};
 use crate::ingest::Element;
 use crate::write_store;
@@ -230,8 +231,8 @@ async fn pull(
     let mut position = api.first_position();
     for page_number in 1..=MAX_PAGES {
         let page = api.pull(window, position).await?;
-        let elements = page.elements;
-        let count = elements.len();
+        let count = page.elements.len();
+        let elements = read_delivery(page.elements, &settings.matching);
         let (matching, links, alerts) = (
             settings.matching.clone(),
             settings.public_url.clone(),

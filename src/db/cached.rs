@@ -3,7 +3,8 @@
 //! leaves out `None`), and PostgreSQL then parses and plans each of them every time. Keyed by
 //! its SQL text, as diesel keys every statement without a static query id, such a statement
 //! is safe to keep prepared: the same text is the same statement. [`Cached`] says so, for the
-//! writes each delivery makes.
+//! writes each delivery makes; [`ByType`] keys one whose text never varies by a type instead,
+//! so that diesel need not write its SQL out to find it.
 //!
 //! Only diesel's loading path (`get_result`, `load`) asks the query itself; `execute` asks a
 //! reference to it, whose answer walks the statement inside and so is still "no" for an
@@ -16,67 +17,68 @@ use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::QueryResult;
 
-/// A query kept prepared by its SQL text (see the module's comment).
+/// A query kept prepared, found again by its SQL text or, with [`ByType`], by a type.
 #[derive(Debug, Clone, Copy)]
-pub struct Cached<Q>(pub Q);
+pub struct Cached<Q, K = ByText>(pub Q, pub PhantomData<K>);
 
-impl<Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Cached<Q> {
+/// How diesel finds a kept statement again.
+pub trait CacheKey {
+    type QueryId: 'static;
+    const STATIC: bool;
+}
+
+/// By its SQL text, written out at each call: for statements whose text varies with the values.
+#[derive(Debug, Clone, Copy)]
+pub struct ByText;
+
+impl CacheKey for ByText {
+    type QueryId = ();
+    const STATIC: bool = false;
+}
+
+/// By `K`, a type named for the statement, without writing its SQL out (8–9 % of SQLite's
+/// writer thread, for a delivery's inserts). Only for statements with no optional part: rows
+/// inserted with `treat_none_as_default_value = false` (a `None` binds NULL, no `DEFAULT`), no
+/// changeset that leaves out `None`. A second statement under the same `K` would run the first
+/// one's SQL: each key names one statement (`db::models::tests` checks that the rows with
+/// optional values insert with one text).
+#[derive(Debug, Clone, Copy)]
+pub struct ByType<K>(PhantomData<K>);
+
+impl<K: 'static> CacheKey for ByType<K> {
+    type QueryId = K;
+    const STATIC: bool = true;
+}
+
+/// `query` kept prepared by its SQL text.
+pub fn by_text<Q>(query: Q) -> Cached<Q> {
+    Cached(query, PhantomData)
+}
+
+/// `query` kept prepared under the statement type `K` (see [`ByType`]).
+pub fn by_type<K, Q>(query: Q) -> Cached<Q, ByType<K>> {
+    Cached(query, PhantomData)
+}
+
+impl<Q: QueryFragment<DB>, K, DB: Backend> QueryFragment<DB> for Cached<Q, K> {
     fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(pass)
     }
 
     // diesel's opt-in to this method (its feature for third-party backends) is the one way to
-    // say it; the SQL text is the cache key because the query id is not static (below).
+    // say it.
     fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
         Ok(true)
     }
 }
 
-impl<Q> QueryId for Cached<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+impl<Q, K: CacheKey> QueryId for Cached<Q, K> {
+    type QueryId = K::QueryId;
+    const HAS_STATIC_QUERY_ID: bool = K::STATIC;
 }
 
-impl<Q: Query> Query for Cached<Q> {
+impl<Q: Query, K> Query for Cached<Q, K> {
     type SqlType = Q::SqlType;
 }
 
-impl<Q: Query, Conn> diesel::RunQueryDsl<Conn> for Cached<Q> {}
-
-/// A query whose SQL text is the same for every value of its type, kept prepared under `K`, a
-/// type named for the statement. diesel then finds it by that type instead of writing its SQL
-/// out again to look it up by text (8–9 % of SQLite's writer thread, for a delivery's inserts).
-/// Only for statements with no optional part: rows inserted with
-/// `treat_none_as_default_value = false` (a `None` binds NULL, no `DEFAULT`), no changeset that
-/// leaves out `None`. A second statement under the same `K` would run the first one's SQL: each
-/// key names one statement (`db::models::tests` checks that the rows with optional values insert
-/// with one text).
-#[derive(Debug, Clone, Copy)]
-pub struct Fixed<K, Q>(pub Q, pub PhantomData<K>);
-
-impl<K, Q> Fixed<K, Q> {
-    pub fn new(query: Q) -> Self {
-        Fixed(query, PhantomData)
-    }
-}
-
-impl<K, Q: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Fixed<K, Q> {
-    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_ast(pass)
-    }
-
-    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
-        Ok(true)
-    }
-}
-
-impl<K: 'static, Q> QueryId for Fixed<K, Q> {
-    type QueryId = K;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<K, Q: Query> Query for Fixed<K, Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<K, Q: Query, Conn> diesel::RunQueryDsl<Conn> for Fixed<K, Q> {}
+impl<Q: Query, K, Conn> diesel::RunQueryDsl<Conn> for Cached<Q, K> {}

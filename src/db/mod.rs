@@ -28,6 +28,7 @@ pub use models::{
 };
 pub use page::{Page, PageStart};
 pub use pool::{Database, DbConn, PoolPurpose, Writers};
+pub use search::search_text;
 pub use store::{
     AdminStore, AuditStore, Count, Decided, DeliveryCounts, JobStatus, JobStore, OrderFilter,
     OrderStore, Received, ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore,

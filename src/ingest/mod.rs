@@ -9,6 +9,7 @@ pub mod decide;
 pub mod history;
 pub mod http;
 pub mod pipeline;
+pub mod reading;
 pub mod resolve;
 pub mod sepay;
 pub mod split;
@@ -19,3 +20,4 @@ pub use paymatch_core::ingest::{
     distinct_keys, integer_id, parse_when, text_of, Element, EnvelopeError, Rejection,
 };
 pub use pipeline::{apply_transfer, ingest_delivery, DeliveryReport, TransferOutcome};
+pub use reading::{lane_key, read_delivery, ReadElement, ReadTransfer};

@@ -1,12 +1,10 @@
 //! The one path in for every transaction, whatever brought it: store it once, decide, apply.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 use tracing::Span;
 
 use super::history;
-use super::Element;
+use super::reading::{ReadElement, ReadTransfer};
 use crate::config::{AlertSettings, MatchingSettings, PublicUrl};
 use crate::db::{Decided, DeliveryCounts, Store, StoreError};
 use crate::domain::order::OrderError;
@@ -45,7 +43,7 @@ pub fn ingest_delivery<S: Store>(
     alerts: &AlertSettings,
     channel: &str,
     raw_body: &str,
-    elements: &[Element],
+    elements: &[ReadElement],
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
     store.write(|store| {
@@ -64,7 +62,7 @@ fn record_delivery<S: Store>(
     alerts: &AlertSettings,
     channel: &str,
     raw_body: &str,
-    elements: &[Element],
+    elements: &[ReadElement],
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, StoreError> {
     let mut report = DeliveryReport::default();
@@ -92,11 +90,12 @@ fn record_delivery<S: Store>(
                 tracing::warn!(position, reason = %rejection.reason, "element rejected");
                 report.counts.rejected += 1;
             }
-            Ok(transfer) => {
+            Ok(read) => {
+                let transfer = &read.transfer;
                 match apply_transfer(
                     store,
                     matching,
-                    transfer,
+                    read,
                     &cause_of(channel, transfer),
                     Some(delivery_id),
                     now,
@@ -256,61 +255,31 @@ fn decided<'a>(decision: &'a MatchDecision, reading: &'a Reading) -> Decided<'a>
     }
 }
 
-/// The writer lane of a delivery (see `db::writer`): the smallest order code its transfers
-/// name, hashed, so that deliveries paying one order are committed by one writer thread. `None`
-/// for a delivery that names no order.
-pub fn lane_key(elements: &[Element], matching: &MatchingSettings) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
-    let code = elements
-        .iter()
-        .flatten()
-        .flat_map(|t| {
-            matching::read(
-                &t.description,
-                t.amount,
-                t.provider_test,
-                &matching.patterns,
-            )
-            .candidates
-        })
-        .min()?;
-    let mut hasher = std::hash::DefaultHasher::new();
-    code.hash(&mut hasher);
-    Some(hasher.finish())
-}
-
 /// The one place where a transaction becomes a payment. Must run inside `Store::write`.
 #[tracing::instrument(
     name = "transfer",
     skip_all,
-    fields(source = transfer.source.as_str(), external_id = %transfer.external_id, amount = %transfer.amount, order_code, decision)
+    fields(source = read.transfer.source.as_str(), external_id = %read.transfer.external_id, amount = %read.transfer.amount, order_code, decision)
 )]
 pub fn apply_transfer<S: Store>(
     store: &mut S,
     matching: &MatchingSettings,
-    transfer: &IncomingTransfer,
+    read: &ReadTransfer,
     cause: &Cause,
     delivery_id: Option<i64>,
     now: DateTime<Utc>,
     changed_orders: &mut Vec<OrderCode>,
 ) -> Result<TransferOutcome, StoreError> {
-    let reading = matching::read(
-        &transfer.description,
-        transfer.amount,
-        transfer.provider_test,
-        &matching.patterns,
-    );
+    let (transfer, reading) = (&read.transfer, &read.reading);
     let mut orders = store.orders_for_update(&reading.candidates)?;
     for order in &mut orders {
         if history::expire_if_due(store, order, now)? {
             changed_orders.push(order.code.clone());
         }
     }
-    // The payer: the provider's name for them, else the one the description tells.
-    let transfer = &with_payer_name(transfer);
     // Decided before it is stored, so the transaction is written once, with its decision; the
     // named orders are locked already, so nothing can change the decision meanwhile.
-    let mut decision = matching::decide(&reading, &orders);
+    let mut decision = matching::decide(reading, &orders);
     let mut by_payer = None;
     if decision == MatchDecision::Unmatched && transfer.amount.is_positive() {
         if let Some(order) = order_of_payer(store, matching, transfer, now, changed_orders)? {
@@ -319,8 +288,13 @@ pub fn apply_transfer<S: Store>(
             orders = vec![order];
         }
     }
-    let Some(transaction_id) =
-        store.insert_transaction(transfer, delivery_id, &decided(&decision, &reading), now)?
+    let Some(transaction_id) = store.insert_transaction(
+        transfer,
+        &read.search_text,
+        delivery_id,
+        &decided(&decision, reading),
+        now,
+    )?
     else {
         Span::current().record("decision", "duplicate");
         tracing::info!("duplicate transaction ignored");
@@ -348,7 +322,7 @@ pub fn apply_transfer<S: Store>(
             // Only an absurd total (over 9 × 10^14) gets here: it waits for an admin.
             tracing::error!(%error, "transfer not applied");
             decision = MatchDecision::Unmatched;
-            store.record_decision(transaction_id, &decided(&decision, &reading), now)?;
+            store.record_decision(transaction_id, &decided(&decision, reading), now)?;
         }
     }
     if let (Some(order), MatchDecision::Matched(_)) = (&by_payer, &decision) {
@@ -361,21 +335,6 @@ pub fn apply_transfer<S: Store>(
     }
     tracing::info!("transaction recorded");
     Ok(TransferOutcome::Recorded(decision, transaction_id))
-}
-
-/// The transfer with its payer's name read from the description when the provider gave none.
-fn with_payer_name(transfer: &IncomingTransfer) -> Cow<'_, IncomingTransfer> {
-    if transfer.payer.name.is_some() {
-        return Cow::Borrowed(transfer);
-    }
-    match matching::payer_in_description(&transfer.description) {
-        Some(name) => {
-            let mut named = transfer.clone();
-            named.payer.name = Some(name);
-            Cow::Owned(named)
-        }
-        None => Cow::Borrowed(transfer),
-    }
 }
 
 /// The open order a transfer without a code paid by its payer (contract: "Transfers without a

@@ -10,6 +10,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 use paymatch::db::{DbConn, PoolPurpose};
 use paymatch::ingest::casso::v1::parse_v1;
 use paymatch::ingest::pipeline::ingest_delivery;
+use paymatch::ingest::read_delivery;
 
 use crate::helpers::{element, envelope, num, settings_for, Backend, TestDatabase};
 
@@ -43,7 +44,7 @@ async fn postgres_keeps_every_write_of_a_delivery_prepared() {
     // Payments and a duplicate: every statement of the usual path, and the counts' fix.
     for id in (1..=PAYMENTS).chain([PAYMENTS]) {
         let body = envelope(vec![element(id, "Thanh toan DH71", num("1000"))]).to_string();
-        let elements = parse_v1(body.as_bytes()).unwrap();
+        let elements = read_delivery(parse_v1(body.as_bytes()).unwrap(), &settings.matching);
         let report = ingest_delivery(
             &mut *conn,
             &settings.matching,

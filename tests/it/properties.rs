@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use paymatch::config::Settings;
 use paymatch::db::{Database, OrderStore, PoolPurpose};
 use paymatch::domain::{IncomingTransfer, Money, Order, OrderCode, OrderStatus, Source};
-use paymatch::ingest::ingest_delivery;
+use paymatch::ingest::{ingest_delivery, read_delivery};
 use paymatch::with_store;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -79,6 +79,7 @@ fn run_case(
                     })
                 })
                 .collect();
+            let elements = read_delivery(elements, &settings.matching);
             ingest_delivery(
                 s,
                 &settings.matching,

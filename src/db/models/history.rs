@@ -10,7 +10,7 @@ use crate::domain::{HistoryEntry, HistoryEvent, Money, OrderState, OrderStatus, 
 
 #[derive(Insertable)]
 // A `None` binds NULL (the column's default) instead of leaving the column out, so that the
-// insert's SQL never varies (see `cached::Fixed`).
+// insert's SQL never varies (see `cached::ByType`).
 #[diesel(table_name = order_history, treat_none_as_default_value = false)]
 pub struct NewHistoryRow<'a> {
     pub at: NaiveDateTime,

@@ -252,7 +252,7 @@ impl TransactionRow {
 
 #[derive(Insertable)]
 // A `None` binds NULL (the column's default) instead of leaving the column out, so that the
-// insert's SQL never varies (see `cached::Fixed`).
+// insert's SQL never varies (see `cached::ByType`).
 #[diesel(table_name = bank_transactions, treat_none_as_default_value = false)]
 pub struct NewTransactionRow<'a> {
     pub source: &'a str,
@@ -268,15 +268,17 @@ pub struct NewTransactionRow<'a> {
     pub delivery_id: Option<i64>,
     pub received_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub search_text: String,
+    pub search_text: &'a str,
     pub payer_name: Option<std::borrow::Cow<'a, str>>,
     pub payer_account: Option<std::borrow::Cow<'a, str>>,
     pub payer_bank: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl<'a> NewTransactionRow<'a> {
+    /// `search_text`: the transfer's, made before the write (`ingest::reading`).
     pub fn from_incoming(
         t: &'a IncomingTransfer,
+        search_text: &'a str,
         delivery_id: Option<i64>,
         status: TransactionStatus,
         candidates: String,
@@ -296,12 +298,7 @@ impl<'a> NewTransactionRow<'a> {
             delivery_id,
             received_at: to_db_time(now),
             updated_at: to_db_time(now),
-            // The admin finds a transfer by its description, bank reference or payer.
-            search_text: search_text(&[
-                Some(&t.description),
-                t.bank_ref.as_deref(),
-                t.payer.name.as_deref(),
-            ]),
+            search_text,
             payer_name: t.payer.name.as_deref().map(storable_text),
             payer_account: t.payer.account.as_deref().map(storable_text),
             payer_bank: t.payer.bank.as_deref().map(storable_text),

@@ -1,4 +1,4 @@
-//! The inserts kept prepared by type (`cached::Fixed`) must read the same whatever their values.
+//! The inserts kept prepared by type (`cached::ByType`) must read the same whatever their values.
 
 use std::borrow::Cow;
 
@@ -41,7 +41,7 @@ fn transaction_row(at: NaiveDateTime, optional: bool) -> NewTransactionRow<'stat
         delivery_id: optional.then_some(3),
         received_at: at,
         updated_at: at,
-        search_text: String::new(),
+        search_text: "",
         payer_name: text("AN"),
         payer_account: text("456"),
         payer_bank: text("VCB"),

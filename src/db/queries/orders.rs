@@ -6,13 +6,13 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
-use crate::db::cached::{Cached, Fixed};
+use crate::db::cached;
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, order_history, orders};
 use crate::db::{OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
 use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderState, OrderStatus};
 
-/// An order's history row, kept prepared by type (see `Fixed`).
+/// An order's history row, kept prepared by type (see `cached::ByType`).
 struct InsertHistory;
 
 impl OrderStore for Conn {
@@ -49,7 +49,7 @@ impl OrderStore for Conn {
     fn update_order(&mut self, order: &Order, before: &OrderState) -> Result<(), StoreError> {
         // Kept prepared by its SQL text: one statement for a credit that keeps the status,
         // one for a change of status (see `OrderChange`).
-        Cached(
+        cached::by_text(
             diesel::update(orders::table.filter(orders::code.eq(order.code.as_str())))
                 .set(OrderChange::between(before, order)?)
                 .returning(orders::id),
@@ -169,7 +169,7 @@ impl OrderStore for Conn {
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
         let order_id = order_row_id(Some(code.as_str())).assume_not_null();
-        Fixed::<InsertHistory, _>::new(
+        cached::by_type::<InsertHistory, _>(
             diesel::insert_into(order_history::table)
                 .values((
                     NewHistoryRow::from_entry(entry)?,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
-use crate::db::cached::{Cached, Fixed};
+use crate::db::cached;
 use crate::db::models::*;
 use crate::db::schema::{
     allocations, allocations_before_history, bank_transactions, order_history, orders,
@@ -19,7 +19,8 @@ use crate::domain::{
     Allocation, BankTransaction, IncomingTransfer, Money, OrderCode, TransactionStatus,
 };
 
-/// The statements of a delivery kept prepared by type (see `Fixed`): one type, one SQL text.
+/// The statements of a delivery kept prepared by type (see `cached::ByType`): one type, one
+/// SQL text.
 struct InsertTransaction;
 struct InsertAllocation;
 struct InsertDelivery;
@@ -60,19 +61,21 @@ impl TransactionStore for Conn {
     fn insert_transaction(
         &mut self,
         transfer: &IncomingTransfer,
+        search_text: &str,
         delivery_id: Option<i64>,
         decided: &Decided<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>, StoreError> {
         let row = NewTransactionRow::from_incoming(
             transfer,
+            search_text,
             delivery_id,
             decided.status,
             candidate_codes(decided),
             now,
         )?;
         let order_id = order_row_id(decided.order.map(OrderCode::as_str));
-        Ok(Fixed::<InsertTransaction, _>::new(
+        Ok(cached::by_type::<InsertTransaction, _>(
             diesel::insert_into(bank_transactions::table)
                 .values((row, bank_transactions::order_id.eq(order_id)))
                 .on_conflict((bank_transactions::source, bank_transactions::external_id))
@@ -262,7 +265,7 @@ impl TransactionStore for Conn {
                 .amount
                 .to_units()
                 .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
-            Fixed::<InsertAllocation, _>::new(
+            cached::by_type::<InsertAllocation, _>(
                 diesel::insert_into(allocations::table)
                     .values((
                         allocations::transaction_id.eq(transaction_id),
@@ -331,7 +334,7 @@ impl TransactionStore for Conn {
         counts: DeliveryCounts,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(Fixed::<InsertDelivery, _>::new(
+        Ok(cached::by_type::<InsertDelivery, _>(
             diesel::insert_into(webhook_deliveries::table)
                 .values(NewDeliveryRow {
                     channel,
@@ -348,7 +351,7 @@ impl TransactionStore for Conn {
     }
 
     fn set_delivery_counts(&mut self, id: i64, counts: DeliveryCounts) -> Result<(), StoreError> {
-        Cached(
+        cached::by_text(
             diesel::update(webhook_deliveries::table.find(id))
                 .set((
                     webhook_deliveries::accepted.eq(counts.accepted),

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::SqliteConnection;
 
+use crate::db::cached;
 use crate::domain::TransactionStatus;
 use crate::matching::normalise;
 
@@ -130,10 +131,12 @@ impl SearchIndex {
             #[diesel(sql_type = BigInt)]
             newest: i64,
         }
-        let tail = diesel::sql_query(
+        // Asked at every commit: kept prepared (diesel prepares raw SQL afresh each time).
+        struct AskTail;
+        let tail = cached::by_type::<AskTail, _>(diesel::sql_query(
             "SELECT through, COALESCE((SELECT MAX(id) FROM bank_transactions), 0) AS newest \
              FROM bank_transactions_indexed",
-        )
+        ))
         .get_result::<Tail>(conn)?;
         if tail.newest - tail.through < step.max(1) {
             return Ok(());

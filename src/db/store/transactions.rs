@@ -32,11 +32,13 @@ pub struct DeliveryCounts {
 }
 
 pub trait TransactionStore {
-    /// Stores a transfer with its decision; `None` when (source, external id) is already
-    /// stored: the transfer is a duplicate, and nothing was written.
+    /// Stores a transfer with its decision and search text (`db::search_text`); `None` when
+    /// (source, external id) is already stored: the transfer is a duplicate, and nothing was
+    /// written.
     fn insert_transaction(
         &mut self,
         transfer: &IncomingTransfer,
+        search_text: &str,
         delivery_id: Option<i64>,
         decided: &Decided<'_>,
         now: DateTime<Utc>,

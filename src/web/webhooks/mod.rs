@@ -10,8 +10,8 @@ pub use casso::V2_HEADER;
 use super::error::ApiError;
 use crate::db::Writers;
 use crate::domain;
-use crate::ingest::pipeline::{ingest_delivery, lane_key, record_unreadable_delivery};
-use crate::ingest::{DeliveryReport, Element, EnvelopeError};
+use crate::ingest::pipeline::{ingest_delivery, record_unreadable_delivery};
+use crate::ingest::{lane_key, read_delivery, DeliveryReport, Element, EnvelopeError};
 use crate::state::AppState;
 use crate::write_store;
 
@@ -40,11 +40,10 @@ async fn store_delivery(
         }
     };
     let settings = state.settings.clone();
+    let elements = read_delivery(elements, &settings.matching);
     // Only PostgreSQL has several writers to choose from; SQLite's one needs no key.
     let lane = match state.db.writer() {
-        Some(Writers::Postgres(writer)) if writer.has_lanes() => {
-            lane_key(&elements, &settings.matching)
-        }
+        Some(Writers::Postgres(writer)) if writer.has_lanes() => lane_key(&elements),
         _ => None,
     };
     let mut report = write_store!(state.db, lane = lane, |s| ingest_delivery(

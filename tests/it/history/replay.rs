@@ -9,7 +9,7 @@ use paymatch::domain::{
     Cause, HistoryEntry, HistoryEvent, IncomingTransfer, Money, OrderCode, OrderState, Source,
     TransactionStatus,
 };
-use paymatch::ingest::{history, ingest_delivery, resolve};
+use paymatch::ingest::{history, ingest_delivery, read_delivery, resolve};
 use paymatch::with_store;
 use proptest::prelude::*;
 
@@ -88,7 +88,10 @@ fn run_case<S: Store>(
                     Some(i) => format!("thanh toan {}", code(*i)),
                     None => "chuyen tien".to_owned(),
                 };
-                let elements = [Ok(transfer(external_id, description, *units))];
+                let elements = read_delivery(
+                    vec![Ok(transfer(external_id, description, *units))],
+                    matching,
+                );
                 ingest_delivery(
                     s,
                     matching,
@@ -102,7 +105,10 @@ fn run_case<S: Store>(
                 .unwrap();
             }
             Op::Link(order, units) => {
-                let elements = [Ok(transfer(external_id, "chuyen tien".into(), *units))];
+                let elements = read_delivery(
+                    vec![Ok(transfer(external_id, "chuyen tien".into(), *units))],
+                    matching,
+                );
                 ingest_delivery(
                     s,
                     matching,
