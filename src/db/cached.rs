@@ -8,14 +8,18 @@
 //!
 //! Only diesel's loading path (`get_result`, `load`) asks the query itself; `execute` asks a
 //! reference to it, whose answer walks the statement inside and so is still "no" for an
-//! UPDATE or an INSERT with a `DEFAULT`. So a cached write says `RETURNING` and is run with
-//! `get_result`: only statements that return rows are accepted here.
+//! UPDATE or an INSERT with a `DEFAULT`. So a cached write either says `RETURNING` and is run
+//! with `get_result`, or is run with [`Cached::run`], which takes the loading path for a
+//! statement that returns no rows. SQLite pays for `RETURNING` (a scratch table, and a
+//! statement journal, for every row): a write whose rows nobody reads says none.
 
 use std::marker::PhantomData;
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::QueryResult;
+use diesel::query_dsl::LoadQuery;
+use diesel::sql_types::Integer;
+use diesel::{QueryResult, RunQueryDsl};
 
 /// A query kept prepared, found again by its SQL text or, with [`ByType`], by a type.
 #[derive(Debug, Clone, Copy)]
@@ -81,4 +85,44 @@ impl<Q: Query, K> Query for Cached<Q, K> {
     type SqlType = Q::SqlType;
 }
 
-impl<Q: Query, K, Conn> diesel::RunQueryDsl<Conn> for Cached<Q, K> {}
+impl<Q: Query, K, Conn> RunQueryDsl<Conn> for Cached<Q, K> {}
+
+impl<Q, K> Cached<Q, K> {
+    /// Runs a write that returns no rows (no `RETURNING`), kept prepared.
+    pub fn run<'q, Conn>(self, conn: &mut Conn) -> QueryResult<()>
+    where
+        NoRows<Q, K>: LoadQuery<'q, Conn, i32>,
+    {
+        let rows: Vec<i32> = NoRows(self).load(conn)?;
+        debug_assert!(
+            rows.is_empty(),
+            "a write run by `Cached::run` returned rows"
+        );
+        Ok(())
+    }
+}
+
+/// A write without `RETURNING`, as a query of no rows: what lets [`Cached::run`] take diesel's
+/// loading path. Its row type is never read.
+pub struct NoRows<Q, K>(Cached<Q, K>);
+
+impl<Q: QueryFragment<DB>, K, DB: Backend> QueryFragment<DB> for NoRows<Q, K> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, K: CacheKey> QueryId for NoRows<Q, K> {
+    type QueryId = K::QueryId;
+    const HAS_STATIC_QUERY_ID: bool = K::STATIC;
+}
+
+impl<Q, K> Query for NoRows<Q, K> {
+    type SqlType = Integer;
+}
+
+impl<Q, K, Conn> RunQueryDsl<Conn> for NoRows<Q, K> {}

@@ -11,6 +11,7 @@ mod backend;
 mod cached;
 mod error;
 mod files;
+mod inserted;
 pub mod models;
 mod page;
 mod pg_url;
@@ -43,8 +44,9 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// `#[path]`: the same text goes into both backends' modules. rustfmt does not follow
 /// `include!`, so CI formats `queries/*.rs` on its own.
 macro_rules! queries_for {
-    ($conn:ty) => {
+    ($conn:ty, $backend:ident) => {
         type Conn = $conn;
+        use crate::db::inserted::$backend::insert_id;
         mod common {
             include!("queries/common.rs");
         }
@@ -73,11 +75,11 @@ macro_rules! queries_for {
 }
 
 mod sqlite {
-    queries_for!(diesel::SqliteConnection);
+    queries_for!(diesel::SqliteConnection, sqlite);
 }
 
 mod postgres {
-    queries_for!(diesel::PgConnection);
+    queries_for!(diesel::PgConnection, postgres);
 }
 
 /// Runs one expression that writes, with `$store` bound to a concrete `Store`, off the async

@@ -51,10 +51,9 @@ impl OrderStore for Conn {
         // one for a change of status (see `OrderChange`).
         cached::by_text(
             diesel::update(orders::table.filter(orders::code.eq(order.code.as_str())))
-                .set(OrderChange::between(before, order)?)
-                .returning(orders::id),
+                .set(OrderChange::between(before, order)?),
         )
-        .get_result::<i64>(self)?;
+        .run(self)?;
         Ok(())
     }
 
@@ -169,15 +168,11 @@ impl OrderStore for Conn {
 
     fn insert_history(&mut self, code: &OrderCode, entry: &HistoryEntry) -> Result<(), StoreError> {
         let order_id = order_row_id(Some(code.as_str())).assume_not_null();
-        cached::by_type::<InsertHistory, _>(
-            diesel::insert_into(order_history::table)
-                .values((
-                    NewHistoryRow::from_entry(entry)?,
-                    order_history::order_id.eq(order_id),
-                ))
-                .returning(order_history::id),
-        )
-        .get_result::<i64>(self)?;
+        cached::by_type::<InsertHistory, _>(diesel::insert_into(order_history::table).values((
+            NewHistoryRow::from_entry(entry)?,
+            order_history::order_id.eq(order_id),
+        )))
+        .run(self)?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::common::*;
-use super::Conn;
+use super::{insert_id, Conn};
 use crate::db::backend::Backend;
 use crate::db::cached;
 use crate::db::models::*;
@@ -24,6 +24,7 @@ use crate::domain::{
 struct InsertTransaction;
 struct InsertAllocation;
 struct InsertDelivery;
+struct SetDeliveryCounts;
 
 /// Fills in each transaction's allocations, oldest first, with one query for all of them.
 pub(super) fn with_allocations(
@@ -75,15 +76,14 @@ impl TransactionStore for Conn {
             now,
         )?;
         let order_id = order_row_id(decided.order.map(OrderCode::as_str));
-        Ok(cached::by_type::<InsertTransaction, _>(
+        Ok(insert_id::<InsertTransaction, _, _, _, _>(
+            self,
             diesel::insert_into(bank_transactions::table)
                 .values((row, bank_transactions::order_id.eq(order_id)))
                 .on_conflict((bank_transactions::source, bank_transactions::external_id))
-                .do_nothing()
-                .returning(bank_transactions::id),
-        )
-        .get_result(self)
-        .optional()?)
+                .do_nothing(),
+            bank_transactions::id,
+        )?)
     }
 
     fn record_decision(
@@ -265,16 +265,14 @@ impl TransactionStore for Conn {
                 .amount
                 .to_units()
                 .ok_or_else(|| StoreError::Corrupt(format!("allocation {}", share.amount)))?;
-            cached::by_type::<InsertAllocation, _>(
-                diesel::insert_into(allocations::table)
-                    .values((
-                        allocations::transaction_id.eq(transaction_id),
-                        allocations::order_id.eq(order_id),
-                        allocations::amount.eq(amount),
-                    ))
-                    .returning(allocations::id),
-            )
-            .get_result::<i64>(self)?;
+            cached::by_type::<InsertAllocation, _>(diesel::insert_into(allocations::table).values(
+                (
+                    allocations::transaction_id.eq(transaction_id),
+                    allocations::order_id.eq(order_id),
+                    allocations::amount.eq(amount),
+                ),
+            ))
+            .run(self)?;
         }
         Ok(())
     }
@@ -334,33 +332,31 @@ impl TransactionStore for Conn {
         counts: DeliveryCounts,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        Ok(cached::by_type::<InsertDelivery, _>(
-            diesel::insert_into(webhook_deliveries::table)
-                .values(NewDeliveryRow {
-                    channel,
-                    received_at: to_db_time(now),
-                    body: storable_text(body),
-                    outcome,
-                    accepted: counts.accepted,
-                    duplicates: counts.duplicates,
-                    rejected: counts.rejected,
-                })
-                .returning(webhook_deliveries::id),
-        )
-        .get_result(self)?)
+        insert_id::<InsertDelivery, _, _, _, _>(
+            self,
+            diesel::insert_into(webhook_deliveries::table).values(NewDeliveryRow {
+                channel,
+                received_at: to_db_time(now),
+                body: storable_text(body),
+                outcome,
+                accepted: counts.accepted,
+                duplicates: counts.duplicates,
+                rejected: counts.rejected,
+            }),
+            webhook_deliveries::id,
+        )?
+        .ok_or_else(|| StoreError::Corrupt("a delivery was not stored".to_owned()))
     }
 
     fn set_delivery_counts(&mut self, id: i64, counts: DeliveryCounts) -> Result<(), StoreError> {
-        cached::by_text(
-            diesel::update(webhook_deliveries::table.find(id))
-                .set((
-                    webhook_deliveries::accepted.eq(counts.accepted),
-                    webhook_deliveries::duplicates.eq(counts.duplicates),
-                    webhook_deliveries::rejected.eq(counts.rejected),
-                ))
-                .returning(webhook_deliveries::id),
+        cached::by_type::<SetDeliveryCounts, _>(
+            diesel::update(webhook_deliveries::table.find(id)).set((
+                webhook_deliveries::accepted.eq(counts.accepted),
+                webhook_deliveries::duplicates.eq(counts.duplicates),
+                webhook_deliveries::rejected.eq(counts.rejected),
+            )),
         )
-        .get_result::<i64>(self)?;
+        .run(self)?;
         Ok(())
     }
 
