@@ -91,7 +91,7 @@ fn record_delivery<S: Store>(
                 report.counts.rejected += 1;
             }
             Ok(read) => {
-                let transfer = &read.transfer;
+                let transfer = read.transfer();
                 match apply_transfer(
                     store,
                     matching,
@@ -259,7 +259,7 @@ fn decided<'a>(decision: &'a MatchDecision, reading: &'a Reading) -> Decided<'a>
 #[tracing::instrument(
     name = "transfer",
     skip_all,
-    fields(source = read.transfer.source.as_str(), external_id = %read.transfer.external_id, amount = %read.transfer.amount, order_code, decision)
+    fields(source = read.transfer().source.as_str(), external_id = %read.transfer().external_id, amount = %read.transfer().amount, order_code, decision)
 )]
 pub fn apply_transfer<S: Store>(
     store: &mut S,
@@ -270,7 +270,7 @@ pub fn apply_transfer<S: Store>(
     now: DateTime<Utc>,
     changed_orders: &mut Vec<OrderCode>,
 ) -> Result<TransferOutcome, StoreError> {
-    let (transfer, reading) = (&read.transfer, &read.reading);
+    let (transfer, reading) = (read.transfer(), read.reading());
     let mut orders = store.orders_for_update(&reading.candidates)?;
     for order in &mut orders {
         if history::expire_if_due(store, order, now)? {
@@ -290,7 +290,7 @@ pub fn apply_transfer<S: Store>(
     }
     let Some(transaction_id) = store.insert_transaction(
         transfer,
-        &read.search_text,
+        read.search_text(),
         delivery_id,
         &decided(&decision, reading),
         now,

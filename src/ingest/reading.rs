@@ -10,14 +10,30 @@ use crate::db::search_text;
 use crate::domain::IncomingTransfer;
 use crate::matching::{self, Reading};
 
-/// A transfer ready to be written.
+/// A transfer ready to be written. Made only by [`read_delivery`], so that its reading and its
+/// search text are always those of its own description.
 #[derive(Debug, Clone)]
 pub struct ReadTransfer {
-    /// With its payer's name read from the description when the provider gave none.
-    pub transfer: IncomingTransfer,
-    pub reading: Reading,
+    transfer: IncomingTransfer,
+    reading: Reading,
+    search_text: String,
+}
+
+impl ReadTransfer {
+    /// The transfer, with its payer's name read from the description when the provider gave none.
+    pub fn transfer(&self) -> &IncomingTransfer {
+        &self.transfer
+    }
+
+    /// The order codes its description names, and what else it says about them.
+    pub fn reading(&self) -> &Reading {
+        &self.reading
+    }
+
     /// What the admin's search finds it by: description, bank reference and payer, normalised.
-    pub search_text: String,
+    pub fn search_text(&self) -> &str {
+        &self.search_text
+    }
 }
 
 /// An element of a delivery, read: a transfer ready to be written, or why it was refused.

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{from_db_time, to_db_time, units};
+use super::{from_db_time, stored_time, units, StoredTime};
 use crate::db::schema::order_history;
 use crate::db::StoreError;
 use crate::domain::{HistoryEntry, HistoryEvent, Money, OrderState, OrderStatus, TransferRef};
@@ -13,15 +13,15 @@ use crate::domain::{HistoryEntry, HistoryEvent, Money, OrderState, OrderStatus, 
 // insert's SQL never varies (see `cached::ByType`).
 #[diesel(table_name = order_history, treat_none_as_default_value = false)]
 pub struct NewHistoryRow<'a> {
-    pub at: NaiveDateTime,
+    pub at: StoredTime,
     pub event: &'a str,
     pub actor: &'a str,
     pub status_before: Option<&'a str>,
     pub status_after: &'a str,
     pub amount_received_before: Option<i64>,
     pub amount_received_after: i64,
-    pub paid_at_before: Option<NaiveDateTime>,
-    pub paid_at_after: Option<NaiveDateTime>,
+    pub paid_at_before: Option<StoredTime>,
+    pub paid_at_after: Option<StoredTime>,
     pub transaction_id: Option<i64>,
     pub note: Option<&'a str>,
 }
@@ -29,7 +29,7 @@ pub struct NewHistoryRow<'a> {
 impl<'a> NewHistoryRow<'a> {
     pub fn from_entry(e: &'a HistoryEntry) -> Result<Self, StoreError> {
         Ok(NewHistoryRow {
-            at: to_db_time(e.at),
+            at: stored_time(e.at),
             event: e.event.as_str(),
             actor: &e.by,
             status_before: e.before.as_ref().map(|b| b.status.as_str()),
@@ -40,8 +40,8 @@ impl<'a> NewHistoryRow<'a> {
                 .map(|b| units(b.amount_received))
                 .transpose()?,
             amount_received_after: units(e.after.amount_received)?,
-            paid_at_before: e.before.as_ref().and_then(|b| b.paid_at).map(to_db_time),
-            paid_at_after: e.after.paid_at.map(to_db_time),
+            paid_at_before: e.before.as_ref().and_then(|b| b.paid_at).map(stored_time),
+            paid_at_after: e.after.paid_at.map(stored_time),
             transaction_id: e.transfer.as_ref().map(|t| t.row_id),
             note: e.note.as_deref(),
         })

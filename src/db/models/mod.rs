@@ -12,15 +12,22 @@ use super::search::search_text;
 mod history;
 #[cfg(test)]
 mod tests;
+mod time;
 use super::StoreError;
 use crate::domain::{
     BankTransaction, Customer, IncomingTransfer, Money, Order, OrderCode, OrderState, OrderStatus,
     Payer, Resolution, TransactionStatus,
 };
 pub use history::{HistoryRow, NewHistoryRow};
+pub use time::StoredTime;
 
 pub fn to_db_time(t: DateTime<Utc>) -> NaiveDateTime {
     t.naive_utc()
+}
+
+/// A time as a row written by the write path holds it (see [`StoredTime`]).
+pub fn stored_time(t: DateTime<Utc>) -> StoredTime {
+    StoredTime(t.naive_utc())
 }
 
 pub fn from_db_time(t: NaiveDateTime) -> DateTime<Utc> {
@@ -124,8 +131,8 @@ pub struct NewOrderRow<'a> {
 pub struct OrderChange<'a> {
     pub status: Option<&'a str>,
     pub amount_received: i64,
-    pub updated_at: NaiveDateTime,
-    pub paid_at: Option<Option<NaiveDateTime>>,
+    pub updated_at: StoredTime,
+    pub paid_at: Option<Option<StoredTime>>,
 }
 
 impl<'a> OrderChange<'a> {
@@ -133,8 +140,8 @@ impl<'a> OrderChange<'a> {
         Ok(OrderChange {
             status: (order.status != before.status).then(|| order.status.as_str()),
             amount_received: units(order.amount_received)?,
-            updated_at: to_db_time(order.updated_at),
-            paid_at: (order.paid_at != before.paid_at).then(|| order.paid_at.map(to_db_time)),
+            updated_at: stored_time(order.updated_at),
+            paid_at: (order.paid_at != before.paid_at).then(|| order.paid_at.map(stored_time)),
         })
     }
 }
@@ -261,13 +268,13 @@ pub struct NewTransactionRow<'a> {
     pub description: std::borrow::Cow<'a, str>,
     pub amount: i64,
     pub running_balance: Option<i64>,
-    pub occurred_at: Option<NaiveDateTime>,
+    pub occurred_at: Option<StoredTime>,
     pub account: Option<std::borrow::Cow<'a, str>>,
     pub status: &'a str,
     pub candidates: String,
     pub delivery_id: Option<i64>,
-    pub received_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    pub received_at: StoredTime,
+    pub updated_at: StoredTime,
     pub search_text: &'a str,
     pub payer_name: Option<std::borrow::Cow<'a, str>>,
     pub payer_account: Option<std::borrow::Cow<'a, str>>,
@@ -291,13 +298,13 @@ impl<'a> NewTransactionRow<'a> {
             description: storable_text(&t.description),
             amount: units(t.amount)?,
             running_balance: t.running_balance.map(units).transpose()?,
-            occurred_at: t.when.map(to_db_time),
+            occurred_at: t.when.map(stored_time),
             account: t.account.as_deref().map(storable_text),
             status: status.as_str(),
             candidates,
             delivery_id,
-            received_at: to_db_time(now),
-            updated_at: to_db_time(now),
+            received_at: stored_time(now),
+            updated_at: stored_time(now),
             search_text,
             payer_name: t.payer.name.as_deref().map(storable_text),
             payer_account: t.payer.account.as_deref().map(storable_text),
@@ -310,7 +317,7 @@ impl<'a> NewTransactionRow<'a> {
 #[diesel(table_name = webhook_deliveries)]
 pub struct NewDeliveryRow<'a> {
     pub channel: &'a str,
-    pub received_at: NaiveDateTime,
+    pub received_at: StoredTime,
     pub body: std::borrow::Cow<'a, str>,
     pub outcome: &'a str,
     pub accepted: i32,

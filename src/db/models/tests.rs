@@ -2,13 +2,12 @@
 
 use std::borrow::Cow;
 
-use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::query_builder::QueryFragment;
 use diesel::sqlite::Sqlite;
 use diesel::{debug_query, insert_into};
 
-use super::{NewHistoryRow, NewTransactionRow};
+use super::{NewHistoryRow, NewTransactionRow, StoredTime};
 use crate::db::schema::{bank_transactions, order_history};
 
 /// The statement's SQL text on both backends, without its bound values.
@@ -25,7 +24,7 @@ fn texts(query: &(impl QueryFragment<Sqlite> + QueryFragment<Pg>)) -> [String; 2
     ]
 }
 
-fn transaction_row(at: NaiveDateTime, optional: bool) -> NewTransactionRow<'static> {
+fn transaction_row(at: StoredTime, optional: bool) -> NewTransactionRow<'static> {
     let text = |s: &'static str| optional.then_some(Cow::Borrowed(s));
     NewTransactionRow {
         source: "casso",
@@ -48,7 +47,7 @@ fn transaction_row(at: NaiveDateTime, optional: bool) -> NewTransactionRow<'stat
     }
 }
 
-fn history_row(at: NaiveDateTime, optional: bool) -> NewHistoryRow<'static> {
+fn history_row(at: StoredTime, optional: bool) -> NewHistoryRow<'static> {
     NewHistoryRow {
         at,
         event: "payment",
@@ -66,7 +65,7 @@ fn history_row(at: NaiveDateTime, optional: bool) -> NewHistoryRow<'static> {
 
 #[test]
 fn an_insert_reads_the_same_with_its_optional_values_or_without() {
-    let at = NaiveDateTime::default();
+    let at = StoredTime(chrono::NaiveDateTime::default());
     let [with, without] = [true, false].map(|optional| {
         texts(&insert_into(bank_transactions::table).values(transaction_row(at, optional)))
     });

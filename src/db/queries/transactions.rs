@@ -336,7 +336,7 @@ impl TransactionStore for Conn {
             self,
             diesel::insert_into(webhook_deliveries::table).values(NewDeliveryRow {
                 channel,
-                received_at: to_db_time(now),
+                received_at: stored_time(now),
                 body: storable_text(body),
                 outcome,
                 accepted: counts.accepted,
