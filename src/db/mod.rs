@@ -19,6 +19,7 @@ mod pool;
 pub mod schema;
 mod search;
 mod store;
+mod union;
 mod wal;
 mod writer;
 
@@ -31,9 +32,9 @@ pub use page::{Page, PageStart};
 pub use pool::{Database, DbConn, PoolPurpose, Writers};
 pub use search::search_text;
 pub use store::{
-    AdminStore, AuditStore, Count, Decided, DeliveryCounts, JobStatus, JobStore, OrderFilter,
-    OrderStore, Received, ReconcileTotals, Reports, Settlement, Store, Totals, TransactionStore,
-    TransferFilter,
+    AdminStore, AmountWindow, AuditStore, Count, Decided, DeliveryCounts, JobStatus, JobStore,
+    OrderFilter, OrderStore, Received, ReconcileTotals, Reports, Settlement, Store, Totals,
+    TransactionStore, TransferFilter,
 };
 pub use writer::Writer;
 

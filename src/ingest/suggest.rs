@@ -1,9 +1,9 @@
 //! Open orders an admin may mean for a waiting transfer, ranked: named in the description,
 //! its customer the payer, due exactly its amount, or a code one typo away.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
-use crate::db::{Store, StoreError};
+use crate::db::{AmountWindow, Store, StoreError};
 use crate::domain::{BankTransaction, Order, OrderCode};
 use crate::matching::normalise;
 use crate::matching::payer::{name_words, names};
@@ -70,6 +70,38 @@ pub fn best(ranked: &[Suggestion]) -> Best<'_> {
     }
 }
 
+/// A list row's one-click suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowBest {
+    /// The order the transfer is most likely for, and why.
+    One(OrderCode, Why),
+    /// Several orders are as likely: an admin chooses.
+    Tie,
+}
+
+/// The one-click suggestion of each waiting incoming row of a list page, by row id (rows with
+/// none left out): a few statements for the page, however many rows it holds ([`RowPage`]).
+pub fn best_of_rows<S: Store>(
+    store: &mut S,
+    rows: &[BankTransaction],
+) -> Result<Vec<(i64, RowBest)>, StoreError> {
+    let waiting: Vec<&BankTransaction> = rows
+        .iter()
+        .filter(|t| t.status.is_waiting() && t.amount.is_positive())
+        .collect();
+    let page = RowPage::read(store, &waiting)?;
+    let mut found = Vec::new();
+    for t in waiting {
+        let ranked = suggestions(store, t, Reach::Row(&page))?;
+        match best(&ranked) {
+            Best::One(one) => found.push((t.row_id, RowBest::One(one.order.code.clone(), one.why))),
+            Best::Tie => found.push((t.row_id, RowBest::Tie)),
+            Best::None => {}
+        }
+    }
+    Ok(found)
+}
+
 /// How far suggestions look.
 #[derive(Clone, Copy, Debug)]
 pub enum Reach<'a> {
@@ -83,17 +115,20 @@ pub enum Reach<'a> {
     Row(&'a RowPage),
 }
 
-/// What the rows of a list page look up alike, read once for the page: the orders any of
-/// their descriptions names, and the newest open orders with a customer (when a row has a
-/// payer to compare).
+/// What the rows of a list page look up, read for all of them at once: the orders any of
+/// their descriptions names, the open orders due each row's amount made around then, the
+/// customers each payer account paid for before, and the newest open orders with a customer
+/// (when a row has a payer to compare). A few statements a page, however many rows.
 #[derive(Debug)]
 pub struct RowPage {
     named: Vec<Order>,
     newest_named: Vec<Order>,
+    with_amount: Vec<(AmountWindow, Vec<Order>)>,
+    paid_from: Vec<(String, Vec<String>)>,
 }
 
 impl RowPage {
-    pub fn read<S: Store>(store: &mut S, rows: &[&BankTransaction]) -> Result<RowPage, StoreError> {
+    fn read<S: Store>(store: &mut S, rows: &[&BankTransaction]) -> Result<RowPage, StoreError> {
         let named = orders_named(
             store,
             rows.iter().flat_map(|t| code_like_tokens(&t.description)),
@@ -105,12 +140,60 @@ impl RowPage {
             true => store.newest_open_named_orders(ROW_NAMED_ORDERS)?,
             false => Vec::new(),
         };
+        let mut windows: Vec<AmountWindow> = Vec::new();
+        for window in rows.iter().map(|t| amount_window(t)) {
+            if !windows.contains(&window) {
+                windows.push(window);
+            }
+        }
+        let with_amount = store.open_orders_in(&windows, AMOUNT_ORDERS)?;
+        let mut accounts: Vec<&str> = rows
+            .iter()
+            .filter_map(|t| t.payer.account.as_deref())
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        let paid_from = store.customers_paid_from(&accounts)?;
         Ok(RowPage {
             named,
             newest_named,
+            with_amount: windows.into_iter().zip(with_amount).collect(),
+            paid_from: accounts
+                .into_iter()
+                .map(str::to_owned)
+                .zip(paid_from)
+                .collect(),
         })
     }
 }
+
+/// What was read for `key` (for one of the rows the page was read for).
+fn read_for<K: PartialEq<Q>, Q: ?Sized, T: Clone>(answers: &[(K, Vec<T>)], key: &Q) -> Vec<T> {
+    answers
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, read)| read.clone())
+        .unwrap_or_default()
+}
+
+/// The open orders of the transfer's amount a suggestion looks at: made in the three days
+/// before it, or within the hour after (a bank's clock ahead of the shop's).
+fn amount_window(transaction: &BankTransaction) -> AmountWindow {
+    let at = transfer_time(transaction);
+    AmountWindow {
+        amount: transaction.amount,
+        from: at - Duration::days(3),
+        to: at + Duration::hours(1),
+    }
+}
+
+/// When the bank says the transfer was made, else when it reached us.
+fn transfer_time(transaction: &BankTransaction) -> DateTime<Utc> {
+    transaction.when.unwrap_or(transaction.received_at)
+}
+
+/// Open orders due a transfer's amount that a suggestion looks at, newest first.
+const AMOUNT_ORDERS: i64 = 10;
 
 /// Open orders with a customer a list row looks through for the payer, newest first.
 const ROW_NAMED_ORDERS: i64 = 200;
@@ -213,13 +296,16 @@ pub fn suggestions<S: Store>(
             .cloned()
             .collect(),
     };
-    let at = transaction.when.unwrap_or(transaction.received_at);
-    for order in store.open_orders_with_amount(
-        transaction.amount,
-        at - Duration::days(3),
-        at + Duration::hours(1),
-        10,
-    )? {
+    let at = transfer_time(transaction);
+    let window = amount_window(transaction);
+    let with_amount = match reach {
+        Reach::Full => store
+            .open_orders_in(&[window], AMOUNT_ORDERS)?
+            .pop()
+            .unwrap_or_default(),
+        Reach::Row(page) => read_for(&page.with_amount, &window),
+    };
+    for order in with_amount {
         if !orders.iter().any(|o| o.code == order.code) {
             orders.push(order);
         }
@@ -234,9 +320,13 @@ pub fn suggestions<S: Store>(
             .zip(customer)
             .is_some_and(|(payer, customer)| names(payer, &customer))
     };
-    let paid_before = match transaction.payer.account.as_deref() {
-        Some(account) => store.customers_paid_from(account)?,
-        None => Vec::new(),
+    let paid_before = match (transaction.payer.account.as_deref(), reach) {
+        (Some(account), Reach::Full) => store
+            .customers_paid_from(&[account])?
+            .pop()
+            .unwrap_or_default(),
+        (Some(account), Reach::Row(page)) => read_for(&page.paid_from, account),
+        (None, _) => Vec::new(),
     };
     let known_account = |o: &Order| {
         o.customer

@@ -87,12 +87,13 @@ async fn postgres_keeps_every_write_of_a_delivery_prepared() {
 /// What diesel did on a connection: each statement it started (its SQL, binds cut), and each
 /// one it prepared to keep.
 #[derive(Default)]
-struct Statements {
-    started: Vec<String>,
-    kept: HashSet<String>,
+pub struct Statements {
+    pub started: Vec<String>,
+    pub kept: HashSet<String>,
 }
 
-struct Recorder(Arc<Mutex<Statements>>);
+/// Records into its `Statements` what diesel does on the connection it is set on.
+pub struct Recorder(pub Arc<Mutex<Statements>>);
 
 impl Instrumentation for Recorder {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {

@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
-use crate::db::cached;
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, order_history, orders};
-use crate::db::{OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
+use crate::db::{cached, union};
+use crate::db::{AmountWindow, OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
 use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderState, OrderStatus};
 
 /// An order's history row, kept prepared by type (see `cached::ByType`).
@@ -92,22 +92,31 @@ impl OrderStore for Conn {
             .collect()
     }
 
-    fn open_orders_with_amount(
+    fn open_orders_in(
         &mut self,
-        amount: Money,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        windows: &[AmountWindow],
         limit: i64,
-    ) -> Result<Vec<Order>, StoreError> {
-        let query = orders::table
-            .filter(orders::amount.eq(units(amount)?))
-            .filter(orders::status.eq_any([
-                OrderStatus::Pending.as_str(),
-                OrderStatus::PartiallyPaid.as_str(),
-            ]))
-            .filter(orders::created_at.between(to_db_time(from), to_db_time(to)))
-            .into_boxed();
-        newest_orders(self, query, limit)
+    ) -> Result<Vec<Vec<Order>>, StoreError> {
+        let rows: Vec<Vec<OrderRow>> = union::answers(self, windows, |arm, window| {
+            Ok(orders::table
+                .filter(orders::amount.eq(units(window.amount)?))
+                .filter(orders::status.eq_any([
+                    OrderStatus::Pending.as_str(),
+                    OrderStatus::PartiallyPaid.as_str(),
+                ]))
+                .filter(orders::created_at.between(to_db_time(window.from), to_db_time(window.to)))
+                .order(orders::id.desc())
+                .limit(limit)
+                .select((union::arm_number(arm), OrderRow::as_select()))
+                .into_boxed())
+        })?;
+        rows.into_iter()
+            .map(|mut rows| {
+                // Newest first: an arm's order need not survive the UNION.
+                rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id));
+                rows.into_iter().map(OrderRow::into_order).collect()
+            })
+            .collect()
     }
 
     fn open_orders_for_payer(

@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use super::common::*;
 use super::{insert_id, Conn};
 use crate::db::backend::Backend;
-use crate::db::cached;
 use crate::db::models::*;
 use crate::db::schema::{
     allocations, allocations_before_history, bank_transactions, order_history, orders,
     rejected_items, webhook_deliveries,
 };
+use crate::db::{cached, union};
 use crate::db::{
     Decided, DeliveryCounts, DeliveryRow, Page, Received, RejectedRow, StoreError, TransactionStore,
 };
@@ -196,16 +196,21 @@ impl TransactionStore for Conn {
         Ok(with_allocations(self, transaction.into_iter().collect())?.pop())
     }
 
-    fn customers_paid_from(&mut self, account: &str) -> Result<Vec<String>, StoreError> {
-        Ok(allocations::table
-            .inner_join(bank_transactions::table)
-            .inner_join(orders::table)
-            .filter(bank_transactions::payer_account.eq(account))
-            .filter(orders::customer_name.is_not_null())
-            .select(orders::customer_name.assume_not_null())
-            .distinct()
-            .limit(20)
-            .load(self)?)
+    fn customers_paid_from(&mut self, accounts: &[&str]) -> Result<Vec<Vec<String>>, StoreError> {
+        union::answers(self, accounts, |arm, account| {
+            Ok(allocations::table
+                .inner_join(bank_transactions::table)
+                .inner_join(orders::table)
+                .filter(bank_transactions::payer_account.eq(*account))
+                .filter(orders::customer_name.is_not_null())
+                .select((
+                    union::arm_number(arm),
+                    orders::customer_name.assume_not_null(),
+                ))
+                .distinct()
+                .limit(20)
+                .into_boxed())
+        })
     }
 
     fn transaction_row_id(

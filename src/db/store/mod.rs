@@ -10,7 +10,7 @@ mod transactions;
 pub use admin::AdminStore;
 pub use audit::{AuditStore, ReconcileTotals};
 pub use jobs::{JobStatus, JobStore, Settlement};
-pub use orders::{OrderFilter, OrderStore};
+pub use orders::{AmountWindow, OrderFilter, OrderStore};
 pub use reports::{Count, Reports, Totals, TransferFilter};
 pub use transactions::{Decided, DeliveryCounts, Received, TransactionStore};
 

@@ -14,6 +14,15 @@ pub struct OrderFilter {
     pub search_amount: Option<Money>,
 }
 
+/// Open orders of exactly `amount` created from `from` to `to`: those a transfer of that
+/// amount may be for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmountWindow {
+    pub amount: Money,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
 pub trait OrderStore {
     /// `false` when the code is taken.
     fn insert_order(&mut self, order: &Order) -> Result<bool, StoreError>;
@@ -33,14 +42,13 @@ pub trait OrderStore {
     ) -> Result<Page<Order>, StoreError>;
     /// Orders by code, without locking (suggestions).
     fn orders_by_codes(&mut self, codes: &[OrderCode]) -> Result<Vec<Order>, StoreError>;
-    /// Open orders of exactly this amount created in the window, newest first.
-    fn open_orders_with_amount(
+    /// For each window, the newest `limit` open orders in it, newest first: one statement
+    /// for a page of rows.
+    fn open_orders_in(
         &mut self,
-        amount: Money,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        windows: &[AmountWindow],
         limit: i64,
-    ) -> Result<Vec<Order>, StoreError>;
+    ) -> Result<Vec<Vec<Order>>, StoreError>;
     /// The open orders a transfer without a code could be for, by its payer: those with a
     /// customer name (any of them may be the payer) and those made `since` then due exactly
     /// `due`.

@@ -59,9 +59,9 @@ pub trait TransactionStore {
         limit: i64,
     ) -> Result<Page<BankTransaction>, StoreError>;
     fn bank_transaction(&mut self, row_id: i64) -> Result<Option<BankTransaction>, StoreError>;
-    /// The customer names of the orders that transfers from this payer account paid (at most
-    /// 20), for the admin's suggestions.
-    fn customers_paid_from(&mut self, account: &str) -> Result<Vec<String>, StoreError>;
+    /// For each payer account, the customer names of the orders that transfers from it paid
+    /// (at most 20 an account), for the admin's suggestions: one statement for a page of rows.
+    fn customers_paid_from(&mut self, accounts: &[&str]) -> Result<Vec<Vec<String>>, StoreError>;
     /// The row id of the transaction a provider names `external_id`.
     fn transaction_row_id(
         &mut self,

@@ -100,26 +100,7 @@ async fn list(
                 let (current, start) = asked.start(rows);
                 let page = s.transfers(&filter, start, PAGE_SIZE)?;
                 // The best order for each waiting transfer of the page: one click to its preview.
-                let mut best = Vec::new();
-                let waiting: Vec<&BankTransaction> = page
-                    .items
-                    .iter()
-                    .filter(|t| t.status.is_waiting() && t.amount.is_positive())
-                    .collect();
-                let shared = suggest::RowPage::read(s, &waiting)?;
-                for t in waiting {
-                    let ranked = suggest::suggestions(s, t, suggest::Reach::Row(&shared))?;
-                    best.push((
-                        t.row_id,
-                        match suggest::best(&ranked) {
-                            suggest::Best::One(one) => {
-                                Some(Some((one.order.code.to_string(), one.why)))
-                            }
-                            suggest::Best::Tie => Some(None),
-                            suggest::Best::None => None,
-                        },
-                    ));
-                }
+                let best = suggest::best_of_rows(s, &page.items)?;
                 Ok::<_, StoreError>((
                     current,
                     (page, best),
@@ -190,11 +171,11 @@ async fn list(
             .map(|t| {
                 let mut row = TxView::new(t, lang);
                 match best.iter().find(|(id, _)| *id == t.row_id) {
-                    Some((_, Some(Some((code, why))))) => {
-                        row.best = Some((code.clone(), lang.t(why.label())))
+                    Some((_, suggest::RowBest::One(code, why))) => {
+                        row.best = Some((code.to_string(), lang.t(why.label())))
                     }
-                    Some((_, Some(None))) => row.tie = true,
-                    _ => {}
+                    Some((_, suggest::RowBest::Tie)) => row.tie = true,
+                    None => {}
                 }
                 row
             })
