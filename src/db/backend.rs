@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::models::OrderRow;
+use super::{cached, union, StoreError};
 use chrono::NaiveDateTime;
 
 use super::schema::{bank_transactions, jobs, orders};
@@ -33,8 +34,18 @@ pub trait Backend: Sized {
     /// Locks a transaction row for the rest of the write transaction; `false` if there is none.
     fn lock_transaction(&mut self, id: i64) -> QueryResult<bool>;
 
+    /// For each window (amount in units, from, to), up to `limit` of the open orders in it,
+    /// newest first by `created_at` (an order by id would lead PostgreSQL backwards through
+    /// every order for an amount it has none of): a list page's rows at once.
+    fn orders_in_windows(
+        &mut self,
+        windows: &[(i64, NaiveDateTime, NaiveDateTime)],
+        limit: i64,
+    ) -> Result<Vec<Vec<OrderRow>>, StoreError>;
+
     /// Starts a group commit's transaction (see `writer`).
     fn begin_batch(&mut self) -> QueryResult<()>;
+
 
     /// Whether running the whole transaction again may succeed.
     fn is_transient(error: &DieselError) -> bool;
@@ -87,6 +98,9 @@ fn overdue(now: NaiveDateTime, limit: i64) -> _ {
         .select(orders::id)
         .limit(limit)
 }
+
+/// The statuses of an open order.
+const OPEN: [&str; 2] = ["pending", "partially_paid"];
 
 impl Backend for SqliteConnection {
     const MAX_BATCH: usize = 128;
@@ -142,6 +156,24 @@ impl Backend for SqliteConnection {
             .first::<i64>(self)
             .optional()
             .map(|found| found.is_some())
+    }
+
+    /// One `UNION ALL`: SQLite prepares it in microseconds.
+    fn orders_in_windows(
+        &mut self,
+        windows: &[(i64, NaiveDateTime, NaiveDateTime)],
+        limit: i64,
+    ) -> Result<Vec<Vec<OrderRow>>, StoreError> {
+        union::answers(self, windows, |arm, &(amount, from, to)| {
+            Ok(orders::table
+                .filter(orders::amount.eq(amount))
+                .filter(orders::status.eq_any(OPEN))
+                .filter(orders::created_at.between(from, to))
+                .order((orders::created_at.desc(), orders::id.desc()))
+                .limit(limit)
+                .select((union::arm_number(arm), OrderRow::as_select()))
+                .into_boxed())
+        })
     }
 
     /// The writer's `BEGIN IMMEDIATE` holds the one write lock: nothing can get in the way.
@@ -232,6 +264,49 @@ impl Backend for PgConnection {
     /// leaves the batch (which commits without it) and runs alone (see `writer`). A batch then
     /// never waits long behind another, and two batches that lock the same orders in opposite
     /// order part at once instead of after PostgreSQL's deadlock check (1 s).
+    /// One statement over arrays of the windows, kept prepared: the same text for any number
+    /// of windows, planned once, where a `UNION` of an arm a window is planned afresh each
+    /// time (10 ms for a page of 50 rows, under load).
+    fn orders_in_windows(
+        &mut self,
+        windows: &[(i64, NaiveDateTime, NaiveDateTime)],
+        limit: i64,
+    ) -> Result<Vec<Vec<OrderRow>>, StoreError> {
+        use diesel::sql_types::{Array, BigInt, Integer, Timestamp};
+        #[derive(QueryableByName)]
+        struct InWindow {
+            #[diesel(sql_type = Integer)]
+            arm: i32,
+            #[diesel(embed)]
+            order: OrderRow,
+        }
+        struct OrdersInWindows;
+        let mut answers: Vec<Vec<OrderRow>> = windows.iter().map(|_| Vec::new()).collect();
+        if windows.is_empty() {
+            return Ok(answers);
+        }
+        let rows = cached::by_type::<OrdersInWindows, _>(
+            diesel::sql_query(
+                "SELECT (w.arm - 1)::int4 AS arm, o.* \
+                 FROM unnest($1::int8[], $2::timestamp[], $3::timestamp[]) \
+                 WITH ORDINALITY AS w(amount, from_at, to_at, arm) \
+                 CROSS JOIN LATERAL (SELECT * FROM orders \
+                 WHERE orders.amount = w.amount \
+                 AND orders.status IN ('pending', 'partially_paid') \
+                 AND orders.created_at BETWEEN w.from_at AND w.to_at \
+                 ORDER BY orders.created_at DESC, orders.id DESC LIMIT $4) AS o",
+            )
+            .bind::<Array<BigInt>, _>(windows.iter().map(|w| w.0).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(windows.iter().map(|w| w.1).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(windows.iter().map(|w| w.2).collect::<Vec<_>>())
+            .bind::<BigInt, _>(limit),
+        )
+        .load::<InWindow>(self)?;
+        let rows = rows.into_iter().map(|row| (row.arm, row.order)).collect();
+        union::sort_by_arm(&mut answers, 0, rows)?;
+        Ok(answers)
+    }
+
     fn begin_batch(&mut self) -> QueryResult<()> {
         // Simple protocol: one message, where a prepared query would take four.
         self.batch_execute(BATCH_LOCK_TIMEOUT)

@@ -49,7 +49,7 @@ pub fn storable_text(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-#[derive(Queryable, Selectable)]
+#[derive(Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
     pub id: i64,

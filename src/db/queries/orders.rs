@@ -8,7 +8,7 @@ use super::Conn;
 use crate::db::backend::Backend;
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, order_history, orders};
-use crate::db::{cached, union};
+use crate::db::cached;
 use crate::db::{AmountWindow, OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
 use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderState, OrderStatus};
 
@@ -97,23 +97,15 @@ impl OrderStore for Conn {
         windows: &[AmountWindow],
         limit: i64,
     ) -> Result<Vec<Vec<Order>>, StoreError> {
-        let rows: Vec<Vec<OrderRow>> = union::answers(self, windows, |arm, window| {
-            Ok(orders::table
-                .filter(orders::amount.eq(units(window.amount)?))
-                .filter(orders::status.eq_any([
-                    OrderStatus::Pending.as_str(),
-                    OrderStatus::PartiallyPaid.as_str(),
-                ]))
-                .filter(orders::created_at.between(to_db_time(window.from), to_db_time(window.to)))
-                .order(orders::id.desc())
-                .limit(limit)
-                .select((union::arm_number(arm), OrderRow::as_select()))
-                .into_boxed())
-        })?;
-        rows.into_iter()
+        let windows = windows
+            .iter()
+            .map(|w| Ok((units(w.amount)?, to_db_time(w.from), to_db_time(w.to))))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.orders_in_windows(&windows, limit)?
+            .into_iter()
             .map(|mut rows| {
-                // Newest first: an arm's order need not survive the UNION.
-                rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id));
+                // Newest first: the order a statement's rows come in is not the query's.
+                rows.sort_unstable_by_key(|row| std::cmp::Reverse((row.created_at, row.id)));
                 rows.into_iter().map(OrderRow::into_order).collect()
             })
             .collect()
