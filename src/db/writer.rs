@@ -313,7 +313,7 @@ fn write_loop<C: WriterConnection>(
         let settled = loop {
             let (mut conn, fresh) = match held.take() {
                 Some(conn) => (conn, false),
-                None => match super::pool::checkout(pool) {
+                None => match take_connection(pool) {
                     Ok(conn) => (conn, true),
                     Err(error) => break Settled::Failed(error, batch),
                 },
@@ -433,6 +433,18 @@ fn settle_failure<C: WriterConnection>(error: StoreError, writes: Vec<Queued<C>>
     }
 }
 
+/// A connection for the writer to keep, set up for it.
+fn take_connection<C: WriterConnection>(
+    pool: &Pool<ConnectionManager<C>>,
+) -> Result<Held<C>, StoreError> {
+    let mut conn = super::pool::checkout(pool)?;
+    // Only a speed-up: the writer goes on without it.
+    if let Err(error) = conn.keep_for_writing() {
+        tracing::warn!(%error, "the writer's connection was not set up");
+    }
+    Ok(conn)
+}
+
 /// Runs one write in a transaction of its own, again while it meets other transactions, on the
 /// writer's connection (or a fresh one).
 fn run_alone<C: WriterConnection>(
@@ -440,7 +452,7 @@ fn run_alone<C: WriterConnection>(
     held: &mut Option<Held<C>>,
     mut write: Queued<C>,
 ) {
-    let conn = match held.take().map_or_else(|| super::pool::checkout(pool), Ok) {
+    let conn = match held.take().map_or_else(|| take_connection(pool), Ok) {
         Ok(conn) => held.insert(conn),
         Err(error) => return write.fail(&error),
     };

@@ -26,6 +26,7 @@ mod extremes;
 mod faults;
 mod group_commit;
 mod history;
+mod mapped;
 mod migrations;
 mod notifications;
 mod notify_security;
