@@ -189,7 +189,7 @@ impl Backend for SqliteConnection {
 
     /// The writer reads the database file through a mapping: with a million orders its reads
     /// of index and order pages go past its page cache, and a mapped page costs no copy into
-    /// the cache (a webhook at 1,000,000 orders ≈ 1.4× its cost at 1,000, against ≈ 1.8×; see
+    /// the cache (a webhook at 1,000,000 orders 1.3× its cost at 1,000, against 1.8× without; see
     /// docs/benchmarks.md). Only the writer's connection: every mapping's pages count in the
     /// process's resident memory, eight connections' eight times over. Writes still go through
     /// `write()` and `fsync` (SQLite writes through a mapping only when built to), so a commit
@@ -278,10 +278,7 @@ impl Backend for PgConnection {
             .map(|found| found.is_some())
     }
 
-    /// A write in a batch waits for a row another transaction holds only briefly: past that it
-    /// leaves the batch (which commits without it) and runs alone (see `writer`). A batch then
-    /// never waits long behind another, and two batches that lock the same orders in opposite
-    /// order part at once instead of after PostgreSQL's deadlock check (1 s).
+    /// Nothing: PostgreSQL reads its files in its own processes.
     fn keep_for_writing(&mut self) -> QueryResult<()> {
         Ok(())
     }
@@ -329,6 +326,10 @@ impl Backend for PgConnection {
         Ok(answers)
     }
 
+    /// A write in a batch waits for a row another transaction holds only briefly: past that it
+    /// leaves the batch (which commits without it) and runs alone (see `writer`). A batch then
+    /// never waits long behind another, and two batches that lock the same orders in opposite
+    /// order part at once instead of after PostgreSQL's deadlock check (1 s).
     fn begin_batch(&mut self) -> QueryResult<()> {
         // Simple protocol: one message, where a prepared query would take four.
         self.batch_execute(BATCH_LOCK_TIMEOUT)

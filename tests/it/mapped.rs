@@ -42,5 +42,9 @@ async fn only_the_sqlite_writer_maps_the_database() {
         assert_eq!(app.get_order("DH1").await.1["status"], "paid");
     }
     assert_eq!(app.all_transactions().await.len(), payments as usize);
-    assert_eq!(mappings_of(&file), 1, "the writer's mapping, and no reader's");
+    assert_eq!(
+        mappings_of(&file),
+        1,
+        "the writer's mapping, and no reader's"
+    );
 }

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use super::common::*;
 use super::Conn;
 use crate::db::backend::Backend;
+use crate::db::cached;
 use crate::db::models::*;
 use crate::db::schema::{bank_transactions, order_history, orders};
-use crate::db::cached;
 use crate::db::{AmountWindow, OrderFilter, OrderStore, Page, PageStart, Reports, StoreError};
 use crate::domain::{HistoryEntry, Money, Order, OrderCode, OrderState, OrderStatus};
 
