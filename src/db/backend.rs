@@ -92,7 +92,7 @@ fn claimable_jobs(now: NaiveDateTime, busy: Vec<String>) -> _ {
 
 #[diesel::dsl::auto_type]
 fn overdue(now: NaiveDateTime, limit: i64) -> _ {
-    let open: [&'static str; 2] = ["pending", "partially_paid"];
+    let open: [&'static str; 2] = OPEN;
     orders::table
         .filter(orders::status.eq_any(open))
         .filter(orders::expires_at.le(now))
@@ -322,7 +322,7 @@ impl Backend for PgConnection {
         )
         .load::<InWindow>(self)?;
         let rows = rows.into_iter().map(|row| (row.arm, row.order)).collect();
-        union::sort_by_arm(&mut answers, 0, rows)?;
+        union::group_by_arm(&mut answers, 0, rows)?;
         Ok(answers)
     }
 

@@ -48,13 +48,13 @@ where
             .map(|(i, value)| arm(i, value))
             .collect::<Result<Vec<Q>, StoreError>>()?;
         let rows = UnionAll(arms).load::<(i32, R)>(conn)?;
-        sort_by_arm(&mut answers, chunk * MOST_ARMS, rows)?;
+        group_by_arm(&mut answers, chunk * MOST_ARMS, rows)?;
     }
     Ok(answers)
 }
 
 /// Puts each row with the value of its arm (`first` is the value of arm 0).
-pub fn sort_by_arm<R>(
+pub fn group_by_arm<R>(
     answers: &mut [Vec<R>],
     first: usize,
     rows: Vec<(i32, R)>,
